@@ -1,0 +1,239 @@
+/**
+ * The one catalogue of error codes the bridge can return. Every code here has a section in
+ * docs/errors.md (tests/errors-catalogue.test.ts keeps the two in step).
+ *
+ * `status` is the HTTP status when the error is answered as a plain JSON error.
+ * `failedCode` is the `response.error.code` used when the same error ends an SSE stream that has
+ * already started; Codex 0.169 only acts on a few codes (wire-protocol.md §3.5), so upstream
+ * failures map onto those.
+ */
+export interface ErrorSpec {
+  readonly status: number;
+  readonly type:
+    | 'invalid_request_error'
+    | 'authentication_error'
+    | 'permission_error'
+    | 'not_found_error'
+    | 'rate_limit_error'
+    | 'server_error'
+    | 'upstream_error'
+    | 'mission_error';
+  readonly failedCode: string;
+  readonly retryable: boolean;
+  readonly summary: string;
+}
+
+export const errorCatalogue = {
+  // --- HTTP surface -------------------------------------------------------------------------
+  invalid_api_key: {
+    status: 401,
+    type: 'authentication_error',
+    failedCode: 'invalid_api_key',
+    retryable: false,
+    summary: 'The Authorization header is missing or does not carry the bridge key.',
+  },
+  forbidden_host: {
+    status: 403,
+    type: 'permission_error',
+    failedCode: 'forbidden_host',
+    retryable: false,
+    summary: 'The Host header is not a loopback name (DNS-rebinding protection).',
+  },
+  route_not_found: {
+    status: 404,
+    type: 'not_found_error',
+    failedCode: 'route_not_found',
+    retryable: false,
+    summary: 'No route answers this method and path.',
+  },
+  invalid_json: {
+    status: 400,
+    type: 'invalid_request_error',
+    failedCode: 'invalid_json',
+    retryable: false,
+    summary: 'The request body is not valid JSON.',
+  },
+  unsupported_media_type: {
+    status: 415,
+    type: 'invalid_request_error',
+    failedCode: 'unsupported_media_type',
+    retryable: false,
+    summary: 'The request body is not application/json.',
+  },
+  request_too_large: {
+    status: 413,
+    type: 'invalid_request_error',
+    failedCode: 'request_too_large',
+    retryable: false,
+    summary: 'The request body is larger than BODY_LIMIT_BYTES.',
+  },
+  invalid_request: {
+    status: 400,
+    type: 'invalid_request_error',
+    failedCode: 'invalid_request',
+    retryable: false,
+    summary: 'The request does not match the Responses API schema; `param` names the field.',
+  },
+  unsupported_parameter: {
+    status: 400,
+    type: 'invalid_request_error',
+    failedCode: 'unsupported_parameter',
+    retryable: false,
+    summary: 'The request uses a feature the bridge cannot honour (for example previous_response_id).',
+  },
+  model_not_found: {
+    status: 404,
+    type: 'invalid_request_error',
+    failedCode: 'model_not_found',
+    retryable: false,
+    summary: 'The model name is neither a bridge alias nor an id the upstream serves.',
+  },
+  unsupported_bridge_model: {
+    status: 400,
+    type: 'invalid_request_error',
+    failedCode: 'unsupported_bridge_model',
+    retryable: false,
+    summary: 'A gpt-* model was sent while GPT_MODEL_STRATEGY=error.',
+  },
+  openai_key_missing: {
+    status: 500,
+    type: 'server_error',
+    failedCode: 'server_error',
+    retryable: false,
+    summary: 'GPT_MODEL_STRATEGY=openai but OPENAI_API_KEY is not set.',
+  },
+  server_shutting_down: {
+    status: 503,
+    type: 'server_error',
+    failedCode: 'server_error',
+    retryable: true,
+    summary: 'The daemon is draining after SIGTERM and accepts no new work.',
+  },
+  internal_error: {
+    status: 500,
+    type: 'server_error',
+    failedCode: 'server_error',
+    retryable: false,
+    summary: 'A bug in the bridge. The log line with the same request id has the stack.',
+  },
+
+  // --- Upstream -----------------------------------------------------------------------------
+  rate_limit_exceeded: {
+    status: 429,
+    type: 'rate_limit_error',
+    failedCode: 'rate_limit_exceeded',
+    retryable: true,
+    summary: 'The upstream answered 429 after the bridge exhausted its retries.',
+  },
+  concurrency_queue_full: {
+    status: 429,
+    type: 'rate_limit_error',
+    failedCode: 'rate_limit_exceeded',
+    retryable: true,
+    summary: 'Every upstream slot is busy and the wait queue is full, or the wait timed out.',
+  },
+  context_length_exceeded: {
+    status: 400,
+    type: 'invalid_request_error',
+    failedCode: 'context_length_exceeded',
+    retryable: false,
+    summary: "The conversation no longer fits the model's context window.",
+  },
+  insufficient_quota: {
+    status: 429,
+    type: 'rate_limit_error',
+    failedCode: 'insufficient_quota',
+    retryable: false,
+    summary: 'The upstream account is out of credit or over its usage window.',
+  },
+  upstream_auth_failed: {
+    status: 502,
+    type: 'upstream_error',
+    failedCode: 'server_error',
+    retryable: false,
+    summary: 'The upstream rejected the bridge key (check OPENCODE_GO_API_KEY).',
+  },
+  upstream_bad_request: {
+    status: 400,
+    type: 'invalid_request_error',
+    failedCode: 'invalid_prompt',
+    retryable: false,
+    summary: 'The upstream refused the translated request; its message is passed on.',
+  },
+  upstream_timeout: {
+    status: 504,
+    type: 'upstream_error',
+    failedCode: 'server_error',
+    retryable: true,
+    summary: 'The upstream sent no first byte, or went idle, past its deadline.',
+  },
+  upstream_error: {
+    status: 502,
+    type: 'upstream_error',
+    failedCode: 'server_error',
+    retryable: true,
+    summary: 'The upstream failed (5xx, reset connection or malformed stream) after retries.',
+  },
+  upstream_unavailable: {
+    status: 503,
+    type: 'upstream_error',
+    failedCode: 'server_is_overloaded',
+    retryable: true,
+    summary: "The model's circuit breaker is open and no fallback could take the request.",
+  },
+
+  // --- Missions -----------------------------------------------------------------------------
+  missing_handoff: {
+    status: 400,
+    type: 'mission_error',
+    failedCode: 'invalid_prompt',
+    retryable: false,
+    summary: 'A mission alias was used but the user input holds no <OSS_HANDOFF_JSON> block.',
+  },
+  multiple_handoff_blocks: {
+    status: 400,
+    type: 'mission_error',
+    failedCode: 'invalid_prompt',
+    retryable: false,
+    summary: 'The user input holds more than one <OSS_HANDOFF_JSON> block.',
+  },
+  malformed_handoff_json: {
+    status: 400,
+    type: 'mission_error',
+    failedCode: 'invalid_prompt',
+    retryable: false,
+    summary: 'The <OSS_HANDOFF_JSON> block is not valid JSON.',
+  },
+  invalid_mission: {
+    status: 400,
+    type: 'mission_error',
+    failedCode: 'invalid_prompt',
+    retryable: false,
+    summary: 'The MissionV1 block breaks a schema rule; the message names the field and why.',
+  },
+  model_admission_failed: {
+    status: 400,
+    type: 'mission_error',
+    failedCode: 'invalid_prompt',
+    retryable: false,
+    summary: 'The mission cannot run on the requested model (unknown alias, forbidden route, downgrade).',
+  },
+  mission_queue_full: {
+    status: 429,
+    type: 'rate_limit_error',
+    failedCode: 'rate_limit_exceeded',
+    retryable: true,
+    summary: "Every mission slot of the mission's lane is busy and its queue is full or timed out.",
+  },
+  mission_not_found: {
+    status: 404,
+    type: 'not_found_error',
+    failedCode: 'mission_not_found',
+    retryable: false,
+    summary: 'No run or mission with that id exists under this project.',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export const errorCodes = Object.keys(errorCatalogue) as ErrorCode[];

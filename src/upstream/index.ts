@@ -1,0 +1,21 @@
+export type {
+  ChatContentPart,
+  ChatImagePart,
+  ChatMessage,
+  ChatRequest,
+  ChatResponseFormat,
+  ChatTextPart,
+  ChatTool,
+  ChatToolCall,
+  ChatToolChoice,
+} from './chat-request.js';
+export { emptyUsage, STREAM_PART_VERSION, type FinishReason, type StreamPart, type TokenUsage } from './stream-part.js';
+export type {
+  AttemptEvent,
+  CompletedCall,
+  CompletedToolCall,
+  ConcurrencySnapshot,
+  ModelCall,
+  ModelHealth,
+  UpstreamClient,
+} from './upstream-client.js';
