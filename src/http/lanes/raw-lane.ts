@@ -1,0 +1,94 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { toBridgeError } from '../../errors/index.js';
+import type { ModelEntry } from '../../models/index.js';
+import { convertToChat, ResponseEmitter, streamToEmitter, type ResponsesRequest } from '../../responses/index.js';
+import type { AppDeps } from '../app-deps.js';
+import { OVERHEAD_HEADER, SseWriter } from '../sse-writer.js';
+import { elapsedMs, timing } from '../request-timing.js';
+
+export interface RawLaneInput {
+  readonly request: ResponsesRequest;
+  readonly chain: readonly ModelEntry[];
+  readonly httpRequest: FastifyRequest;
+  readonly reply: FastifyReply;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * The translating proxy: Responses → Chat Completions (or Messages) → Responses. Streams deltas
+ * live but holds every item's `done` until the upstream finished cleanly, and turns upstream
+ * failures into `response.failed` with a code Codex acts on.
+ */
+export async function runRawLane(input: RawLaneInput, deps: AppDeps): Promise<void> {
+  const { request, httpRequest, reply } = input;
+  const conversion = convertToChat(request);
+  if (conversion.droppedTools.length > 0) {
+    httpRequest.log.debug({ dropped: conversion.droppedTools }, 'hosted tools dropped for a chat upstream');
+  }
+  const stream = request.stream === true;
+  const clock = timing(httpRequest);
+  const writer = stream
+    ? new SseWriter(reply.raw, {
+        keepaliveMs: deps.config.SSE_KEEPALIVE_SECONDS * 1000,
+        overheadMs: () => elapsedMs(clock) - clock.upstreamMs,
+      })
+    : undefined;
+  const emitter = new ResponseEmitter({
+    model: request.model,
+    sink: writer ?? { write: () => undefined },
+    holdItemDone: true,
+    includeEncryptedReasoning: request.include?.includes('reasoning.encrypted_content') ?? false,
+  });
+
+  const parts = deps.upstream.stream({
+    chain: input.chain,
+    request: conversion.request,
+    signal: input.signal,
+    ...sessionKey(httpRequest, request),
+    onAttempt: (event) => httpRequest.log.info({ attempt: event.type, model: 'model' in event ? event.model : event.from }, 'upstream attempt'),
+  });
+
+  if (writer) {
+    reply.hijack();
+    writer.open(elapsedMs(clock));
+    emitter.start();
+  }
+  try {
+    const outcome = await streamToEmitter(parts, emitter, conversion.toolNames, writer ? () => writer.drained() : undefined);
+    clock.upstreamMs += outcome.upstreamWaitMs;
+    if (outcome.finishReason === 'length') emitter.incomplete('max_output_tokens', outcome.usage);
+    else if (outcome.finishReason === 'content_filter') emitter.incomplete('content_filter', outcome.usage);
+    else emitter.complete(outcome.usage);
+    httpRequest.log.info(
+      { model: outcome.model, fallbackFrom: outcome.fallbackFrom, finish: outcome.finishReason, usage: outcome.usage },
+      'raw lane completed',
+    );
+  } catch (error) {
+    const failure = toBridgeError(error);
+    if (!writer) throw failure;
+    if (input.signal.aborted) {
+      httpRequest.log.info('client disconnected; upstream call aborted');
+      writer.end();
+      return;
+    }
+    httpRequest.log.warn({ code: failure.code, message: failure.message }, 'raw lane failed');
+    emitter.fail(failure);
+    return;
+  } finally {
+    writer?.end();
+  }
+  if (!writer) {
+    reply.header(OVERHEAD_HEADER, (elapsedMs(clock) - clock.upstreamMs).toFixed(3));
+    await reply.code(200).send(emitter.response());
+  }
+}
+
+/**
+ * OpenCode Go sticks a session to one provider by x-opencode-session, which keeps prompt-cache
+ * hits (wire-protocol.md §5). Codex's thread id (or its prompt_cache_key) is a stable key for that.
+ */
+function sessionKey(httpRequest: FastifyRequest, request: ResponsesRequest): { sessionKey?: string } {
+  const header = httpRequest.headers['thread-id'] ?? httpRequest.headers['session-id'];
+  const key = (Array.isArray(header) ? header[0] : header) ?? request.prompt_cache_key ?? undefined;
+  return key ? { sessionKey: key } : {};
+}

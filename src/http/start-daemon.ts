@@ -1,0 +1,72 @@
+import { computeSourceHash, packageVersion, type Config } from '../config/index.js';
+import type { Logger } from '../log/index.js';
+import { ModelRegistry } from '../models/index.js';
+import { createUpstreamClient } from '../upstream/index.js';
+import type { AppDeps, ManagedLane } from './app-deps.js';
+import { buildApp, type RouteRegistrar } from './build-app.js';
+
+export interface RunningDaemon {
+  /** e.g. http://127.0.0.1:4000 */
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting work, lets in-flight requests finish (up to BRIDGE_SHUTDOWN_DRAIN_SECONDS), then closes. */
+  close(): Promise<void>;
+}
+
+export interface StartDaemonOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  /** The mission runtime and its routes, wired by the caller that owns them. */
+  readonly managed?: (deps: Omit<AppDeps, 'managed'>) => { lane: ManagedLane; routes: readonly RouteRegistrar[]; close(): Promise<void> };
+}
+
+export function createRegistry(config: Config): ModelRegistry {
+  return new ModelRegistry({
+    modelMap: config.MODEL_MAP_JSON,
+    fallbackMap: config.FALLBACK_MODEL_MAP_JSON,
+    gptStrategy: config.GPT_MODEL_STRATEGY,
+    gptOssFallback: config.GPT_MODEL_OSS_FALLBACK,
+  });
+}
+
+/** Wires the daemon's parts together and listens on PROXY_HOST:PROXY_PORT. */
+export async function startDaemon(options: StartDaemonOptions): Promise<RunningDaemon> {
+  const { config, logger } = options;
+  const registry = createRegistry(config);
+  const upstream = createUpstreamClient({ config, logger, registry });
+  const identity = { version: packageVersion(), sourceHash: computeSourceHash().hash, startedAt: new Date() };
+  const baseDeps = { config, logger, registry, upstream, identity };
+  const managed = options.managed?.(baseDeps);
+  const deps: AppDeps = managed ? { ...baseDeps, managed: managed.lane } : baseDeps;
+  const { app, startDraining } = buildApp(deps, managed?.routes ?? []);
+
+  await app.listen({ host: config.PROXY_HOST, port: config.PROXY_PORT });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PROXY_PORT;
+  const host = config.PROXY_HOST.includes(':') ? `[${config.PROXY_HOST}]` : config.PROXY_HOST;
+  let closing: Promise<void> | undefined;
+
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close: () => {
+      closing ??= (async () => {
+        startDraining();
+        const drainMs = config.BRIDGE_SHUTDOWN_DRAIN_SECONDS * 1000;
+        const timer = setTimeout(() => {
+          logger.warn({ drainMs }, 'drain deadline reached; closing the remaining connections');
+          app.server.closeAllConnections();
+        }, drainMs);
+        timer.unref();
+        try {
+          await app.close();
+        } finally {
+          clearTimeout(timer);
+          await managed?.close();
+          await upstream.close();
+        }
+      })();
+      return closing;
+    },
+  };
+}

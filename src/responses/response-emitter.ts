@@ -1,0 +1,350 @@
+import { randomBytes } from 'node:crypto';
+import type { BridgeError } from '../errors/index.js';
+import type { TokenUsage } from '../upstream/index.js';
+import { encodeReasoning } from './reasoning-carrier.js';
+
+/** A Responses stream event before the SSE writer stamps its `sequence_number`. */
+export interface ResponseEvent {
+  readonly type: string;
+  readonly [key: string]: unknown;
+}
+
+export interface ResponseEventSink {
+  write(event: ResponseEvent): void;
+}
+
+export type OutputItem = Record<string, unknown> & { type: string; id: string };
+
+export interface ResponseUsage {
+  input_tokens: number;
+  input_tokens_details: { cached_tokens: number; cache_write_tokens?: number };
+  output_tokens: number;
+  output_tokens_details: { reasoning_tokens: number };
+  total_tokens: number;
+}
+
+export interface EmitterOptions {
+  readonly model: string;
+  readonly sink: ResponseEventSink;
+  /**
+   * Hold every item's closing events (`output_text.done`, `content_part.done`,
+   * `output_item.done`) until `complete()`. Codex keeps items that reached `output_item.done`
+   * across its retries, so a stream that later fails would duplicate them (wire-protocol.md
+   * finding 4). The raw lane holds; the managed lane, whose items are final when written, does not.
+   */
+  readonly holdItemDone: boolean;
+  /** Put the exact reasoning text in `encrypted_content` (requested via `include`). */
+  readonly includeEncryptedReasoning: boolean;
+  /** Request fields echoed in the response object. */
+  readonly echo?: Readonly<Record<string, unknown>>;
+}
+
+type Status = 'in_progress' | 'completed' | 'failed' | 'incomplete';
+
+export function newId(prefix: string): string {
+  return `${prefix}_${randomBytes(12).toString('hex')}`;
+}
+
+export function toResponseUsage(usage: TokenUsage | undefined): ResponseUsage {
+  const input = usage?.inputTokens ?? 0;
+  const output = usage?.outputTokens ?? 0;
+  return {
+    input_tokens: input,
+    input_tokens_details: {
+      cached_tokens: usage?.cachedInputTokens ?? 0,
+      ...(usage?.cacheWriteTokens ? { cache_write_tokens: usage.cacheWriteTokens } : {}),
+    },
+    output_tokens: output,
+    output_tokens_details: { reasoning_tokens: usage?.reasoningTokens ?? 0 },
+    total_tokens: usage?.totalTokens || input + output,
+  };
+}
+
+/**
+ * Turns lane actions into the canonical Responses event order (wire-protocol.md §3.3) and the
+ * final response object. It knows nothing about HTTP: its sink is the SSE writer for a stream,
+ * or nothing at all for `stream: false` (the caller then reads `response()`).
+ */
+export class ResponseEmitter {
+  readonly id = newId('resp');
+  readonly createdAt = Math.floor(Date.now() / 1000);
+  private readonly output: (OutputItem | undefined)[] = [];
+  private readonly held: (() => void)[] = [];
+  private status: Status = 'in_progress';
+  private usage: ResponseUsage | null = null;
+  private error: { code: string; message: string } | null = null;
+  private incompleteReason: string | null = null;
+  private started = false;
+
+  constructor(private readonly options: EmitterOptions) {}
+
+  get finished(): boolean {
+    return this.status !== 'in_progress';
+  }
+
+  /** Output items that reached `done` (and, for a completed response, all of them). */
+  get items(): readonly OutputItem[] {
+    return this.output.filter((item): item is OutputItem => item !== undefined);
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.emit({ type: 'response.created', response: this.response() });
+    this.emit({ type: 'response.in_progress', response: this.response() });
+  }
+
+  addMessage(options: { phase?: string; metadata?: Record<string, unknown> } = {}): MessageWriter {
+    this.start();
+    const index = this.output.length;
+    this.output.push(undefined);
+    const id = newId('msg');
+    const extra = {
+      ...(options.phase ? { phase: options.phase } : {}),
+      ...(options.metadata ? { metadata: options.metadata } : {}),
+    };
+    this.emit({
+      type: 'response.output_item.added',
+      output_index: index,
+      item: { id, type: 'message', role: 'assistant', status: 'in_progress', content: [], ...extra },
+    });
+    this.emit({
+      type: 'response.content_part.added',
+      item_id: id,
+      output_index: index,
+      content_index: 0,
+      part: { type: 'output_text', text: '', annotations: [] },
+    });
+    let text = '';
+    let closed = false;
+    return {
+      delta: (chunk: string) => {
+        if (closed || chunk.length === 0) return;
+        text += chunk;
+        this.emit({
+          type: 'response.output_text.delta',
+          item_id: id,
+          output_index: index,
+          content_index: 0,
+          delta: chunk,
+          logprobs: [],
+        });
+      },
+      finish: () => {
+        if (closed) return;
+        closed = true;
+        const part = { type: 'output_text', text, annotations: [] };
+        const item: OutputItem = { id, type: 'message', role: 'assistant', status: 'completed', content: [part], ...extra };
+        this.close(index, item, () => {
+          this.emit({ type: 'response.output_text.done', item_id: id, output_index: index, content_index: 0, text, logprobs: [] });
+          this.emit({ type: 'response.content_part.done', item_id: id, output_index: index, content_index: 0, part });
+        });
+      },
+      get text() {
+        return text;
+      },
+    };
+  }
+
+  /** A whole message at once (managed lane commentary and reports). */
+  message(text: string, options: { phase?: string; metadata?: Record<string, unknown> } = {}): void {
+    const writer = this.addMessage(options);
+    writer.delta(text);
+    writer.finish();
+  }
+
+  addReasoning(): ReasoningWriter {
+    this.start();
+    const index = this.output.length;
+    this.output.push(undefined);
+    const id = newId('rs');
+    this.emit({ type: 'response.output_item.added', output_index: index, item: { id, type: 'reasoning', summary: [] } });
+    this.emit({
+      type: 'response.reasoning_summary_part.added',
+      item_id: id,
+      output_index: index,
+      summary_index: 0,
+      part: { type: 'summary_text', text: '' },
+    });
+    let text = '';
+    let closed = false;
+    return {
+      delta: (chunk: string) => {
+        if (closed || chunk.length === 0) return;
+        text += chunk;
+        this.emit({
+          type: 'response.reasoning_summary_text.delta',
+          item_id: id,
+          output_index: index,
+          summary_index: 0,
+          delta: chunk,
+        });
+      },
+      finish: () => {
+        if (closed) return;
+        closed = true;
+        // The summary is what Codex shows; `content` and `encrypted_content` carry the exact
+        // text back to us on the next turn (wire-protocol.md §6.3, finding 8).
+        const item: OutputItem = {
+          id,
+          type: 'reasoning',
+          summary: [{ type: 'summary_text', text }],
+          content: [{ type: 'reasoning_text', text }],
+          ...(this.options.includeEncryptedReasoning ? { encrypted_content: encodeReasoning(text) } : {}),
+        };
+        this.close(index, item, () => {
+          this.emit({ type: 'response.reasoning_summary_text.done', item_id: id, output_index: index, summary_index: 0, text });
+          this.emit({
+            type: 'response.reasoning_summary_part.done',
+            item_id: id,
+            output_index: index,
+            summary_index: 0,
+            part: { type: 'summary_text', text },
+          });
+        });
+      },
+    };
+  }
+
+  addFunctionCall(call: { callId: string; name: string; namespace?: string }): ArgumentsWriter {
+    this.start();
+    const index = this.output.length;
+    this.output.push(undefined);
+    const id = newId('fc');
+    const base = {
+      id,
+      type: 'function_call',
+      call_id: call.callId,
+      name: call.name,
+      ...(call.namespace ? { namespace: call.namespace } : {}),
+    };
+    this.emit({ type: 'response.output_item.added', output_index: index, item: { ...base, status: 'in_progress', arguments: '' } });
+    let args = '';
+    let closed = false;
+    return {
+      delta: (chunk: string) => {
+        if (closed || chunk.length === 0) return;
+        args += chunk;
+        this.emit({ type: 'response.function_call_arguments.delta', item_id: id, output_index: index, delta: chunk });
+      },
+      finish: () => {
+        if (closed) return;
+        closed = true;
+        const item: OutputItem = { ...base, status: 'completed', arguments: args };
+        this.close(index, item, () => {
+          this.emit({ type: 'response.function_call_arguments.done', item_id: id, output_index: index, name: call.name, arguments: args });
+        });
+      },
+    };
+  }
+
+  /** A freeform tool call; its input is known only once the upstream's JSON arguments are whole. */
+  customToolCall(call: { callId: string; name: string; namespace?: string; input: string }): void {
+    this.start();
+    const index = this.output.length;
+    this.output.push(undefined);
+    const id = newId('ctc');
+    const base = {
+      id,
+      type: 'custom_tool_call',
+      call_id: call.callId,
+      name: call.name,
+      ...(call.namespace ? { namespace: call.namespace } : {}),
+    };
+    this.emit({ type: 'response.output_item.added', output_index: index, item: { ...base, status: 'in_progress', input: '' } });
+    this.emit({ type: 'response.custom_tool_call_input.delta', item_id: id, output_index: index, delta: call.input });
+    const item: OutputItem = { ...base, status: 'completed', input: call.input };
+    this.close(index, item, () => {
+      this.emit({ type: 'response.custom_tool_call_input.done', item_id: id, output_index: index, input: call.input });
+    });
+  }
+
+  complete(usage?: TokenUsage): void {
+    if (this.finished) return;
+    this.start();
+    for (const flush of this.held.splice(0)) flush();
+    this.usage = toResponseUsage(usage);
+    this.status = 'completed';
+    this.emit({ type: 'response.completed', response: this.response() });
+  }
+
+  incomplete(reason: 'max_output_tokens' | 'content_filter', usage?: TokenUsage): void {
+    if (this.finished) return;
+    this.start();
+    for (const flush of this.held.splice(0)) flush();
+    this.usage = toResponseUsage(usage);
+    this.status = 'incomplete';
+    this.incompleteReason = reason;
+    this.emit({ type: 'response.incomplete', response: this.response() });
+  }
+
+  /** Ends the response as failed; held items are dropped, never marked done. */
+  fail(error: BridgeError, usage?: TokenUsage): void {
+    if (this.finished) return;
+    this.start();
+    this.held.length = 0;
+    this.usage = usage ? toResponseUsage(usage) : null;
+    this.status = 'failed';
+    this.error = { code: error.failedCode, message: error.message };
+    this.emit({ type: 'response.failed', response: this.response() });
+  }
+
+  /** The response object as it stands (the terminal event's payload, or the JSON body). */
+  response(): Record<string, unknown> {
+    return {
+      id: this.id,
+      object: 'response',
+      created_at: this.createdAt,
+      status: this.status,
+      model: this.options.model,
+      output: this.items,
+      error: this.error,
+      incomplete_details: this.incompleteReason ? { reason: this.incompleteReason } : null,
+      instructions: null,
+      tools: [],
+      tool_choice: 'auto',
+      parallel_tool_calls: true,
+      temperature: null,
+      top_p: null,
+      max_output_tokens: null,
+      previous_response_id: null,
+      reasoning: null,
+      text: { format: { type: 'text' } },
+      truncation: 'disabled',
+      metadata: {},
+      store: false,
+      usage: this.usage,
+      ...this.options.echo,
+    };
+  }
+
+  private close(index: number, item: OutputItem, closingEvents: () => void): void {
+    const flush = () => {
+      closingEvents();
+      this.output[index] = item;
+      this.emit({ type: 'response.output_item.done', output_index: index, item });
+    };
+    if (this.options.holdItemDone) this.held.push(flush);
+    else flush();
+  }
+
+  private emit(event: ResponseEvent): void {
+    this.options.sink.write(event);
+  }
+}
+
+export interface MessageWriter {
+  delta(chunk: string): void;
+  finish(): void;
+  readonly text: string;
+}
+
+export interface ReasoningWriter {
+  delta(chunk: string): void;
+  finish(): void;
+}
+
+export interface ArgumentsWriter {
+  delta(chunk: string): void;
+  finish(): void;
+}
