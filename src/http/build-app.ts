@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { BridgeError } from '../errors/index.js';
 import type { AppDeps } from './app-deps.js';
 import { sendError, toCatalogueError } from './error-handler.js';
 import { assertAuthorized, assertLoopbackHost } from './request-guards.js';
 import { elapsedMs, startClock, timing } from './request-timing.js';
 import { registerHealthRoutes } from './routes/health-route.js';
+import { registerMissionRoutes } from './routes/missions-route.js';
 import { registerModelsRoutes } from './routes/models-route.js';
 import { registerResponsesRoutes } from './routes/responses-route.js';
 import { OVERHEAD_HEADER } from './sse-writer.js';
@@ -23,18 +24,13 @@ export interface BuiltApp {
   startDraining(): void;
 }
 
-export type RouteRegistrar = (app: FastifyInstance, deps: AppDeps) => void;
-
-/**
- * Builds the Fastify app without listening, so tests can drive it with inject() or listen on
- * port 0. Extra registrars let other domains (the mission routes) add routes behind the same
- * guards and error handling.
- */
-export function buildApp(deps: AppDeps, extraRoutes: readonly RouteRegistrar[] = []): BuiltApp {
+/** Builds the Fastify app without listening, so tests can drive it with inject() or listen on port 0. */
+export function buildApp(deps: AppDeps): BuiltApp {
   const bodyLimit = deps.config.BODY_LIMIT_BYTES;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // One line per finished request is logged by our onResponse hook instead.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
     genReqId: () => `req_${randomBytes(8).toString('hex')}`,
     requestIdHeader: false,
@@ -103,7 +99,7 @@ export function buildApp(deps: AppDeps, extraRoutes: readonly RouteRegistrar[] =
   registerHealthRoutes(app, deps);
   registerModelsRoutes(app, deps);
   registerResponsesRoutes(app, deps);
-  for (const register of extraRoutes) register(app, deps);
+  registerMissionRoutes(app, deps);
 
   return {
     app,

@@ -2,8 +2,9 @@ import { computeSourceHash, packageVersion, type Config } from '../config/index.
 import type { Logger } from '../log/index.js';
 import { ModelRegistry } from '../models/index.js';
 import { createUpstreamClient } from '../upstream/index.js';
-import type { AppDeps, ManagedLane } from './app-deps.js';
-import { buildApp, type RouteRegistrar } from './build-app.js';
+import { MissionRuntime } from '../runtime/index.js';
+import type { AppDeps } from './app-deps.js';
+import { buildApp } from './build-app.js';
 
 export interface RunningDaemon {
   /** e.g. http://127.0.0.1:4000 */
@@ -16,8 +17,6 @@ export interface RunningDaemon {
 export interface StartDaemonOptions {
   readonly config: Config;
   readonly logger: Logger;
-  /** The mission runtime and its routes, wired by the caller that owns them. */
-  readonly managed?: (deps: Omit<AppDeps, 'managed'>) => { lane: ManagedLane; routes: readonly RouteRegistrar[]; close(): Promise<void> };
 }
 
 export function createRegistry(config: Config): ModelRegistry {
@@ -35,10 +34,9 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
   const registry = createRegistry(config);
   const upstream = createUpstreamClient({ config, logger, registry });
   const identity = { version: packageVersion(), sourceHash: computeSourceHash().hash, startedAt: new Date() };
-  const baseDeps = { config, logger, registry, upstream, identity };
-  const managed = options.managed?.(baseDeps);
-  const deps: AppDeps = managed ? { ...baseDeps, managed: managed.lane } : baseDeps;
-  const { app, startDraining } = buildApp(deps, managed?.routes ?? []);
+  const missions = new MissionRuntime({ config, logger, registry, upstream });
+  const deps: AppDeps = { config, logger, registry, upstream, missions, identity };
+  const { app, startDraining } = buildApp(deps);
 
   await app.listen({ host: config.PROXY_HOST, port: config.PROXY_PORT });
   const address = app.server.address();
@@ -62,7 +60,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
           await app.close();
         } finally {
           clearTimeout(timer);
-          await managed?.close();
+          await missions.close();
           await upstream.close();
         }
       })();

@@ -206,6 +206,25 @@ export class ResponseEmitter {
     };
   }
 
+  /**
+   * One progress line as its own reasoning item with a summary only: Codex shows it as a
+   * `reasoning` item before the answer, and it never counts as the answer (docs/decisions/0001).
+   */
+  commentary(text: string): void {
+    this.start();
+    const index = this.output.length;
+    this.output.push(undefined);
+    const id = newId('rs');
+    const part = { type: 'summary_text', text };
+    this.emit({ type: 'response.output_item.added', output_index: index, item: { id, type: 'reasoning', summary: [] } });
+    this.emit({ type: 'response.reasoning_summary_part.added', item_id: id, output_index: index, summary_index: 0, part: { type: 'summary_text', text: '' } });
+    this.emit({ type: 'response.reasoning_summary_text.delta', item_id: id, output_index: index, summary_index: 0, delta: text });
+    this.close(index, { id, type: 'reasoning', summary: [part] }, () => {
+      this.emit({ type: 'response.reasoning_summary_text.done', item_id: id, output_index: index, summary_index: 0, text });
+      this.emit({ type: 'response.reasoning_summary_part.done', item_id: id, output_index: index, summary_index: 0, part });
+    });
+  }
+
   addFunctionCall(call: { callId: string; name: string; namespace?: string }): ArgumentsWriter {
     this.start();
     const index = this.output.length;

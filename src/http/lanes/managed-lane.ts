@@ -1,5 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { BridgeError, toBridgeError } from '../../errors/index.js';
+import { toBridgeError } from '../../errors/index.js';
+import type { RunRecord } from '../../events/index.js';
+import type { TokenUsage } from '../../upstream/index.js';
 import type { MissionAlias } from '../../models/index.js';
 import { ResponseEmitter, type ResponsesRequest } from '../../responses/index.js';
 import type { AppDeps } from '../app-deps.js';
@@ -21,8 +23,6 @@ export interface ManagedLaneInput {
  * which ends it with the report. Items are final when written, so nothing is held back.
  */
 export async function runManagedLane(input: ManagedLaneInput, deps: AppDeps): Promise<void> {
-  const managed = deps.managed;
-  if (!managed) throw new BridgeError('internal_error', 'The mission runtime is not configured in this daemon.');
   const { request, httpRequest, reply } = input;
   const clock = timing(httpRequest);
   const writer =
@@ -44,15 +44,19 @@ export async function runManagedLane(input: ManagedLaneInput, deps: AppDeps): Pr
     emitter.start();
   }
   try {
-    await managed.run({
-      request,
-      missionAlias: input.missionAlias,
+    const outcome = await deps.missions.execute({
       userTexts: input.userTexts,
-      emitter,
+      model: request.model,
+      missionAlias: input.missionAlias,
       signal: input.signal,
       requestId: httpRequest.id,
+      sessionKey: request.prompt_cache_key ?? undefined,
+      onCommentary: (line) => emitter.commentary(line.message),
     });
-    if (!emitter.finished) emitter.fail(new BridgeError('internal_error', 'The mission ended without a report.'));
+    clock.upstreamMs += outcome.modelTimeMs;
+    emitter.message(outcome.finalText, { phase: 'final_answer' });
+    emitter.complete(toTokenUsage(outcome.record));
+    httpRequest.log.info({ runId: outcome.runId, missionId: outcome.missionId, status: outcome.status }, 'mission answered');
   } catch (error) {
     const failure = toBridgeError(error);
     if (!writer) throw failure;
@@ -64,4 +68,16 @@ export async function runManagedLane(input: ManagedLaneInput, deps: AppDeps): Pr
     reply.header(OVERHEAD_HEADER, (elapsedMs(clock) - clock.upstreamMs).toFixed(3));
     await reply.code(200).send(emitter.response());
   }
+}
+
+function toTokenUsage(record: RunRecord): TokenUsage {
+  const tokens = record.tokens;
+  return {
+    inputTokens: tokens.input,
+    cachedInputTokens: tokens.cached_input,
+    cacheWriteTokens: tokens.cache_write,
+    outputTokens: tokens.output,
+    reasoningTokens: tokens.reasoning,
+    totalTokens: tokens.total,
+  };
 }

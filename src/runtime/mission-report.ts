@@ -1,0 +1,39 @@
+import type { InvestigationStatus } from './model-protocol.js';
+import type { ValidatedFinding } from './validate-report.js';
+
+export interface UsageTotals {
+  input_tokens: number;
+  cached_input_tokens: number;
+  cache_write_tokens: number;
+  output_tokens: number;
+  reasoning_tokens: number;
+  total_tokens: number;
+}
+
+/** The runtime's report (`report.json`, and the basis of the text answer). */
+export interface MissionReport {
+  readonly schema: 'mission_report.v1';
+  readonly mission_id: string;
+  readonly run_id: string;
+  readonly tier: string;
+  readonly status: InvestigationStatus;
+  /** Machine code for why the run ended this way. */
+  readonly reason: string;
+  readonly closure: 'model_report' | 'model_report_downgraded' | 'runtime_closed';
+  readonly summary: string;
+  readonly findings: readonly ValidatedFinding[];
+  readonly obligations: readonly { id: string; question: string; required: boolean; answered: boolean }[];
+  readonly files_inspected: readonly { path: string; refs: string[] }[];
+  readonly uninspected_areas: readonly string[];
+  readonly uncertainties: readonly string[];
+  readonly caveats: readonly string[];
+  readonly status_reasons: readonly string[];
+  readonly confidence: 'HIGH' | 'MEDIUM' | 'LOW';
+  readonly escalation_recommendation: string;
+  readonly model: string;
+  readonly fallbacks_used: readonly string[];
+  readonly model_calls: number;
+  readonly tool_calls: number;
+  readonly usage: UsageTotals;
+  readonly cost_usd: number;
+}

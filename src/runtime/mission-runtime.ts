@@ -1,0 +1,434 @@
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config/index.js';
+import { BridgeError } from '../errors/index.js';
+import {
+  findRun,
+  openEventLog,
+  readEventLog,
+  reduceRunRecord,
+  runPaths,
+  writeProjections,
+  type EventLogWriter,
+  type MissionEvent,
+  type RunRecord,
+} from '../events/index.js';
+import type { Logger } from '../log/index.js';
+import { criticalRoots, isMissionInputError, prepareMission, type MissionV1, type PreparedMission } from '../mission/index.js';
+import { priceUsage, type MissionAlias, type ModelEntry, type ModelRegistry } from '../models/index.js';
+import { openRunIndex, type RunIndex, type RunSummary } from '../store/index.js';
+import { ConcurrencyLimiter, type UpstreamClient } from '../upstream/index.js';
+import { CommentaryChannel, type CommentaryLine } from './commentary-channel.js';
+import { EvidenceLedger } from './evidence-ledger.js';
+import type { MissionReport } from './mission-report.js';
+import { createPathScope } from './path-scope.js';
+import { redactSecrets } from './redact-secrets.js';
+import { renderReport } from './render-report.js';
+import { runMissionLoop } from './run-mission-loop.js';
+import { ToolDispatcher } from './tool-dispatcher.js';
+
+export interface MissionRuntimeDeps {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly registry: ModelRegistry;
+  readonly upstream: UpstreamClient;
+}
+
+export interface ExecuteMissionInput {
+  /** User-role text only. */
+  readonly userTexts: readonly string[];
+  /** The request's model name (a mission alias, or a raw model whose input carried a block). */
+  readonly model: string;
+  readonly missionAlias?: MissionAlias | undefined;
+  readonly signal: AbortSignal;
+  readonly requestId?: string | undefined;
+  readonly sessionKey?: string | undefined;
+  /** Live progress (SSE reasoning items, CLI stderr). */
+  readonly onCommentary?: (line: CommentaryLine) => void;
+}
+
+export interface MissionOutcome {
+  readonly runId: string;
+  readonly missionId: string;
+  readonly status: string;
+  readonly finalText: string;
+  readonly report: MissionReport | null;
+  readonly record: RunRecord;
+  /** Time spent waiting on model calls (excluded from the bridge's overhead figure). */
+  readonly modelTimeMs: number;
+}
+
+interface ActiveRun {
+  readonly runId: string;
+  readonly events: MissionEvent[];
+  readonly listeners: Set<(event: MissionEvent) => void>;
+}
+
+/** Routes a mission may never run on: a parent's provider or a GPT model (reference §3.3). */
+const forbiddenRoutes = /^(gpt[-_]|openai\/|opencode_bridge$|openai$|chatgpt$)/i;
+
+/**
+ * The managed lane: admits a mission, runs the governed loop inside a lane slot, records every
+ * step in the run's hash-chained log, and derives the report, projections and index from it.
+ */
+export class MissionRuntime {
+  private readonly readPool: ConcurrencyLimiter;
+  private readonly active = new Map<string, ActiveRun>();
+  private index: RunIndex | undefined;
+
+  constructor(private readonly deps: MissionRuntimeDeps) {
+    const { config } = deps;
+    this.readPool = new ConcurrencyLimiter({
+      max: config.MISSION_READ_POOL_CAPACITY,
+      queueMax: config.MISSION_READ_POOL_QUEUE,
+      queueTimeoutMs: config.MISSION_QUEUE_TIMEOUT_SECONDS * 1000,
+      rejection: (why) =>
+        new BridgeError(
+          'mission_queue_full',
+          `The read_pool mission lane is ${why === 'full' ? 'full' : 'still busy after the queue timeout'} (${config.MISSION_READ_POOL_CAPACITY} running, ${config.MISSION_READ_POOL_QUEUE} queued); try again in ${Math.max(1, Math.round(config.MISSION_QUEUE_TIMEOUT_SECONDS))}s, or raise MISSION_READ_POOL_CAPACITY.`,
+          { retryAfterSeconds: Math.max(1, Math.round(config.MISSION_QUEUE_TIMEOUT_SECONDS)) },
+        ),
+    });
+  }
+
+  get projectRoot(): string {
+    return this.deps.config.CODEX_OSS_PROJECT;
+  }
+
+  async execute(input: ExecuteMissionInput): Promise<MissionOutcome> {
+    const { config } = this.deps;
+    const runId = newRunId();
+    let prepared: PreparedMission;
+    let chain: ModelEntry[];
+    try {
+      prepared = prepareMission({
+        userTexts: input.userTexts,
+        aliasTier: input.missionAlias?.tier,
+        caps: input.missionAlias?.caps,
+        requestDeadlineSeconds: config.REQUEST_DEADLINE_SECONDS,
+        maxDeadlineSeconds: config.RUNTIME_MISSION_MAX_DEADLINE_SECONDS,
+        reserveSeconds: config.DETERMINISTIC_PARTIAL_RESERVE_SECONDS,
+      });
+      chain = this.admitModel(input, prepared.mission);
+    } catch (error) {
+      if (isMissionInputError(error) || (error instanceof BridgeError && error.code === 'model_admission_failed')) {
+        return this.reject(runId, input, error);
+      }
+      throw error;
+    }
+
+    const release = await this.readPool.acquire({ signal: input.signal });
+    try {
+      return await this.runAdmitted(runId, input, prepared, chain);
+    } finally {
+      release();
+    }
+  }
+
+  /** Runs and runs-in-flight, newest first (the index plus live state). */
+  list(options: { limit?: number; state?: string } = {}): RunSummary[] {
+    const rows = this.runIndex().listRuns({ limit: options.limit ?? 50, ...(options.state ? { state: options.state as never } : {}) });
+    return rows;
+  }
+
+  /** The RunRecord of a run (by run id or mission id), live for running missions. */
+  async get(id: string): Promise<RunRecord | null> {
+    const live = this.liveRun(id);
+    if (live) return reduceRunRecord(live.events);
+    const runId = await findRun(this.projectRoot, id);
+    if (!runId) return null;
+    const read = await readEventLog(runPaths(this.projectRoot, runId).logPath);
+    return read.events.length > 0 ? reduceRunRecord(read.events) : null;
+  }
+
+  /**
+   * Events of a run after `afterSeq`, then live ones until the run ends. Returns null for an
+   * unknown id. The subscription is registered before the backlog is read, so nothing falls
+   * between the replay and the live tail.
+   */
+  async follow(id: string, afterSeq: number, onEvent: (event: MissionEvent) => void): Promise<{ done: Promise<void>; stop: () => void } | null> {
+    let live = this.liveRun(id);
+    const runId = live?.runId ?? (await findRun(this.projectRoot, id));
+    if (!runId) return null;
+    live ??= this.active.get(runId);
+    let lastSeq = afterSeq;
+    let finish: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (finish = resolve));
+    const deliver = (event: MissionEvent) => {
+      if (event.seq <= lastSeq) return;
+      lastSeq = event.seq;
+      onEvent(event);
+      if (event.type === 'run.completed') finish();
+    };
+    if (live) {
+      const current = live;
+      const listener = (event: MissionEvent) => deliver(event);
+      current.listeners.add(listener);
+      for (const event of [...current.events]) deliver(event);
+      return { done, stop: () => { current.listeners.delete(listener); finish(); } };
+    }
+    const read = await readEventLog(runPaths(this.projectRoot, runId).logPath);
+    for (const event of read.events) deliver(event);
+    finish();
+    return { done, stop: () => finish() };
+  }
+
+  async close(): Promise<void> {
+    this.index?.close();
+    this.index = undefined;
+  }
+
+  private liveRun(id: string): ActiveRun | undefined {
+    const byRun = this.active.get(id);
+    if (byRun) return byRun;
+    for (const run of this.active.values()) {
+      const admitted = run.events[0];
+      if (admitted?.type === 'run.admitted' && (admitted.payload as { mission_id?: string }).mission_id === id) return run;
+    }
+    return undefined;
+  }
+
+  private runIndex(): RunIndex {
+    this.index ??= openRunIndex(this.projectRoot);
+    return this.index;
+  }
+
+  private admitModel(input: ExecuteMissionInput, mission: MissionV1): ModelEntry[] {
+    const { registry } = this.deps;
+    let primary: ModelEntry;
+    let fallbacks: readonly ModelEntry[];
+    if (input.missionAlias) {
+      primary = input.missionAlias.model;
+      fallbacks = input.missionAlias.fallbacks;
+    } else {
+      const decision = registry.resolve(input.model);
+      if (decision.lane !== 'raw') {
+        throw new BridgeError('model_admission_failed', `model admission failed: "${input.model}" cannot run missions; use a mission alias such as mission-a3-kimi or an OSS model id.`);
+      }
+      primary = decision.model;
+      fallbacks = registry.fallbacksFor(input.model, decision.model, true);
+    }
+    if (forbiddenRoutes.test(primary.id) || forbiddenRoutes.test(input.model)) {
+      throw new BridgeError('model_admission_failed', `model admission failed: "${input.model}" routes to ${primary.id}, which a mission may never use (GPT and parent-provider routes are forbidden).`);
+    }
+    // A weaker fallback may not silently replace the chosen model (reference §3.3).
+    const allowDowngrade = mission.allow_capability_downgrade;
+    const permitted = fallbacks.filter((entry) => !forbiddenRoutes.test(entry.id) && (allowDowngrade || entry.capabilityTier >= primary.capabilityTier));
+    return [primary, ...permitted];
+  }
+
+  private async runAdmitted(runId: string, input: ExecuteMissionInput, prepared: PreparedMission, chain: ModelEntry[]): Promise<MissionOutcome> {
+    const { config, logger, registry, upstream } = this.deps;
+    const { mission, budget } = prepared;
+    const log = logger.child({ runId, missionId: mission.mission_id });
+    const writer = await openEventLog({ projectRoot: this.projectRoot, runId });
+    const run: ActiveRun = { runId, events: [], listeners: new Set() };
+    this.active.set(runId, run);
+    writer.onEvent((event) => {
+      run.events.push(event);
+      for (const listener of run.listeners) listener(event);
+    });
+    const record = async (type: string, source: 'runtime' | 'model' | 'tool', payload: Record<string, unknown>) => {
+      await writer.append(type as never, source, payload as never);
+    };
+
+    const startedAt = Date.now();
+    const deadlineAt = startedAt + budget.timeBudgetEffectiveSeconds * 1000;
+    const refused = mission.allow_capability_downgrade ? [] : (input.missionAlias?.fallbacks ?? []).filter((entry) => entry.capabilityTier < (chain[0]?.capabilityTier ?? 0)).map((entry) => entry.id);
+    try {
+      await record('run.admitted', 'runtime', {
+        mission_id: mission.mission_id,
+        tier: mission.tier,
+        objective_style: mission.objective_style,
+        model_alias: input.model,
+        model: chain[0]?.id ?? 'unknown',
+        fallback_chain: chain.slice(1).map((entry) => entry.id),
+        fallbacks_refused: refused,
+        mission,
+        budgets: {
+          tool_budget: budget.toolBudgetEffective,
+          time_budget_seconds: budget.timeBudgetEffectiveSeconds,
+          max_model_calls: mission.max_model_calls,
+          max_cost_usd: mission.max_cost_usd ?? null,
+          max_output_tokens: mission.max_output_tokens ?? null,
+          max_files: mission.max_files_to_inspect,
+          max_observation_bytes: mission.max_total_observation_bytes,
+        },
+        budget_reductions: budget.reductionReasons,
+        deadline_at: new Date(deadlineAt).toISOString(),
+        request_id: input.requestId ?? null,
+        source: prepared.source,
+        warnings: prepared.warnings,
+      });
+      this.upsert(run.events);
+
+      const commentary = new CommentaryChannel({
+        mode: config.OSS_VISIBLE_TRACE,
+        maxEvents: config.OSS_VISIBLE_TRACE_MAX_EVENTS,
+        maxChars: config.OSS_VISIBLE_TRACE_MAX_EVENT_CHARS,
+        record: (line) => record('commentary.emitted', 'runtime', { ...line }),
+        ...(input.onCommentary ? { live: input.onCommentary } : {}),
+      });
+      if (refused.length > 0) {
+        await commentary.say('model_admission', 'PLAN', `Lower-tier fallbacks refused (${refused.join(', ')}): the mission does not set allow_capability_downgrade.`, 'warning');
+      }
+      const scope = createPathScope({
+        projectRoot: this.projectRoot,
+        allowedPaths: mission.allowed_paths,
+        allowedRoots: mission.allowed_roots,
+        forbiddenRoots: mission.forbidden_roots,
+        criticalRoots: [...criticalRoots, ...config.PROJECT_CRITICAL_ROOTS],
+        criticalReadAllowed: mission.critical_path_read_allowed,
+        criticalReason: mission.critical_path_reason,
+      });
+      const ledger = new EvidenceLedger();
+      const dispatcher = new ToolDispatcher(
+        mission,
+        scope,
+        ledger,
+        {
+          toolBudget: budget.toolBudgetEffective,
+          maxFiles: mission.max_files_to_inspect,
+          maxObservationBytes: mission.max_total_observation_bytes,
+          maxDuplicates: mission.max_duplicate_actions,
+          maxLowInformation: Math.max(mission.max_low_information_actions, mission.max_duplicate_actions + 1),
+        },
+        record,
+        commentary,
+        input.signal,
+      );
+      const totalMs = deadlineAt - startedAt;
+      const finalCallTimeoutMs = Math.min(config.RUNTIME_FINAL_REPORT_MODEL_TIMEOUT_SECONDS * 1000, Math.max(1000, totalMs * 0.25));
+      const report = await runMissionLoop({
+        mission,
+        runId,
+        chain,
+        upstream,
+        budget: {
+          deadlineAt,
+          finalReserveMs: finalCallTimeoutMs,
+          finalCallTimeoutMs,
+          maxModelCalls: mission.max_model_calls,
+          maxCostUsd: mission.max_cost_usd ?? null,
+          maxOutputTokens: mission.max_output_tokens ?? null,
+          toolBudget: budget.toolBudgetEffective,
+          timeBudgetSeconds: budget.timeBudgetEffectiveSeconds,
+        },
+        dispatcher,
+        ledger,
+        commentary,
+        record,
+        price: (model, usage) => priceUsage(registry.entry(model), usage),
+        signal: input.signal,
+        sessionKey: input.sessionKey ?? runId,
+      });
+      const finalText = renderReport(report);
+      if (report.closure !== 'runtime_closed' || report.findings.length > 0) {
+        await record('report.validated', 'runtime', {
+          status: report.status,
+          reasons: [...report.status_reasons],
+          dropped_findings: 0,
+          report,
+          final_text: finalText,
+        });
+      } else {
+        await record('report.validated', 'runtime', { status: report.status, reasons: [...report.status_reasons], dropped_findings: 0, report, final_text: finalText });
+      }
+      await record('run.completed', 'runtime', {
+        status: report.status,
+        reason: report.reason,
+        reason_text: report.status_reasons[0] ?? report.reason,
+        totals: {
+          model_calls: report.model_calls,
+          tool_calls: report.tool_calls,
+          input_tokens: report.usage.input_tokens,
+          cached_input_tokens: report.usage.cached_input_tokens,
+          output_tokens: report.usage.output_tokens,
+          reasoning_tokens: report.usage.reasoning_tokens,
+          total_tokens: report.usage.total_tokens,
+          cost_usd: report.cost_usd,
+        },
+      });
+      const finished = await this.finishRun(writer, run.events);
+      log.info({ status: report.status, reason: report.reason, cost: report.cost_usd }, 'mission finished');
+      return { runId, missionId: mission.mission_id, status: report.status, finalText, report, record: finished, modelTimeMs: modelTime(run.events) };
+    } catch (error) {
+      log.error({ err: error }, 'mission crashed');
+      const message = redactSecrets(error instanceof Error ? error.message : String(error)).text;
+      const finalText = `Status: FAILED\nMission: ${mission.mission_id} (run ${runId})\n\nSummary:\n  The runtime failed internally: ${message}\n  The event log up to this point is in .codex-oss/runs/${runId}/events.jsonl.`;
+      if (!run.events.some((event) => event.type === 'run.completed')) {
+        await record('run.completed', 'runtime', { status: 'FAILED', reason: 'internal_error', reason_text: message, totals: emptyTotals() }).catch(() => undefined);
+      }
+      const finished = await this.finishRun(writer, run.events);
+      return { runId, missionId: mission.mission_id, status: 'FAILED', finalText, report: null, record: finished, modelTimeMs: modelTime(run.events) };
+    } finally {
+      this.active.delete(runId);
+      for (const listener of run.listeners) listener(run.events.at(-1) as MissionEvent);
+    }
+  }
+
+  /** A mission that failed admission: recorded (so `runs` shows it), answered, never sent upstream. */
+  private async reject(runId: string, input: ExecuteMissionInput, error: BridgeError): Promise<MissionOutcome> {
+    const missionId = rawMissionId(input.userTexts) ?? runId;
+    const writer = await openEventLog({ projectRoot: this.projectRoot, runId });
+    const events: MissionEvent[] = [];
+    writer.onEvent((event) => events.push(event));
+    await writer.append('mission.rejected' as never, 'runtime', { code: error.code, message: error.message, mission_id: missionId, model_alias: input.model } as never);
+    await writer.append('run.completed' as never, 'runtime', { status: 'FAILED', reason: error.code, reason_text: error.message, totals: emptyTotals() } as never);
+    const record = await this.finishRun(writer, events);
+    input.onCommentary?.({ index: 1, kind: 'mission_rejected', phase: 'PLAN', message: `Mission rejected before any model call: ${error.code}.`, severity: 'error' });
+    const finalText = [
+      'Status: FAILED',
+      `Mission: ${missionId} (run ${runId})`,
+      '',
+      'Summary:',
+      `  The mission was rejected before any model call (${error.code}).`,
+      `  ${error.message}`,
+      '',
+      'How to fix:',
+      '  Send exactly one <OSS_HANDOFF_JSON>{...}</OSS_HANDOFF_JSON> block in the user message (print a valid one with',
+      '  `codex-oss mission template --tier A3`, check one offline with `codex-oss validate-handoff FILE`).',
+    ].join('\n');
+    return { runId, missionId, status: 'FAILED', finalText, report: null, record, modelTimeMs: 0 };
+  }
+
+  private async finishRun(writer: EventLogWriter, events: readonly MissionEvent[]): Promise<RunRecord> {
+    await writer.flush();
+    await writer.close();
+    const record = reduceRunRecord(events);
+    await writeProjections(this.projectRoot, record, events);
+    this.upsert(events);
+    return record;
+  }
+
+  private upsert(events: readonly MissionEvent[]): void {
+    try {
+      this.runIndex().upsertRun(reduceRunRecord(events));
+    } catch (error) {
+      // The index is derived; a failure here must never fail a mission (`codex-oss reindex` repairs it).
+      this.deps.logger.warn({ err: error }, 'run index update failed');
+    }
+  }
+}
+
+function newRunId(): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `run_${stamp}_${randomBytes(4).toString('hex')}`;
+}
+
+/** The mission id of a rejected block, when its JSON got that far; only a safe id is used. */
+function rawMissionId(userTexts: readonly string[]): string | undefined {
+  const match = /"mission_id"\s*:\s*"([A-Za-z0-9][A-Za-z0-9._-]{0,100})"/.exec(userTexts.join('\n'));
+  return match?.[1];
+}
+
+function emptyTotals() {
+  return { model_calls: 0, tool_calls: 0, input_tokens: 0, cached_input_tokens: 0, output_tokens: 0, reasoning_tokens: 0, total_tokens: 0, cost_usd: 0 };
+}
+
+function modelTime(events: readonly MissionEvent[]): number {
+  let total = 0;
+  for (const event of events) {
+    if (event.type === 'model.responded') total += Number((event.payload as { latency_ms?: unknown }).latency_ms) || 0;
+  }
+  return total;
+}

@@ -1,0 +1,230 @@
+import { createHash } from 'node:crypto';
+import type { MissionV1 } from '../mission/index.js';
+import type { CommentaryChannel } from './commentary-channel.js';
+import { canonicalJson, type EvidenceLedger } from './evidence-ledger.js';
+import { normalizeToolArgs } from './normalize-tool-args.js';
+import type { PathScope } from './path-scope.js';
+import { toolSpecs } from './tools/registry.js';
+import type { ToolObservation, ToolSpec } from './tools/types.js';
+
+export type RecordEvent = (type: string, source: 'runtime' | 'model' | 'tool', payload: Record<string, unknown>) => Promise<void>;
+
+export interface ToolOutcome {
+  /** What goes back to the model: refs header plus the observation (or the refusal). */
+  readonly text: string;
+  readonly refs: readonly string[];
+  readonly kind: 'executed' | 'cache_hit' | 'denied' | 'duplicate';
+  /** A critical path was requested without permission: the mission must stop. */
+  readonly critical: boolean;
+  /** Set when a budget ran out while handling this call. */
+  readonly exhausted?: string;
+}
+
+export interface DispatcherLimits {
+  readonly toolBudget: number;
+  readonly maxFiles: number;
+  readonly maxObservationBytes: number;
+  readonly maxDuplicates: number;
+  readonly maxLowInformation: number;
+}
+
+const pathDenials = new Set([
+  'path_empty',
+  'path_traversal',
+  'path_outside_project',
+  'path_denied',
+  'symlink_escape',
+  'path_not_allowed',
+  'critical_path_denied',
+]);
+
+/** Write-like names a model may try; they never exist here, and saying so helps it stop. */
+const writeTools = /^(apply_patch|write_file|edit|edit_file|create_file|delete_file|rtk_write|exec_command|shell|bash|run)$/;
+
+/**
+ * Decides and executes one proposed tool call. Every call gets a number (its `cmd:<n>` ref) and
+ * is recorded: requested, then denied or completed. Nothing reaches the model unredacted.
+ */
+export class ToolDispatcher {
+  private calls = 0;
+  private budgetUsed = 0;
+  private bytes = 0;
+  private duplicates = 0;
+  private lowInformation = 0;
+  private readonly files = new Set<string>();
+  private readonly specs: Map<string, ToolSpec>;
+  private readonly seen = new Map<string, number>();
+
+  constructor(
+    private readonly mission: MissionV1,
+    private readonly scope: PathScope,
+    private readonly ledger: EvidenceLedger,
+    private readonly limits: DispatcherLimits,
+    private readonly record: RecordEvent,
+    private readonly commentary: CommentaryChannel,
+    private readonly signal: AbortSignal,
+  ) {
+    this.specs = new Map(
+      toolSpecs.filter((spec) => mission.allowed_tool_classes.includes(spec.toolClass)).map((spec) => [spec.name, spec]),
+    );
+  }
+
+  get toolNames(): string[] {
+    return [...this.specs.keys()];
+  }
+
+  get definitions(): ToolSpec[] {
+    return [...this.specs.values()];
+  }
+
+  get callCount(): number {
+    return this.calls;
+  }
+
+  get budgetRemaining(): number {
+    return Math.max(0, this.limits.toolBudget - this.budgetUsed);
+  }
+
+  /** Why the model should stop exploring now, if a budget or the loop detector says so. */
+  exhaustion(): string | undefined {
+    if (this.budgetUsed >= this.limits.toolBudget) return `The tool budget (${this.limits.toolBudget} calls) is spent.`;
+    if (this.files.size >= this.limits.maxFiles) return `The file budget (${this.limits.maxFiles} files) is spent.`;
+    if (this.bytes >= this.limits.maxObservationBytes) return `The observation budget (${this.limits.maxObservationBytes} bytes) is spent.`;
+    if (this.duplicates >= this.limits.maxDuplicates) return `You repeated actions ${this.duplicates} times; exploration has stopped.`;
+    if (this.lowInformation >= this.limits.maxLowInformation) return `${this.lowInformation} actions were refused or repeated; exploration has stopped.`;
+    return undefined;
+  }
+
+  async run(name: string, rawArgs: unknown, source: 'model' | 'runtime'): Promise<ToolOutcome> {
+    this.calls += 1;
+    const call = this.calls;
+    const ref = `cmd:${call}`;
+    await this.record('tool.requested', source, { call, tool: name, args: rawArgs });
+
+    const spec = this.specs.get(name);
+    if (!spec) {
+      const why = writeTools.test(name)
+        ? `${name} does not exist here: this mission is read-only and the runtime owns every change.`
+        : `${name} is not an allowed tool for this mission; allowed: ${this.toolNames.join(', ')}, submit_report.`;
+      return this.deny(call, name, rawArgs, 'tool_not_allowed', why);
+    }
+    const normalized = normalizeToolArgs(name, rawArgs);
+    if (normalized.unsupported.length > 0) {
+      return this.deny(call, name, rawArgs, 'unsupported_args', `${name} does not take ${normalized.unsupported.join(', ')}; correct the arguments (nothing was run, no budget spent).`);
+    }
+    const parsed = spec.schema.safeParse(normalized.args);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return this.deny(call, name, rawArgs, 'invalid_args', `${name}: ${issue?.path.join('.') || 'arguments'}: ${issue?.message ?? 'invalid'}. Nothing was run.`);
+    }
+    const args = parsed.data as Record<string, unknown>;
+
+    if (name === 'read_file') {
+      const resolved = this.scope.resolve(String(args['path'] ?? ''));
+      const cached = resolved.ok ? this.ledger.lookupRead(resolved.relative, rangeOf(args)) : null;
+      if (cached) {
+        const refs = this.ledger.record(call, name, args, cached).refs;
+        await this.completed(call, name, args, cached, refs, true);
+        return { text: frame(refs, cached.text), refs, kind: 'cache_hit', critical: false };
+      }
+    }
+    const key = `${name}:${canonicalJson(args)}`;
+    const previous = this.seen.get(key);
+    if (previous !== undefined && name !== 'read_file') {
+      this.duplicates += 1;
+      this.lowInformation += 1;
+      await this.record('tool.denied', 'runtime', { call, tool: name, args, reason_code: 'duplicate_action', message: `identical to cmd:${previous}` });
+      await this.commentary.say('runtime_redirect', 'EXPLORE', `The model repeated ${name}; the runtime pointed it at cmd:${previous} instead.`, 'warning');
+      return { text: frame([ref], `[DUPLICATE] This is identical to cmd:${previous}; use that result. Nothing was run.`), refs: [ref], kind: 'duplicate', critical: false, ...this.exhaustedField() };
+    }
+    const over = this.exhaustion();
+    if (over) return this.deny(call, name, args, 'budget_exhausted', `${over} Call submit_report now.`);
+
+    await this.commentary.say('tool_action_started', 'EXPLORE', describeCall(name, args));
+    const observation = await spec.execute(args, { scope: this.scope, projectRoot: this.scope.projectRoot, signal: this.signal });
+    if (!observation.ok && observation.code && pathDenials.has(observation.code)) {
+      const critical = observation.code === 'critical_path_denied';
+      return this.deny(call, name, args, observation.code, observation.text, critical);
+    }
+    this.seen.set(key, call);
+    this.budgetUsed += 1;
+    this.bytes += observation.bytes;
+    if (observation.path && name === 'read_file' && observation.ok) this.files.add(observation.path);
+    if (!observation.ok) this.lowInformation += 1;
+    const refs = this.ledger.record(call, name, args, observation).refs;
+    await this.completed(call, name, args, observation, refs, false);
+    await this.commentary.say('tool_result_summary', 'EXPLORE', summarize(name, observation));
+    return { text: frame(refs, observation.text), refs, kind: 'executed', critical: false, ...this.exhaustedField() };
+  }
+
+  private exhaustedField(): { exhausted?: string } {
+    const over = this.exhaustion();
+    return over ? { exhausted: over } : {};
+  }
+
+  private async deny(call: number, tool: string, args: unknown, code: string, message: string, critical = false): Promise<ToolOutcome> {
+    this.lowInformation += 1;
+    await this.record('tool.denied', 'runtime', { call, tool, args, reason_code: code, message });
+    await this.commentary.say('tool_denied', 'EXPLORE', `The runtime refused ${tool} (${code}).`, 'warning');
+    const ref = `cmd:${call}`;
+    return { text: frame([ref], `[REFUSED: ${code}] ${message}`), refs: [ref], kind: 'denied', critical, ...this.exhaustedField() };
+  }
+
+  private async completed(call: number, tool: string, args: unknown, observation: ToolObservation, refs: readonly string[], cacheHit: boolean): Promise<void> {
+    await this.record('tool.completed', 'tool', {
+      call,
+      tool,
+      args,
+      digest: createHash('sha256').update(observation.text).digest('hex'),
+      bytes: observation.bytes,
+      refs: [...refs],
+      cache_hit: cacheHit,
+      redactions: observation.redactions,
+      summary: summarize(tool, observation),
+      path: observation.path ?? null,
+    });
+  }
+}
+
+/** Every result names the refs it created, first, so the model can cite them (PRODUCT.md §6). */
+function frame(refs: readonly string[], body: string): string {
+  return `[refs: ${refs.join(', ')}]\n${body}`;
+}
+
+function rangeOf(args: Record<string, unknown>): { start_line?: number; end_line?: number } {
+  return {
+    ...(typeof args['start_line'] === 'number' ? { start_line: args['start_line'] } : {}),
+    ...(typeof args['end_line'] === 'number' ? { end_line: args['end_line'] } : {}),
+  };
+}
+
+
+function describeCall(tool: string, args: Record<string, unknown>): string {
+  const path = typeof args['path'] === 'string' ? args['path'] : undefined;
+  switch (tool) {
+    case 'read_file':
+      return `I'm reading ${path ?? 'a file'}${typeof args['start_line'] === 'number' ? ` from line ${args['start_line']}` : ''}.`;
+    case 'search_text':
+      return `I'm searching for "${String(args['pattern']).slice(0, 80)}"${path ? ` in ${path}` : ''}.`;
+    case 'list_dir':
+      return `I'm listing ${path ?? 'a directory'}.`;
+    default:
+      return `I'm running ${tool}.`;
+  }
+}
+
+function summarize(tool: string, observation: ToolObservation): string {
+  if (!observation.ok) return `${tool} failed: ${observation.code ?? 'error'}.`;
+  switch (tool) {
+    case 'read_file': {
+      const range = observation.lineRange ? ` lines ${observation.lineRange[0]}-${observation.lineRange[1]}` : '';
+      return `Read ${observation.path ?? 'the file'}${range}${observation.complete === false ? ' (partial)' : ''}.`;
+    }
+    case 'search_text':
+      return `Search found ${observation.matches ?? 0} match(es).`;
+    case 'list_dir':
+      return `Listed ${observation.path ?? 'the directory'}.`;
+    default:
+      return `${tool} finished (${observation.bytes} bytes).`;
+  }
+}
