@@ -268,9 +268,6 @@ export class MissionRuntime {
         record: (line) => record('commentary.emitted', 'runtime', { ...line }),
         ...(input.onCommentary ? { live: input.onCommentary } : {}),
       });
-      if (refused.length > 0) {
-        await commentary.say('model_admission', 'PLAN', `Lower-tier fallbacks refused (${refused.join(', ')}): the mission does not set allow_capability_downgrade.`, 'warning');
-      }
       const scope = createPathScope({
         projectRoot: this.projectRoot,
         allowedPaths: mission.allowed_paths,
@@ -320,6 +317,10 @@ export class MissionRuntime {
         price: (model, usage) => priceUsage(registry.entry(model), usage),
         signal: input.signal,
         sessionKey: input.sessionKey ?? runId,
+        admissionNotes:
+          refused.length > 0
+            ? [`Lower-tier fallbacks refused (${refused.join(', ')}): the mission does not set allow_capability_downgrade.`]
+            : [],
       });
       const finalText = renderReport(report);
       if (report.closure !== 'runtime_closed' || report.findings.length > 0) {

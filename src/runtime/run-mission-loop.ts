@@ -46,6 +46,8 @@ export interface LoopInput {
   readonly price: (model: string, usage: TokenUsage) => number;
   readonly signal: AbortSignal;
   readonly sessionKey: string;
+  /** Admission decisions worth telling the user (refused fallbacks…), said after the start line. */
+  readonly admissionNotes?: readonly string[];
   readonly now?: () => number;
 }
 
@@ -78,6 +80,7 @@ export async function runMissionLoop(input: LoopInput): Promise<MissionReport> {
   };
 
   await commentary.say('mission_started', 'PLAN', `Mission ${mission.mission_id} (${mission.tier}) started on ${answeringModel}: ${mission.objective.slice(0, 200)}`);
+  for (const note of input.admissionNotes ?? []) await commentary.say('model_admission', 'PLAN', note, 'warning');
   if (mission.risk_tier === 'critical') {
     return finish({ status: 'ESCALATE', reason: 'critical_risk', reasonText: 'risk_tier "critical" forbids autonomous exploration; a human or a GPT reviewer should take this mission.' });
   }
@@ -206,7 +209,7 @@ export async function runMissionLoop(input: LoopInput): Promise<MissionReport> {
         messages.push({ role: 'user', content: repairPrompt(reason) });
         continue;
       }
-      return finish(closeWithoutReport(input, 'invalid_action', `The model twice failed to propose a usable action (${reason}).`));
+      return finish(closeWithoutReport(input, 'invalid_action', `The model twice failed to propose a usable action (${reason}).`, 'PARTIAL'));
     }
 
     if (budget.maxCostUsd !== null && cost >= budget.maxCostUsd && !actions.some((action) => action.kind === 'report')) {
@@ -278,13 +281,18 @@ function cancelled(input: LoopInput): Closure {
   return closeWithoutReport(input, 'cancelled', 'The client disconnected; the runtime cancelled the mission.');
 }
 
+/** PRODUCT.md §4: the cost cap stops a run mid-way with a PARTIAL report that says so. */
 function costCapped(input: LoopInput, spent: number, cap: number): Closure {
-  return closeWithoutReport(input, 'cost_cap_reached', `The mission spent $${spent.toFixed(6)} of its $${cap.toFixed(6)} cap (max_cost_usd); the runtime stopped it.`);
+  return closeWithoutReport(input, 'cost_cap_reached', `The mission spent $${spent.toFixed(6)} of its $${cap.toFixed(6)} cap (max_cost_usd); the runtime stopped it.`, 'PARTIAL');
 }
 
-/** A runtime closure: PARTIAL when evidence was gathered, FAILED when there is nothing to show. */
-function closeWithoutReport(input: LoopInput, reason: string, reasonText: string): Closure {
-  return { status: input.ledger.filesInspected().length > 0 || input.dispatcher.callCount > 0 ? 'PARTIAL' : 'FAILED', reason, reasonText };
+/**
+ * A runtime closure: PARTIAL when evidence was gathered, FAILED when there is nothing to show,
+ * unless the rule that stopped the run fixes the status (a refused repair ends PARTIAL, §6).
+ */
+function closeWithoutReport(input: LoopInput, reason: string, reasonText: string, status?: InvestigationStatus): Closure {
+  const gathered = input.ledger.filesInspected().length > 0 || input.dispatcher.callCount > 0;
+  return { status: status ?? (gathered ? 'PARTIAL' : 'FAILED'), reason, reasonText };
 }
 
 function buildReport(

@@ -119,17 +119,24 @@ export class ToolDispatcher {
     }
     const args = parsed.data as Record<string, unknown>;
 
+    const key = `${name}:${canonicalJson(args)}`;
+    const previous = this.seen.get(key);
     if (name === 'read_file') {
       const resolved = this.scope.resolve(String(args['path'] ?? ''));
       const cached = resolved.ok ? this.ledger.lookupRead(resolved.relative, rangeOf(args)) : null;
       if (cached) {
+        // Served free of budget, but the very same read again is still a repeat: a model stuck
+        // re-reading one file must hit the loop detector, not spin until the deadline.
+        if (previous !== undefined) {
+          this.duplicates += 1;
+          this.lowInformation += 1;
+        }
+        this.seen.set(key, call);
         const refs = this.ledger.record(call, name, args, cached).refs;
         await this.completed(call, name, args, cached, refs, true);
-        return { text: frame(refs, cached.text), refs, kind: 'cache_hit', critical: false };
+        return { text: frame(refs, cached.text), refs, kind: 'cache_hit', critical: false, ...this.exhaustedField() };
       }
     }
-    const key = `${name}:${canonicalJson(args)}`;
-    const previous = this.seen.get(key);
     if (previous !== undefined && name !== 'read_file') {
       this.duplicates += 1;
       this.lowInformation += 1;

@@ -25,6 +25,8 @@ export interface HarnessOptions {
   readonly mock?: MockUpstreamOptions;
   /** A project directory to serve; a fresh temp dir otherwise (removed on close). */
   readonly project?: string;
+  /** Collects every log line the daemon writes (at the configured LOG_LEVEL). */
+  readonly logLines?: string[];
 }
 
 /** A real daemon on an ephemeral loopback port, in front of a real mock upstream. */
@@ -45,7 +47,8 @@ export async function startBridge(options: HarnessOptions = {}): Promise<BridgeH
       ...options.env,
     },
   });
-  const logger = createLogger(config.LOG_LEVEL);
+  const sink = options.logLines;
+  const logger = sink ? createLogger(config.LOG_LEVEL, { write: (line: string) => void sink.push(line) }) : createLogger(config.LOG_LEVEL);
   const daemon = await startDaemon({ config, logger });
   return {
     mock,
