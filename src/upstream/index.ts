@@ -9,7 +9,13 @@ export type {
   ChatToolCall,
   ChatToolChoice,
 } from './chat-request.js';
-export { emptyUsage, STREAM_PART_VERSION, type FinishReason, type StreamPart, type TokenUsage } from './stream-part.js';
+export {
+  emptyUsage,
+  STREAM_PART_VERSION,
+  type FinishReason,
+  type StreamPart,
+  type TokenUsage,
+} from './stream-part.js';
 export type {
   AttemptEvent,
   CompletedCall,
@@ -19,3 +25,19 @@ export type {
   ModelHealth,
   UpstreamClient,
 } from './upstream-client.js';
+export {
+  createUpstreamClient,
+  defaultModelConcurrency,
+  type UpstreamClientDeps,
+} from './create-upstream-client.js';
+export {
+  passthroughToOpenAI,
+  type PassthroughInput,
+  type PassthroughResult,
+} from './openai-passthrough.js';
+export {
+  ConcurrencyLimiter,
+  type LimiterOptions,
+  type LimiterSnapshot,
+  type Release,
+} from './concurrency-limiter.js';
