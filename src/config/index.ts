@@ -6,3 +6,9 @@ export {
   type Config,
   type ConfigInput,
 } from './schema.js';
+export {
+  computeSourceHash,
+  packageRoot,
+  packageVersion,
+  type SourceHash,
+} from './source-identity.js';

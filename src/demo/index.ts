@@ -29,3 +29,4 @@ export {
   type TurnToolCall,
 } from './mock-request.js';
 export { demoResponder } from './mock-demo-responder.js';
+export { investigatorResponse } from './investigator-responder.js';

@@ -1,5 +1,6 @@
 import { reply, type ReplyBuilder } from './mock-reply.js';
 import { lastTurn, toolResults } from './mock-request.js';
+import { investigatorResponse } from './investigator-responder.js';
 import type { RecordedRequest, Responder } from './mock-types.js';
 
 const QUOTE_LIMIT = 80;
@@ -17,10 +18,13 @@ function demoReply(): ReplyBuilder {
 }
 
 /**
- * The deterministic "demo model" behind the CLI entry: no API key, same answer for the same
+ * The deterministic "demo model" behind the CLI entry and `npm run demo`: no API key, same answer for the same
  * request, and every dialect supported because the reply is rendered by whichever endpoint asks.
  */
 export const demoResponder: Responder = (req: RecordedRequest): ReplyBuilder => {
+  // Mission calls (the bridge offers submit_report) get the scripted investigator.
+  const mission = investigatorResponse(req);
+  if (mission) return mission;
   const turn = lastTurn(req);
   if (turn?.role === 'tool') {
     const count = toolResults(req).length;

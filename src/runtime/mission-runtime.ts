@@ -319,7 +319,7 @@ export class MissionRuntime {
         sessionKey: input.sessionKey ?? runId,
         admissionNotes:
           refused.length > 0
-            ? [`Lower-tier fallbacks refused (${refused.join(', ')}): the mission does not set allow_capability_downgrade.`]
+            ? [`Fallbacks: ${chain.slice(1).map((entry) => entry.id).join(', ') || 'none'} (${refused.join(', ')} left out: a lower capability tier needs allow_capability_downgrade in the mission).`]
             : [],
       });
       const finalText = renderReport(report);

@@ -80,7 +80,7 @@ export async function runMissionLoop(input: LoopInput): Promise<MissionReport> {
   };
 
   await commentary.say('mission_started', 'PLAN', `Mission ${mission.mission_id} (${mission.tier}) started on ${answeringModel}: ${mission.objective.slice(0, 200)}`);
-  for (const note of input.admissionNotes ?? []) await commentary.say('model_admission', 'PLAN', note, 'warning');
+  for (const note of input.admissionNotes ?? []) await commentary.say('model_admission', 'PLAN', note);
   if (mission.risk_tier === 'critical') {
     return finish({ status: 'ESCALATE', reason: 'critical_risk', reasonText: 'risk_tier "critical" forbids autonomous exploration; a human or a GPT reviewer should take this mission.' });
   }

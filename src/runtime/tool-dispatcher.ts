@@ -207,7 +207,8 @@ function rangeOf(args: Record<string, unknown>): { start_line?: number; end_line
 
 
 function describeCall(tool: string, args: Record<string, unknown>): string {
-  const path = typeof args['path'] === 'string' ? args['path'] : undefined;
+  const raw = typeof args['path'] === 'string' ? args['path'] : undefined;
+  const path = raw === '.' || raw === './' ? 'the project root' : raw;
   switch (tool) {
     case 'read_file':
       return `I'm reading ${path ?? 'a file'}${typeof args['start_line'] === 'number' ? ` from line ${args['start_line']}` : ''}.`;
@@ -230,7 +231,7 @@ function summarize(tool: string, observation: ToolObservation): string {
     case 'search_text':
       return `Search found ${observation.matches ?? 0} match(es).`;
     case 'list_dir':
-      return `Listed ${observation.path ?? 'the directory'}.`;
+      return `Listed ${observation.path === '.' || !observation.path ? 'the project root' : observation.path}.`;
     default:
       return `${tool} finished (${observation.bytes} bytes).`;
   }
