@@ -3,7 +3,18 @@ import { doctorCommand } from './commands/doctor.js';
 import { restartCommand } from './commands/restart.js';
 import { statusCommand } from './commands/status.js';
 import { stopCommand } from './commands/stop.js';
+import { missionCommand } from './commands/mission.js';
+import {
+  auditMissionCommand,
+  explainCommand,
+  reindexCommand,
+  runsCommand,
+  showSummaryCommand,
+  showTraceCommand,
+  usageCommand,
+} from './commands/run-inspection.js';
 import { upCommand } from './commands/up.js';
+import { validateHandoffCommand } from './commands/validate-handoff.js';
 
 /** Every verb, in the order `codex-oss --help` lists them. Add new verbs here. */
 export const commands: readonly Command[] = [
@@ -12,4 +23,13 @@ export const commands: readonly Command[] = [
   restartCommand,
   statusCommand,
   doctorCommand,
+  missionCommand,
+  validateHandoffCommand,
+  runsCommand,
+  showTraceCommand,
+  showSummaryCommand,
+  explainCommand,
+  auditMissionCommand,
+  usageCommand,
+  reindexCommand,
 ];

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { configSchema, DEFAULT_UPSTREAM_BASE, type Config } from './schema.js';
 
@@ -27,7 +28,14 @@ export interface LoadConfigOptions {
   readonly overrides?: Readonly<Record<string, string | number | boolean | undefined>>;
   /** Used when neither --project nor CODEX_OSS_PROJECT is given. */
   readonly cwd: string;
+  /**
+   * Also read `<project>/.codex-oss/env/opencode-go.env` (KEY=VALUE lines), below the real
+   * environment and the flags. The daemon's `up` uses it so the key can live in one ignored file.
+   */
+  readonly readProjectEnvFile?: boolean;
 }
+
+export const PROJECT_ENV_FILE = path.join('.codex-oss', 'env', 'opencode-go.env');
 
 /**
  * Parses the whole configuration once. On failure, throws a ConfigError that lists every problem,
@@ -49,6 +57,13 @@ export function loadConfig(options: LoadConfigOptions): Config {
     if (value !== undefined) raw[key] = value;
   }
   raw['CODEX_OSS_PROJECT'] = path.resolve(options.cwd, String(raw['CODEX_OSS_PROJECT'] ?? '.'));
+  if (options.readProjectEnvFile) {
+    const file = path.join(String(raw['CODEX_OSS_PROJECT']), PROJECT_ENV_FILE);
+    for (const [key, value] of Object.entries(readEnvFile(file))) {
+      const canonical = Object.entries(aliases).find(([, names]) => names.includes(key))?.[0] ?? key;
+      if (canonical in configSchema.shape && raw[canonical] === undefined && value !== '') raw[canonical] = value;
+    }
+  }
 
   const result = configSchema.safeParse(raw);
   if (!result.success) {
@@ -87,4 +102,17 @@ function deepFreeze<T>(value: T): T {
     for (const child of Object.values(value)) deepFreeze(child);
   }
   return value;
+}
+
+/** KEY=VALUE lines; `#` comments, blank lines, `export ` prefixes and matching quotes allowed. */
+export function readEnvFile(file: string): Record<string, string> {
+  if (!existsSync(file)) return {};
+  const values: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split(/\r?\n/)) {
+    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (!match?.[1] || line.trimStart().startsWith('#')) continue;
+    const value = match[2] ?? '';
+    values[match[1]] = /^(['"]).*\1$/.test(value) ? value.slice(1, -1) : value;
+  }
+  return values;
 }
