@@ -1,0 +1,208 @@
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPathScope, type PathScopeOptions } from './path-scope.js';
+
+let root: string;
+let outside: string;
+
+function write(relative: string, content = 'x\n'): void {
+  const file = path.join(root, relative);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, content);
+}
+
+function scope(overrides: Partial<PathScopeOptions> = {}) {
+  return createPathScope({
+    projectRoot: root,
+    allowedPaths: ['README.md'],
+    allowedRoots: ['src', 'docs/'],
+    forbiddenRoots: ['src/generated/', '*.secret'],
+    criticalRoots: ['src/auth/'],
+    criticalReadAllowed: false,
+    criticalReason: null,
+    ...overrides,
+  });
+}
+
+beforeAll(() => {
+  root = realpathSync(mkdtempSync(path.join(tmpdir(), 'scope-root-')));
+  outside = realpathSync(mkdtempSync(path.join(tmpdir(), 'scope-outside-')));
+  writeFileSync(path.join(outside, 'stolen.txt'), 'outside\n');
+  for (const file of [
+    'README.md',
+    'src/a.ts',
+    'src/auth/login.ts',
+    'src/generated/out.ts',
+    'src/config.secret',
+    'src/.env.production',
+    'src/app.env',
+    'src/tls/server.pem',
+    'src/id_rsa',
+    'src/secrets/token.txt',
+    'src/node_modules/pkg/index.js',
+    'src/.codex-oss/state/run.json',
+    'srcfoo/x.ts',
+    'docs/guide.md',
+    '.env',
+    '.git/config',
+  ]) {
+    write(file);
+  }
+  symlinkSync(path.join(outside, 'stolen.txt'), path.join(root, 'src/link-out.txt'));
+  symlinkSync(outside, path.join(root, 'src/link-dir'));
+  symlinkSync(path.join(root, '.env'), path.join(root, 'src/link-env'));
+  symlinkSync(path.join(root, 'srcfoo/x.ts'), path.join(root, 'src/link-srcfoo.ts'));
+  symlinkSync(path.join(root, 'docs/guide.md'), path.join(root, 'src/link-docs.md'));
+});
+
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+  rmSync(outside, { recursive: true, force: true });
+});
+
+function codeOf(requested: string, overrides: Partial<PathScopeOptions> = {}): string {
+  const result = scope(overrides).resolve(requested);
+  return result.ok ? 'ok' : result.code;
+}
+
+describe('createPathScope().resolve', () => {
+  it('accepts allowed files and directories, relative to the project root', () => {
+    const result = scope().resolve('src/a.ts');
+    expect(result).toEqual({
+      ok: true,
+      relative: 'src/a.ts',
+      absolute: path.join(root, 'src/a.ts'),
+      critical: false,
+    });
+    expect(codeOf('./src//a.ts')).toBe('ok');
+    expect(codeOf('src')).toBe('ok');
+    expect(codeOf('docs/guide.md')).toBe('ok');
+    expect(codeOf('README.md')).toBe('ok');
+  });
+
+  it('refuses empty paths', () => {
+    expect(codeOf('')).toBe('path_empty');
+    expect(codeOf('   ')).toBe('path_empty');
+  });
+
+  it('refuses any .. segment, even one that would land inside the project', () => {
+    expect(codeOf('src/../.env')).toBe('path_traversal');
+    expect(codeOf('src/../src/a.ts')).toBe('path_traversal');
+    expect(codeOf('..')).toBe('path_traversal');
+    expect(codeOf('src\\..\\.env')).toBe('path_traversal');
+    expect(codeOf('src/..%2f.env')).toBe('path_traversal');
+  });
+
+  it('treats a literal ..%2f segment name as a plain (missing) name, never a traversal out', () => {
+    // `..%2f` is not `..`: it can only name a file literally called that, which does not exist.
+    expect(codeOf('src/..%2f')).not.toBe('ok');
+    expect(['path_traversal', 'path_not_found']).toContain(codeOf('src/..%2f'));
+  });
+
+  it('accepts absolute paths inside the project and makes them relative', () => {
+    const result = scope().resolve(path.join(root, 'src/a.ts'));
+    expect(result.ok && result.relative).toBe('src/a.ts');
+  });
+
+  it('refuses absolute paths outside the project without echoing them', () => {
+    const result = scope().resolve('/etc/passwd');
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.code).toBe('path_outside_project');
+      expect(result.message).not.toContain('/etc');
+      expect(result.message).toContain('Allowed:');
+    }
+    expect(codeOf(path.join(outside, 'stolen.txt'))).toBe('path_outside_project');
+  });
+
+  it('applies the deny list to requested paths', () => {
+    for (const denied of [
+      '.env',
+      '.git/config',
+      '.git',
+      'src/.env.production',
+      'src/app.env',
+      'src/tls/server.pem',
+      'src/id_rsa',
+      'src/secrets/token.txt',
+      'src/node_modules/pkg/index.js',
+      'src/.codex-oss/state/run.json',
+      'src/generated/out.ts',
+      'src/config.secret',
+    ]) {
+      expect(codeOf(denied), denied).toBe('path_denied');
+    }
+  });
+
+  it('refuses paths outside the allowed roots, and a root prefix is not a string prefix', () => {
+    expect(codeOf('srcfoo/x.ts')).toBe('path_not_allowed');
+    expect(codeOf('package.json')).toBe('path_not_allowed');
+    const result = scope().resolve('srcfoo/x.ts');
+    if (!result.ok) expect(result.message).toContain('src/');
+  });
+
+  it('refuses symlinks that point outside the project', () => {
+    expect(codeOf('src/link-out.txt')).toBe('symlink_escape');
+    expect(codeOf('src/link-dir/stolen.txt')).toBe('symlink_escape');
+    const result = scope().resolve('src/link-out.txt');
+    if (!result.ok) expect(result.message).not.toContain(outside);
+  });
+
+  it('refuses symlinks inside the project that resolve to denied or unallowed paths', () => {
+    expect(codeOf('src/link-env')).toBe('path_denied');
+    expect(codeOf('src/link-srcfoo.ts')).toBe('path_not_allowed');
+    // docs/ is allowed, so a link into it is fine.
+    expect(codeOf('src/link-docs.md')).toBe('ok');
+  });
+
+  it('reports missing files', () => {
+    expect(codeOf('src/missing.ts')).toBe('path_not_found');
+  });
+
+  it('needs permission, a reason and a narrow grant for critical roots', () => {
+    expect(codeOf('src/auth/login.ts')).toBe('critical_path_denied');
+    expect(codeOf('src/auth/login.ts', { criticalReadAllowed: true })).toBe('critical_path_denied');
+    expect(codeOf('src/auth/login.ts', { criticalReadAllowed: true, criticalReason: '  ' })).toBe(
+      'critical_path_denied',
+    );
+    const allowed = scope({
+      criticalReadAllowed: true,
+      criticalReason: 'audit the login flow',
+    }).resolve('src/auth/login.ts');
+    expect(allowed.ok && allowed.critical).toBe(true);
+    // Only the broad root `.` covers it: not enough for a critical read.
+    expect(
+      codeOf('src/auth/login.ts', {
+        allowedRoots: ['.'],
+        criticalReadAllowed: true,
+        criticalReason: 'reason',
+      }),
+    ).toBe('critical_path_denied');
+  });
+
+  it('treats `.` as the whole project only when given explicitly', () => {
+    expect(codeOf('.')).toBe('path_not_allowed');
+    expect(codeOf('srcfoo/x.ts', { allowedRoots: ['.'] })).toBe('ok');
+    expect(codeOf('.', { allowedRoots: ['.'] })).toBe('ok');
+    expect(codeOf('.env', { allowedRoots: ['.'] })).toBe('path_denied');
+  });
+});
+
+describe('createPathScope helpers', () => {
+  it('checks descendants lexically against the deny list and critical roots', () => {
+    const s = scope();
+    expect(s.checkDescendant('src/a.ts')).toEqual({ ok: true, critical: false });
+    expect(s.checkDescendant('src/.env')).toEqual({ ok: false, code: 'path_denied' });
+    expect(s.checkDescendant('src/auth/login.ts')).toEqual({
+      ok: false,
+      code: 'critical_path_denied',
+    });
+  });
+
+  it('lists default search targets from the allowed roots and paths', () => {
+    expect(scope().defaultTargets()).toEqual(['src', 'docs', 'README.md']);
+    expect(scope({ allowedRoots: ['.'] }).defaultTargets()).toEqual(['']);
+  });
+});

@@ -1,0 +1,115 @@
+import { lstat, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import {
+  effectiveLimits,
+  failure,
+  observation,
+  type ToolContext,
+  type ToolObservation,
+  type ToolSpec,
+} from './types.js';
+
+export const listDirArgs = z.strictObject({
+  path: z.string().min(1),
+});
+export type ListDirArgs = z.infer<typeof listDirArgs>;
+
+export async function executeListDir(
+  args: ListDirArgs,
+  ctx: ToolContext,
+): Promise<ToolObservation> {
+  const limits = effectiveLimits(ctx);
+  const resolved = ctx.scope.resolve(args.path);
+  if (!resolved.ok) return failure(resolved.code, resolved.message);
+  const shown = resolved.relative === '' ? '.' : resolved.relative;
+
+  let entries;
+  try {
+    entries = await readdir(resolved.absolute, { withFileTypes: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') {
+      return failure(
+        'not_a_directory',
+        `'${shown}' is a file, not a directory; use read_file to read it.`,
+        {
+          path: resolved.relative,
+        },
+      );
+    }
+    return failure('list_failed', `'${shown}' could not be listed (${code ?? 'error'}).`, {
+      path: resolved.relative,
+    });
+  }
+
+  // Denied entries are hidden, and only counted, so their names never reach the model.
+  let hidden = 0;
+  const visible: { name: string; kind: 'dir' | 'file' | 'link' | 'other' }[] = [];
+  for (const entry of entries) {
+    const child = resolved.relative === '' ? entry.name : `${resolved.relative}/${entry.name}`;
+    if (!ctx.scope.checkDescendant(child).ok) {
+      hidden++;
+      continue;
+    }
+    const kind = entry.isDirectory()
+      ? 'dir'
+      : entry.isFile()
+        ? 'file'
+        : entry.isSymbolicLink()
+          ? 'link'
+          : 'other';
+    visible.push({ name: entry.name, kind });
+  }
+  visible.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+  const shownEntries = visible.slice(0, limits.listMaxEntries);
+  const lines = await Promise.all(
+    shownEntries.map(async (entry) => {
+      if (entry.kind === 'dir') return `${entry.name}/`;
+      if (entry.kind === 'link') return `${entry.name}@ (symlink)`;
+      if (entry.kind === 'other') return `${entry.name} (special file)`;
+      try {
+        const stat = await lstat(path.join(resolved.absolute, entry.name));
+        return `${entry.name} (${stat.size} bytes)`;
+      } catch {
+        return entry.name;
+      }
+    }),
+  );
+  const directories = visible.filter((entry) => entry.kind === 'dir').length;
+  const header =
+    `${shown}/: ${directories} directories, ${visible.length - directories} other entries` +
+    (hidden > 0 ? ` (${hidden} hidden by the deny list)` : '');
+  const notes: string[] = [];
+  if (visible.length > shownEntries.length) {
+    notes.push(
+      `[showing the first ${shownEntries.length} of ${visible.length} entries; list a subdirectory to see more]`,
+    );
+  }
+  if (visible.length === 0) notes.push('(empty)');
+  return observation(true, [header, ...lines, ...notes].join('\n'), {
+    path: resolved.relative,
+    complete: visible.length === shownEntries.length,
+  });
+}
+
+export const listDirTool: ToolSpec<typeof listDirArgs> = {
+  name: 'list_dir',
+  toolClass: 'list',
+  description:
+    'List one directory inside the mission scope: entries sorted by name, directories with a trailing "/", files with their size.',
+  schema: listDirArgs,
+  parameters: {
+    type: 'object',
+    properties: {
+      path: {
+        type: 'string',
+        description: 'Directory relative to the project root ("." for the root when allowed).',
+      },
+    },
+    required: ['path'],
+    additionalProperties: false,
+  },
+  execute: executeListDir,
+};

@@ -1,0 +1,202 @@
+import { z } from 'zod';
+import { redactSecrets } from '../redact-secrets.js';
+import { searchTree, SearchPatternError, type SearchMatch } from './searcher.js';
+import {
+  effectiveLimits,
+  failure,
+  observation,
+  type ToolContext,
+  type ToolObservation,
+  type ToolSpec,
+} from './types.js';
+
+export const searchTextArgs = z.strictObject({
+  pattern: z.string().min(1).max(1000),
+  path: z.string().optional(),
+  glob: z.string().max(300).optional(),
+  case_sensitive: z.boolean().optional(),
+  max_results: z.number().int().min(1).optional(),
+  context_lines: z.number().int().min(0).optional(),
+});
+export type SearchTextArgs = z.infer<typeof searchTextArgs>;
+
+const maxContextLines = 5;
+
+function shorten(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)} …[+${text.length - max} chars]`;
+}
+
+/**
+ * `path:line: text` for matches and `path-line- text` for context, grep style; with context,
+ * groups that do not touch are separated by `--`. Each shown line is redacted on its own so a
+ * secret on a context line is caught even when the block around it is cut.
+ */
+function renderMatches(
+  matches: readonly SearchMatch[],
+  lineChars: number,
+  withContext: boolean,
+): { lines: string[]; redactions: number } {
+  // Per file, one entry per line; a line that matches is shown as a match even when it is also
+  // context of a neighbouring match.
+  const byFile = new Map<string, Map<number, { text: string; match: boolean }>>();
+  for (const match of matches) {
+    let fileLines = byFile.get(match.path);
+    if (fileLines === undefined) {
+      fileLines = new Map();
+      byFile.set(match.path, fileLines);
+    }
+    for (const context of [...match.before, ...match.after]) {
+      if (!fileLines.has(context.line))
+        fileLines.set(context.line, { text: context.text, match: false });
+    }
+    fileLines.set(match.line, { text: match.text, match: true });
+  }
+  const lines: string[] = [];
+  let redactions = 0;
+  for (const [file, fileLines] of byFile) {
+    let previous = 0;
+    for (const line of [...fileLines.keys()].sort((a, b) => a - b)) {
+      const entry = fileLines.get(line);
+      if (entry === undefined) continue;
+      if (withContext && lines.length > 0 && (previous === 0 || line > previous + 1))
+        lines.push('--');
+      const separator = entry.match ? ':' : '-';
+      const redacted = redactSecrets(shorten(entry.text, lineChars));
+      redactions += redacted.count;
+      lines.push(`${file}${separator}${line}${separator} ${redacted.text}`);
+      previous = line;
+    }
+  }
+  return { lines, redactions };
+}
+
+export async function executeSearchText(
+  args: SearchTextArgs,
+  ctx: ToolContext,
+): Promise<ToolObservation> {
+  const limits = effectiveLimits(ctx);
+  let targets: string[];
+  let shownPath: string | undefined;
+  if (args.path !== undefined && args.path.trim() !== '' && args.path.trim() !== '.') {
+    const resolved = ctx.scope.resolve(args.path);
+    if (!resolved.ok) return failure(resolved.code, resolved.message);
+    targets = [resolved.relative];
+    shownPath = resolved.relative;
+  } else if (args.path?.trim() === '.') {
+    const resolved = ctx.scope.resolve('.');
+    if (!resolved.ok) return failure(resolved.code, resolved.message);
+    targets = [''];
+  } else {
+    // Every default target goes through the same checks as a named path (deny list, symlinks,
+    // critical roots); ones that fail are left out rather than failing the whole search.
+    targets = ctx.scope
+      .defaultTargets()
+      .filter((target) => target === '' || ctx.scope.resolve(target).ok);
+  }
+  if (targets.length === 0) return failure('path_not_allowed', ctx.scope.describeAllowed());
+
+  const maxResults = Math.min(
+    args.max_results ?? limits.searchDefaultResults,
+    limits.searchMaxResults,
+  );
+  const contextLines = Math.min(args.context_lines ?? 0, maxContextLines);
+  let result;
+  try {
+    result = await searchTree({
+      root: ctx.scope.projectRoot,
+      targets,
+      pattern: args.pattern,
+      caseSensitive: args.case_sensitive ?? false,
+      ...(args.glob !== undefined ? { glob: args.glob } : {}),
+      maxResults,
+      contextLines,
+      maxFileBytes: limits.searchMaxFileBytes,
+      respectGitignore: true,
+      // The deny list (and critical roots without permission) applies to every file walked.
+      filter: (relative) => ctx.scope.checkDescendant(relative).ok,
+      signal: ctx.signal,
+    });
+  } catch (error) {
+    if (error instanceof SearchPatternError) return failure('invalid_pattern', error.message);
+    throw error;
+  }
+
+  const extras = shownPath !== undefined ? { path: shownPath } : {};
+  const scopeNote = `${args.glob !== undefined ? ` (glob ${args.glob})` : ''} in ${shownPath ?? targets.map((t) => (t === '' ? '.' : t)).join(', ')}`;
+  if (result.matches.length === 0) {
+    // Zero matches is evidence too: say exactly what was searched.
+    return observation(
+      true,
+      `0 matches for ${JSON.stringify(args.pattern)}${scopeNote} (${result.filesSearched} files searched, case ${args.case_sensitive === true ? 'sensitive' : 'insensitive'})`,
+      { ...extras, matches: 0, complete: true },
+    );
+  }
+
+  const rendered = renderMatches(result.matches, limits.searchLineChars, contextLines > 0);
+  const fileCount = new Set(result.matches.map((match) => match.path)).size;
+  const header = `${result.matches.length} matches in ${fileCount} files for ${JSON.stringify(args.pattern)}${scopeNote}`;
+  const notes: string[] = [];
+  if (result.truncated)
+    notes.push(
+      `[stopped at max_results=${maxResults}; more matches may exist — narrow with path or glob]`,
+    );
+  let body = rendered.lines.join('\n');
+  let complete = !result.truncated;
+  if (body.length > limits.searchOutputChars) {
+    const cut = body.lastIndexOf('\n', limits.searchOutputChars);
+    body = body.slice(0, cut > 0 ? cut : limits.searchOutputChars);
+    notes.push(`[output cut at ${limits.searchOutputChars} characters; narrow the search]`);
+    complete = false;
+  }
+  const text = [header, body, ...notes].join('\n');
+  return observation(
+    true,
+    text,
+    { ...extras, matches: result.matches.length, complete },
+    rendered.redactions,
+  );
+}
+
+export const searchTextTool: ToolSpec<typeof searchTextArgs> = {
+  name: 'search_text',
+  toolClass: 'search',
+  description:
+    'Search file contents in the mission scope with a JavaScript regular expression (plain words ' +
+    'work as literals). Returns "path:line: text" lines. Case-insensitive unless case_sensitive is ' +
+    'true. Zero matches is a valid result.',
+  schema: searchTextArgs,
+  parameters: {
+    type: 'object',
+    properties: {
+      pattern: {
+        type: 'string',
+        description: 'JavaScript regular expression or plain text to find.',
+      },
+      path: {
+        type: 'string',
+        description:
+          'File or directory to search, relative to the project root. Default: every allowed path.',
+      },
+      glob: {
+        type: 'string',
+        description: 'Only files matching this glob, e.g. "*.ts" or "src/**/*.{js,mjs}".',
+      },
+      case_sensitive: { type: 'boolean', description: 'Match case exactly. Default false.' },
+      max_results: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 500,
+        description: 'Maximum matches to return. Default 100.',
+      },
+      context_lines: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 5,
+        description: 'Lines of context around each match. Default 0.',
+      },
+    },
+    required: ['pattern'],
+    additionalProperties: false,
+  },
+  execute: executeSearchText,
+};
