@@ -56,7 +56,8 @@ export function loadConfig(options: LoadConfigOptions): Config {
   for (const [key, value] of Object.entries(options.overrides ?? {})) {
     if (value !== undefined) raw[key] = value;
   }
-  raw['CODEX_OSS_PROJECT'] = path.resolve(options.cwd, String(raw['CODEX_OSS_PROJECT'] ?? '.'));
+  const project = raw['CODEX_OSS_PROJECT'];
+  raw['CODEX_OSS_PROJECT'] = path.resolve(options.cwd, typeof project === 'string' ? project : '.');
   if (options.readProjectEnvFile) {
     const file = path.join(String(raw['CODEX_OSS_PROJECT']), PROJECT_ENV_FILE);
     for (const [key, value] of Object.entries(readEnvFile(file))) {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { BridgeError } from '../errors/index.js';
 import type { AppDeps } from './app-deps.js';
 import { sendError, toCatalogueError } from './error-handler.js';
@@ -21,14 +21,14 @@ declare module 'fastify' {
 export interface BuiltApp {
   readonly app: FastifyInstance;
   /** Refuse new requests (503) while in-flight ones finish. */
-  startDraining(): void;
+  readonly startDraining: () => void;
 }
 
 /** Builds the Fastify app without listening, so tests can drive it with inject() or listen on port 0. */
 export function buildApp(deps: AppDeps): BuiltApp {
   const bodyLimit = deps.config.BODY_LIMIT_BYTES;
   const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    loggerInstance: deps.logger,
     // One line per finished request is logged by our onResponse hook instead.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,

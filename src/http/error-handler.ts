@@ -4,7 +4,7 @@ import { BridgeError, toBridgeError, toOpenAIErrorBody } from '../errors/index.j
 /** Maps everything thrown in a route, including Fastify's own errors, onto the catalogue. */
 export function toCatalogueError(error: unknown, bodyLimit: number): BridgeError {
   if (error instanceof BridgeError) return error;
-  const code = (error as Partial<FastifyError>).code;
+  const code = (error as Partial<FastifyError>).code ?? '';
   switch (code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new BridgeError(

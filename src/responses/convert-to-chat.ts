@@ -12,7 +12,6 @@ import type {
   ContentPart,
   CustomTool,
   FunctionTool,
-  InputItem,
   RequestTool,
   ResponsesRequest,
 } from './responses-request-schema.js';
@@ -173,8 +172,8 @@ function convertInput(request: ResponsesRequest, names: ToolNameMap): ChatMessag
     return message;
   };
 
-  for (const item of request.input as InputItem[]) {
-    const type = 'type' in item && item.type ? item.type : 'message';
+  for (const item of request.input) {
+    const type: string = 'type' in item && item.type ? item.type : 'message';
     switch (type) {
       case 'message': {
         const message = item as { role: string; content: string | ContentPart[] };

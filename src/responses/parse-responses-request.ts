@@ -3,7 +3,7 @@ import { BridgeError } from '../errors/index.js';
 import {
   itemSchemaFor,
   responsesRequestSchema,
-  toolSchema,
+  toolSchemaFor,
   type InputItem,
   type RequestTool,
   type ResponsesRequest,
@@ -24,7 +24,7 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
   const items: InputItem[] | string =
     typeof input === 'string' ? input : input.map((item, index) => parseItem(item, index));
   const tools = top.data.tools?.map((tool, index) => {
-    const parsed = toolSchema.safeParse(tool);
+    const parsed = toolSchemaFor(tool).safeParse(tool);
     if (!parsed.success) throw fromZod(parsed.error, ['tools', index]);
     return parsed.data as RequestTool;
   });

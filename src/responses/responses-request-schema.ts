@@ -171,7 +171,7 @@ const namespaceTool = z
     type: z.literal('namespace'),
     name: z.string().min(1),
     description: z.string().nullish(),
-    tools: z.array(z.union([functionTool, customTool])),
+    tools: z.array(z.discriminatedUnion('type', [functionTool, customTool])),
   })
   .loose();
 
@@ -179,6 +179,23 @@ const namespaceTool = z
 const hostedTool = z.object({ type: z.string() }).loose();
 
 export const toolSchema = z.union([functionTool, customTool, namespaceTool, hostedTool]);
+
+const toolSchemas: Readonly<Record<string, z.ZodType>> = {
+  function: functionTool,
+  custom: customTool,
+  namespace: namespaceTool,
+};
+
+/**
+ * The schema for one tool, chosen by its `type`. A malformed function/custom/namespace tool must
+ * fail on its own fields (`tools[0].name`) instead of passing as a "hosted" tool that the
+ * translation would then treat as a function without a name.
+ */
+export function toolSchemaFor(tool: unknown): z.ZodType {
+  const type = tool !== null && typeof tool === 'object' ? (tool as { type?: unknown }).type : undefined;
+  return (typeof type === 'string' ? toolSchemas[type] : undefined) ?? hostedTool;
+}
+
 export type RequestTool = z.infer<typeof toolSchema>;
 export type FunctionTool = z.infer<typeof functionTool>;
 export type CustomTool = z.infer<typeof customTool>;

@@ -172,9 +172,10 @@ export class MissionRuntime {
     return { done, stop: () => finish() };
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.index?.close();
     this.index = undefined;
+    return Promise.resolve();
   }
 
   private liveRun(id: string): ActiveRun | undefined {

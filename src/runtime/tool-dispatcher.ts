@@ -122,7 +122,7 @@ export class ToolDispatcher {
     const key = `${name}:${canonicalJson(args)}`;
     const previous = this.seen.get(key);
     if (name === 'read_file') {
-      const resolved = this.scope.resolve(String(args['path'] ?? ''));
+      const resolved = this.scope.resolve(typeof args['path'] === 'string' ? args['path'] : '');
       const cached = resolved.ok ? this.ledger.lookupRead(resolved.relative, rangeOf(args)) : null;
       if (cached) {
         // Served free of budget, but the very same read again is still a repeat: a model stuck

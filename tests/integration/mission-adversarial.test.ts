@@ -30,7 +30,6 @@ afterAll(async () => bridge.close());
 async function runMission(target: BridgeHarness, mission: Record<string, unknown>, replies: ReplyBuilder[], model = 'mission-a3-kimi'): Promise<MissionRun> {
   counter += 1;
   const missionId = `adv-${counter}`;
-  const before = target.mock.requests.length;
   target.mock.reset();
   target.mock.script(...replies);
   const client = new OpenAI({ apiKey: BRIDGE_KEY, baseURL: target.baseURL, maxRetries: 0 });
@@ -42,7 +41,6 @@ async function runMission(target: BridgeHarness, mission: Record<string, unknown
   const read = await readEventLog(path.join(target.project, '.codex-oss', 'runs', runId, 'events.jsonl'));
   expect(read.chainErrors).toEqual([]);
   expect(read.tornTail).toBeNull();
-  void before;
   return { text, status: text.split('\n')[0] ?? '', detail, events: read.events, upstreamBodies: target.mock.requests.map((request) => JSON.stringify(request.body)) };
 }
 

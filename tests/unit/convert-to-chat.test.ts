@@ -187,11 +187,11 @@ describe('parseResponsesRequest', () => {
   it('names the exact field of a bad item', () => {
     expect(() =>
       parseResponsesRequest({ model: 'm', input: [{ type: 'message', role: 'user', content: 'x' }, { type: 'function_call', name: 'f', arguments: '{}' }] }),
-    ).toThrowError(/input\[1\]\.call_id/);
+    ).toThrow(/input\[1\]\.call_id/);
   });
 
   it('rejects an unknown item type with the list of supported ones', () => {
-    expect(() => parseResponsesRequest({ model: 'm', input: [{ type: 'teleport' }] })).toThrowError(
+    expect(() => parseResponsesRequest({ model: 'm', input: [{ type: 'teleport' }] })).toThrow(
       /input\[0\]: unsupported input item \(type "teleport"\)/,
     );
   });
@@ -202,8 +202,8 @@ describe('parseResponsesRequest', () => {
   });
 
   it('requires a model and an input', () => {
-    expect(() => parseResponsesRequest({ input: 'x' })).toThrowError(/model/);
-    expect(() => parseResponsesRequest({ model: 'm' })).toThrowError(/input/);
-    expect(() => parseResponsesRequest([])).toThrowError(/JSON object/);
+    expect(() => parseResponsesRequest({ input: 'x' })).toThrow(/model/);
+    expect(() => parseResponsesRequest({ model: 'm' })).toThrow(/input/);
+    expect(() => parseResponsesRequest([])).toThrow(/JSON object/);
   });
 });

@@ -30,8 +30,8 @@ describe('loadConfig', () => {
   });
 
   it('refuses a local key equal to the upstream key, and a missing Go key', () => {
-    expect(() => loadConfig({ env: { OPENCODE_GO_API_KEY: 'sk-same', PROXY_API_KEY: 'sk-same' }, cwd })).toThrowError(/PROXY_API_KEY: the local bridge key equals the upstream key/);
-    expect(() => loadConfig({ env: {}, cwd })).toThrowError(/OPENCODE_GO_API_KEY: required when UPSTREAM_BASE is OpenCode Go/);
+    expect(() => loadConfig({ env: { OPENCODE_GO_API_KEY: 'sk-same', PROXY_API_KEY: 'sk-same' }, cwd })).toThrow(/PROXY_API_KEY: the local bridge key equals the upstream key/);
+    expect(() => loadConfig({ env: {}, cwd })).toThrow(/OPENCODE_GO_API_KEY: required when UPSTREAM_BASE is OpenCode Go/);
     expect(loadConfig({ env: { UPSTREAM_BASE: 'http://127.0.0.1:8000/v1' }, cwd }).upstreamIsOpenCodeGo).toBe(false);
   });
 
@@ -49,6 +49,6 @@ describe('loadConfig', () => {
     const config = loadConfig({ env: { CODEX_OSS_PROJECT: project, PROXY_PORT: '4200' }, cwd, readProjectEnvFile: true });
     expect(config.OPENCODE_GO_API_KEY).toBe('sk-from-file');
     expect(config.PROXY_PORT).toBe(4200);
-    expect(() => loadConfig({ env: { CODEX_OSS_PROJECT: project }, cwd })).toThrowError(/OPENCODE_GO_API_KEY/);
+    expect(() => loadConfig({ env: { CODEX_OSS_PROJECT: project }, cwd })).toThrow(/OPENCODE_GO_API_KEY/);
   });
 });

@@ -45,6 +45,7 @@ export const missionCommand: Command = {
         return compile(rest, io);
       case 'run':
         return runMission(rest, io);
+      case undefined:
       default:
         throw new UsageError(sub ? `unknown mission subcommand "${sub}"` : 'mission needs a subcommand: template, compile or run');
     }

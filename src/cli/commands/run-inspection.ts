@@ -164,7 +164,7 @@ export const runsCommand: Command = {
   name: 'runs',
   summary: 'list recent missions from the run index',
   usage: 'Usage: codex-oss runs [--limit N] [--state running|waiting_upstream|completed|failed|cancelled] [--project PATH] [--json]\n',
-  async run(args, io) {
+  run(args, io) {
     const { values } = parseFlags(() =>
       parseArgs({ args, strict: true, options: { project: { type: 'string' }, json: { type: 'boolean', default: false }, limit: { type: 'string', default: '20' }, state: { type: 'string' } } }),
     );
@@ -181,7 +181,7 @@ export const runsCommand: Command = {
           ]),
         );
       }
-      return 0;
+      return Promise.resolve(0);
     } finally {
       index.close();
     }
@@ -215,7 +215,7 @@ export const usageCommand: Command = {
   name: 'usage',
   summary: 'tokens and dollars spent by missions, overall and per model',
   usage: 'Usage: codex-oss usage [--since ISO-DATE] [--project PATH] [--json]\n',
-  async run(args, io) {
+  run(args, io) {
     const { values } = parseFlags(() =>
       parseArgs({ args, strict: true, options: { project: { type: 'string' }, json: { type: 'boolean', default: false }, since: { type: 'string' } } }),
     );
@@ -224,7 +224,7 @@ export const usageCommand: Command = {
       const report = index.usage(values.since ? { since: values.since } : {});
       if (values.json) {
         io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        return 0;
+        return Promise.resolve(0);
       }
       io.stdout.write(
         columns([
@@ -233,7 +233,7 @@ export const usageCommand: Command = {
           ['total', String(report.overall.runs), String(report.overall.model_calls), String(report.overall.input_tokens), String(report.overall.cached_input_tokens), String(report.overall.output_tokens), `$${report.overall.cost_usd.toFixed(4)}`],
         ]),
       );
-      return 0;
+      return Promise.resolve(0);
     } finally {
       index.close();
     }
@@ -264,6 +264,6 @@ function describeEvent(event: MissionEvent): string {
     case 'mission.rejected':
       return `${head} ${String(payload['code'])}: ${String(payload['message'])}`;
     default:
-      return `${head}`;
+      return head;
   }
 }

@@ -13,7 +13,7 @@ export const validateHandoffCommand: Command = {
 Reads FILE as the user message of a mission request and validates it exactly as the daemon would,
 without calling any model. --alias checks the tier against a mission alias. Exits 1 when invalid.
 `,
-  async run(args, io) {
+  run(args, io) {
     const { values, positionals } = parseFlags(() =>
       parseArgs({ args, strict: true, allowPositionals: true, options: { alias: { type: 'string' }, json: { type: 'boolean', default: false } } }),
     );
@@ -25,11 +25,11 @@ without calling any model. --alias checks the tier against a mission alias. Exit
     const result = validateHandoffText(text, aliasTier === undefined ? {} : { aliasTier: Number(aliasTier) });
     if (values.json) {
       io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-      return result.valid ? 0 : 1;
+      return Promise.resolve(result.valid ? 0 : 1);
     }
     if (!result.valid) {
       io.stdout.write(`INVALID (${result.code})\n${result.problems.map((problem) => `  - ${problem}`).join('\n')}\n`);
-      return 1;
+      return Promise.resolve(1);
     }
     const mission = result.mission;
     io.stdout.write(
@@ -43,6 +43,6 @@ without calling any model. --alias checks the tier against a mission alias. Exit
         '',
       ].join('\n'),
     );
-    return 0;
+    return Promise.resolve(0);
   },
 };

@@ -14,14 +14,14 @@ const listQuery = z.object({
  * waiting on the model, done), and their events as SSE with Last-Event-ID (= seq) replay.
  */
 export function registerMissionRoutes(app: FastifyInstance, deps: AppDeps): void {
-  app.get('/v1/missions', async (request) => {
+  app.get('/v1/missions', (request, reply) => {
     const query = listQuery.safeParse(request.query);
     if (!query.success) {
       const issue = query.error.issues[0];
       throw new BridgeError('invalid_request', `${issue?.path.join('.') ?? 'query'}: ${issue?.message ?? 'invalid'}`, { param: issue?.path.join('.') ?? null });
     }
     const runs = deps.missions.list({ limit: query.data.limit, ...(query.data.state ? { state: query.data.state } : {}) });
-    return { object: 'list', data: runs };
+    return reply.send({ object: 'list', data: runs });
   });
 
   app.get<{ Params: { id: string } }>('/v1/missions/:id', async (request) => {

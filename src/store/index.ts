@@ -1,0 +1,10 @@
+export {
+  INDEX_SCHEMA_VERSION,
+  openRunIndex,
+  type ListRunsOptions,
+  type RebuildResult,
+  type RunIndex,
+  type RunSummary,
+  type UsageFigures,
+  type UsageReport,
+} from './run-index.js';
