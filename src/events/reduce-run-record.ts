@@ -257,7 +257,10 @@ export class RunRecordReducer {
     for (const ref of refs) set.add(ref);
   }
 
-  /** The record as of the last applied event; a fresh object the caller may keep. */
+  /**
+   * The record as of the last applied event: fresh containers the caller may keep (the `report`
+   * object is shared with its event, which nobody mutates).
+   */
   snapshot(): RunRecord {
     return {
       schema: 'run_record.v1',

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { BridgeError } from '../errors/index.js';
 import type { AppDeps } from './app-deps.js';
 import { sendError, toCatalogueError } from './error-handler.js';
@@ -27,8 +27,10 @@ export interface BuiltApp {
 /** Builds the Fastify app without listening, so tests can drive it with inject() or listen on port 0. */
 export function buildApp(deps: AppDeps): BuiltApp {
   const bodyLimit = deps.config.BODY_LIMIT_BYTES;
-  const app = Fastify({
-    loggerInstance: deps.logger,
+  // pino's Logger is a FastifyBaseLogger; naming the instance type keeps route helpers on the default.
+  const logger: FastifyBaseLogger = deps.logger;
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger,
     // One line per finished request is logged by our onResponse hook instead.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,

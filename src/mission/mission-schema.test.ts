@@ -583,3 +583,19 @@ describe('MissionV1 schema: one test per rule', () => {
     expect(mission.critical_path_reason).toBe('auth flow question');
   });
 });
+
+describe('allowed_paths with a trailing slash', () => {
+  it('is read as a root, with a warning', () => {
+    const { mission, warnings } = validateMission({
+      schema_version: 'oss_agent_mission.v1',
+      tier: 'A3',
+      objective: 'x',
+      allowed_paths: ['src/', 'README.md'],
+      allowed_tool_classes: ['read'],
+      required_outputs: ['findings'],
+    });
+    expect(mission.allowed_roots).toEqual(['src/']);
+    expect(mission.allowed_paths).toEqual(['README.md']);
+    expect(warnings.some((warning) => warning.includes('"src/" ends with "/"'))).toBe(true);
+  });
+});

@@ -627,8 +627,9 @@ function finalizeMission(fields: ParsedFields) {
     objective: fields.objective,
     risk_tier: fields.risk_tier ?? 'low',
     write_allowed: isWriteTier(tier),
-    allowed_roots: fields.allowed_roots ?? [],
-    allowed_paths: fields.allowed_paths ?? [],
+    // A trailing slash means a folder: "src/" in allowed_paths is read as a root, not a file named src.
+    allowed_roots: dedupe([...(fields.allowed_roots ?? []), ...(fields.allowed_paths ?? []).filter((entry) => entry.endsWith('/'))]),
+    allowed_paths: (fields.allowed_paths ?? []).filter((entry) => !entry.endsWith('/')),
     // The deny list is appended whatever the mission says; a mission can only add to it.
     forbidden_roots: dedupe([...(fields.forbidden_roots ?? []), ...defaultDenyRoots]),
     forbidden_topics: fields.forbidden_topics ?? [],
@@ -809,6 +810,11 @@ export function validateMission(input: unknown): ValidatedMission {
         warnings.push(
           `unknown field ${JSON.stringify(key)} ignored (not part of ${missionSchemaVersion})`,
         );
+      }
+    }
+    for (const entry of Array.isArray(raw['allowed_paths']) ? raw['allowed_paths'] : []) {
+      if (typeof entry === 'string' && entry.endsWith('/')) {
+        warnings.push(`allowed_paths entry ${JSON.stringify(entry)} ends with "/", so it is treated as a root (allowed_roots)`);
       }
     }
     const requestedMode = raw['evidence_collection_mode'];

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import type { Config } from '../config/index.js';
 import { BridgeError } from '../errors/index.js';
 import {
@@ -20,7 +22,7 @@ import { ConcurrencyLimiter, type UpstreamClient } from '../upstream/index.js';
 import { CommentaryChannel, type CommentaryLine } from './commentary-channel.js';
 import { EvidenceLedger } from './evidence-ledger.js';
 import type { MissionReport } from './mission-report.js';
-import { createPathScope } from './path-scope.js';
+import { createPathScope, type PathScope } from './path-scope.js';
 import { redactSecrets } from './redact-secrets.js';
 import { renderReport } from './render-report.js';
 import { runMissionLoop } from './run-mission-loop.js';
@@ -94,6 +96,11 @@ export class MissionRuntime {
     return this.deps.config.CODEX_OSS_PROJECT;
   }
 
+  /** Mission lane occupancy, for /health. */
+  lanes(): { read_pool: { inUse: number; max: number; queued: number }; active_runs: number } {
+    return { read_pool: this.readPool.snapshot(), active_runs: this.active.size };
+  }
+
   async execute(input: ExecuteMissionInput): Promise<MissionOutcome> {
     const { config } = this.deps;
     const runId = newRunId();
@@ -124,10 +131,20 @@ export class MissionRuntime {
     }
   }
 
-  /** Runs and runs-in-flight, newest first (the index plus live state). */
+  /**
+   * Runs, newest first: the index, with runs in flight overlaid from memory (the index is written
+   * at admission and at the end, so only the live events know "waiting on the model" now).
+   */
   list(options: { limit?: number; state?: string } = {}): RunSummary[] {
-    const rows = this.runIndex().listRuns({ limit: options.limit ?? 50, ...(options.state ? { state: options.state as never } : {}) });
-    return rows;
+    const limit = options.limit ?? 50;
+    const live = new Map([...this.active.values()].map((run) => [run.runId, summarize(reduceRunRecord(run.events))]));
+    const indexed = this.runIndex()
+      .listRuns({ limit: limit + live.size })
+      .filter((row) => !live.has(row.run_id));
+    return [...live.values(), ...indexed]
+      .filter((row) => options.state === undefined || row.state === options.state)
+      .sort((a, b) => (b.started_at ?? '').localeCompare(a.started_at ?? ''))
+      .slice(0, limit);
   }
 
   /** The RunRecord of a run (by run id or mission id), live for running missions. */
@@ -318,6 +335,7 @@ export class MissionRuntime {
         price: (model, usage) => priceUsage(registry.entry(model), usage),
         signal: input.signal,
         sessionKey: input.sessionKey ?? runId,
+        scopeAreas: () => scopeAreas(scope, mission),
         admissionNotes:
           refused.length > 0
             ? [`Fallbacks: ${chain.slice(1).map((entry) => entry.id).join(', ') || 'none'} (${refused.join(', ')} left out: a lower capability tier needs allow_capability_downgrade in the mission).`]
@@ -412,6 +430,27 @@ export class MissionRuntime {
   }
 }
 
+/**
+ * What the mission could have looked at: its exact paths, and the entries directly under each
+ * allowed root (denied entries left out). The report lists those no read touched.
+ */
+function scopeAreas(scope: PathScope, mission: MissionV1): string[] {
+  const areas = [...mission.allowed_paths];
+  for (const root of mission.allowed_roots) {
+    const resolved = scope.resolve(root);
+    if (!resolved.ok) continue;
+    try {
+      for (const entry of readdirSync(resolved.absolute, { withFileTypes: true }).slice(0, 200)) {
+        const relative = path.posix.join(resolved.relative === '.' ? '' : resolved.relative, entry.name);
+        if (scope.checkDescendant(relative).ok) areas.push(entry.isDirectory() ? `${relative}/` : relative);
+      }
+    } catch {
+      areas.push(root);
+    }
+  }
+  return areas;
+}
+
 function newRunId(): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `run_${stamp}_${randomBytes(4).toString('hex')}`;
@@ -433,4 +472,26 @@ function modelTime(events: readonly MissionEvent[]): number {
     if (event.type === 'model.responded') total += Number((event.payload as { latency_ms?: unknown }).latency_ms) || 0;
   }
   return total;
+}
+
+function summarize(record: RunRecord): RunSummary {
+  return {
+    run_id: record.run_id,
+    mission_id: record.mission_id,
+    tier: record.tier,
+    model_alias: record.model_alias,
+    model: record.model,
+    state: record.state,
+    status: record.status,
+    reason: record.reason,
+    started_at: record.started_at,
+    ended_at: record.ended_at,
+    last_event_at: record.last_event_at,
+    event_count: record.event_count,
+    head_hash: record.head_hash,
+    model_calls: record.model_calls,
+    tool_calls: record.tool_calls,
+    total_tokens: record.tokens.total,
+    cost_usd: record.cost_usd,
+  };
 }

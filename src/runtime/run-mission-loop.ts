@@ -46,6 +46,8 @@ export interface LoopInput {
   readonly price: (model: string, usage: TokenUsage) => number;
   readonly signal: AbortSignal;
   readonly sessionKey: string;
+  /** The areas in scope (files, and entries under allowed roots), to list what was not inspected. */
+  readonly scopeAreas?: () => string[];
   /** Admission decisions worth telling the user (refused fallbacks…), said after the start line. */
   readonly admissionNotes?: readonly string[];
   readonly now?: () => number;
@@ -306,11 +308,9 @@ function buildReport(
     path: file.path,
     refs: file.ranges.map(([start, end]) => `file:${file.path}#L${start}-L${end}`),
   }));
-  const read = new Set(files.map((file) => file.path));
-  const uninspected = [
-    ...mission.allowed_paths.filter((path) => !read.has(path.replace(/\/+$/, ''))),
-    ...mission.allowed_roots.filter((root) => ![...read].some((path) => root === '.' || path.startsWith(root.replace(/\/?$/, '/')))),
-  ];
+  const read = [...new Set(files.map((file) => file.path))];
+  const touched = (area: string) => read.some((path) => path === area.replace(/\/+$/, '') || (area.endsWith('/') && path.startsWith(area)));
+  const uninspected = (input.scopeAreas?.() ?? [...mission.allowed_paths, ...mission.allowed_roots]).filter((area) => !touched(area)).slice(0, 30);
   const runtimeClosed = verdict === undefined;
   const caveats = verdict ? [...verdict.caveats] : [`Mission terminated by the runtime: ${closure.reasonText}`];
   return {

@@ -17,6 +17,7 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps): void 
     gpt_model_strategy: deps.config.GPT_MODEL_STRATEGY,
     model_health: deps.upstream.health(),
     concurrency: deps.upstream.concurrency(),
+    missions: deps.missions.lanes(),
   });
   app.get('/health', handler);
   app.get('/v1/health', handler);
