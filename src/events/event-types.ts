@@ -155,6 +155,9 @@ export type PayloadFor<T extends string> = T extends KnownEventType
 export const durableEventTypes: ReadonlySet<string> = new Set([
   'run.admitted',
   'mission.rejected',
+  // Synced before the model is called, so a log that survives a crash shows the run was waiting
+  // on the model; one fsync per model call is nothing next to the call itself.
+  'model.requested',
   'tool.completed',
   'tool.denied',
   'run.completed',

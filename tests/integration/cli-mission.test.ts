@@ -146,7 +146,7 @@ describe('codex-oss mission run and the run inspection verbs', () => {
 describe('a daemon killed with SIGKILL in the middle of a mission', () => {
   let daemon: ChildProcess | undefined;
   afterAll(() => {
-    if (daemon?.pid && daemon.exitCode === null) process.kill(daemon.pid, 'SIGKILL');
+    if (daemon?.pid && daemon.exitCode === null && daemon.signalCode === null) process.kill(daemon.pid, 'SIGKILL');
   });
 
   it('leaves a log whose chain verifies up to its last complete line, torn tail reported', async () => {
