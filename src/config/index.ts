@@ -12,3 +12,4 @@ export {
   packageVersion,
   type SourceHash,
 } from './source-identity.js';
+export { scrubbedChildEnv } from './child-process-env.js';

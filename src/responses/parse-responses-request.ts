@@ -21,6 +21,10 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
   if (!top.success) throw fromZod(top.error, []);
 
   const input = top.data.input;
+  if (Array.isArray(input) && input.length === 0 && !top.data.instructions) {
+    // An upstream would reject an empty conversation with a vaguer message; say it here.
+    throw new BridgeError('invalid_request', 'input: the conversation is empty; send at least one message.', { param: 'input' });
+  }
   const items: InputItem[] | string =
     typeof input === 'string' ? input : input.map((item, index) => parseItem(item, index));
   const tools = top.data.tools?.map((tool, index) => {

@@ -95,6 +95,9 @@ export function collectUserTexts(request: ResponsesRequest): string[] {
 /** A model id the registry does not know must be one the upstream serves, when we can ask it. */
 async function assertServed(decision: Extract<LaneDecision, { lane: 'raw' }>, signal: AbortSignal, deps: AppDeps): Promise<void> {
   if (decision.known) return;
+  if (decision.model.id.trim() === '') {
+    throw new BridgeError('invalid_request', `model: "${decision.requested}" names no model after its prefix (try ocg-kimi-k2.6).`, { param: 'model' });
+  }
   const served = await deps.upstream.listModels(signal);
   if (served === null || served.includes(decision.model.id)) return;
   const examples = ['mission-a3-kimi', 'ocg-kimi-k2.6', 'ocg-deepseek-v4-pro', ...served.slice(0, 5)];

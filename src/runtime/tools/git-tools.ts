@@ -1,3 +1,4 @@
+import { scrubbedChildEnv } from '../../config/index.js';
 import { spawn } from 'node:child_process';
 import { z } from 'zod';
 import type { PathScope } from '../path-scope.js';
@@ -50,20 +51,13 @@ interface GitRun {
   readonly spawnError: string | null;
 }
 
-function gitEnvironment(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  // A scrubbed pass-through, not configuration: git needs PATH/HOME/locale and nothing else
-  // from the daemon's environment (no tokens, no GIT_* overrides).
-  const parent = process.env;
-  for (const key of ['PATH', 'HOME', 'LANG', 'LC_ALL']) {
-    const value = parent[key];
-    if (value !== undefined) env[key] = value;
-  }
-  env['GIT_TERMINAL_PROMPT'] = '0';
-  env['GIT_CONFIG_NOSYSTEM'] = '1';
-  // Read-only missions: `git status` must not refresh and rewrite the index.
-  env['GIT_OPTIONAL_LOCKS'] = '0';
-  return env;
+function gitEnvironment(): Record<string, string> {
+  return scrubbedChildEnv({
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_CONFIG_NOSYSTEM: '1',
+    // Read-only missions: `git status` must not refresh and rewrite the index.
+    GIT_OPTIONAL_LOCKS: '0',
+  });
 }
 
 async function runGit(args: readonly string[], ctx: ToolContext): Promise<GitRun> {
