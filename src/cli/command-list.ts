@@ -3,6 +3,7 @@ import { doctorCommand } from './commands/doctor.js';
 import { restartCommand } from './commands/restart.js';
 import { statusCommand } from './commands/status.js';
 import { stopCommand } from './commands/stop.js';
+import { installCommand } from './commands/install.js';
 import { missionCommand } from './commands/mission.js';
 import {
   auditMissionCommand,
@@ -23,6 +24,7 @@ export const commands: readonly Command[] = [
   restartCommand,
   statusCommand,
   doctorCommand,
+  installCommand,
   missionCommand,
   validateHandoffCommand,
   runsCommand,

@@ -212,3 +212,20 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 20_000): P
   }
   throw new Error('condition not met in time');
 }
+
+describe('codex-oss install', () => {
+  it('sets a project up once, and keeps what is already there', async () => {
+    const { mkdtempSync, statSync, existsSync, readFileSync: read } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const target = mkdtempSync(path.join(tmpdir(), 'ocb-install-'));
+    const first = await cli(['install', '--project', target]);
+    expect(first.code).toBe(0);
+    expect(existsSync(path.join(target, '.codex', 'agents', 'oss-kimi-investigator.toml'))).toBe(true);
+    expect(read(path.join(target, '.codex', 'config.toml'), 'utf8')).toContain('[model_providers.opencode_bridge]');
+    expect(statSync(path.join(target, '.codex-oss', 'env', 'opencode-go.env')).mode & 0o777).toBe(0o600);
+    expect(read(path.join(target, '.gitignore'), 'utf8')).toContain('.codex-oss/');
+    const second = await cli(['install', '--project', target]);
+    expect(second.stdout).toContain('(kept; --force to overwrite)');
+    expect(read(path.join(target, '.codex', 'config.toml'), 'utf8').match(/\[model_providers\.opencode_bridge\]/g)).toHaveLength(1);
+  });
+});
