@@ -149,8 +149,9 @@ export type PayloadFor<T extends string> = T extends KnownEventType
 
 /**
  * Types fsynced before `append` resolves (PRODUCT.md §7: admission, each tool result, the
- * terminal event). A rejection is the terminal fact of a mission that never started, so it is
- * made durable too. Seq 0 is always durable whatever its type.
+ * terminal event). A rejection is the terminal fact of a mission that never started, and a model
+ * request is what makes a crashed run read as `waiting_upstream`, so both are durable too. Seq 0
+ * is always durable whatever its type. Everything else is group-committed.
  */
 export const durableEventTypes: ReadonlySet<string> = new Set([
   'run.admitted',

@@ -169,15 +169,17 @@ describe('event log writer and chain', () => {
     await writer.append('run.admitted', 'runtime', { mission_id: 'm' } as never);
     expect((await readEventLog(writer.logPath)).events).toHaveLength(1);
     await writer.append('model.requested', 'runtime', { call: 1 } as never);
+    expect((await readEventLog(writer.logPath)).events).toHaveLength(2);
+    await writer.append('model.responded', 'model', { call: 1 } as never);
     await writer.append('tool.requested', 'runtime', { call: 1 } as never);
     // Buffered, not yet written: the group-commit limits are far away.
-    expect((await readEventLog(writer.logPath)).events).toHaveLength(1);
+    expect((await readEventLog(writer.logPath)).events).toHaveLength(2);
     await writer.append('tool.completed', 'tool', { call: 1, refs: ['cmd:1'] } as never);
-    expect((await readEventLog(writer.logPath)).events).toHaveLength(4);
+    expect((await readEventLog(writer.logPath)).events).toHaveLength(5);
     await writer.append('commentary.emitted', 'runtime', { index: 1 } as never);
     await writer.flush();
-    expect((await readEventLog(writer.logPath)).events).toHaveLength(5);
-    expect(flushed).toEqual([0, 3, 4]);
+    expect((await readEventLog(writer.logPath)).events).toHaveLength(6);
+    expect(flushed).toEqual([0, 1, 4, 5]);
     await writer.close();
   });
 
