@@ -52,7 +52,7 @@ export class SseWriter implements ResponseEventSink {
 
   write(event: ResponseEvent): void {
     if (this.closed) return;
-    const payload = JSON.stringify({ ...event, sequence_number: this.sequence });
+    const payload = stampSequence(event, this.sequence);
     this.sequence += 1;
     this.response.write(`event: ${event.type}\ndata: ${payload}\n\n`);
     if (TERMINAL.has(event.type)) this.end();
@@ -88,4 +88,15 @@ export class SseWriter implements ResponseEventSink {
     if (this.closed) return;
     this.write({ type: 'keepalive' });
   }
+}
+
+/**
+ * `JSON.stringify({ ...event, sequence_number })` without copying the event: the number is
+ * spliced in before the closing brace, which gives the same text (the key comes last either
+ * way). An event that already carries the key takes the copying path, so it is overwritten in place.
+ */
+function stampSequence(event: ResponseEvent, sequence: number): string {
+  if (Object.hasOwn(event, 'sequence_number')) return JSON.stringify({ ...event, sequence_number: sequence });
+  const json = JSON.stringify(event);
+  return json.length === 2 ? `{"sequence_number":${sequence}}` : `${json.slice(0, -1)},"sequence_number":${sequence}}`;
 }

@@ -107,7 +107,9 @@ export async function streamToEmitter(
         finishReason = part.reason;
         break;
     }
-    if (afterPart) await afterPart();
+    // Only a pending drain is awaited: awaiting undefined would still cost a microtask per part.
+    const pending = afterPart?.();
+    if (pending) await pending;
   }
 
   reasoning?.finish();
