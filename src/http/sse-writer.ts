@@ -19,6 +19,11 @@ export interface SseWriterOptions {
  */
 export class SseWriter implements ResponseEventSink {
   private sequence = 0;
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.response.uncork();
+  };
   private timer: NodeJS.Timeout | undefined;
   private ended = false;
 
@@ -54,6 +59,13 @@ export class SseWriter implements ResponseEventSink {
     if (this.closed) return;
     const payload = stampSequence(event, this.sequence);
     this.sequence += 1;
+    // Events written in the same tick (an upstream network chunk often holds several deltas, and
+    // one delta makes several events) leave in one socket write instead of one syscall each.
+    if (!this.corked) {
+      this.corked = true;
+      this.response.cork();
+      process.nextTick(this.uncork);
+    }
     this.response.write(`event: ${event.type}\ndata: ${payload}\n\n`);
     if (TERMINAL.has(event.type)) this.end();
     else this.timer?.refresh();

@@ -99,25 +99,39 @@ export async function* runAttempt(
   if (input.signal.aborted) throw abortReason(input.signal);
   input.signal.addEventListener('abort', onCallerAbort, { once: true });
 
-  const timers: { total: NodeJS.Timeout | undefined; phase: NodeJS.Timeout | undefined } = {
-    total: undefined,
-    phase: undefined,
-  };
+  let totalTimer: NodeJS.Timeout | undefined;
   const remainingTotal = deadlines.totalDeadlineAt - Date.now();
   if (Number.isFinite(remainingTotal)) {
     if (remainingTotal <= 0) {
       input.signal.removeEventListener('abort', onCallerAbort);
       throw deadlineError('total', deadlines.totalSeconds, model);
     }
-    timers.total = setTimeout(() => fire('total'), remainingTotal);
+    totalTimer = setTimeout(() => fire('total'), remainingTotal);
   }
+  // One timer object for the first-byte and idle deadlines, refreshed per wait rather than
+  // created and cleared per chunk (a measurable cost on the streaming hot path). It only fires
+  // while we are waiting on the upstream: if it expires while the consumer is busy, it re-arms.
+  let phaseTimer: NodeJS.Timeout | undefined;
+  let phase: 'first-byte' | 'idle' = 'first-byte';
+  let waiting = false;
+  const onPhaseTimer = (): void => {
+    if (waiting) fire(phase);
+    else phaseTimer?.refresh();
+  };
   const armPhase = (kind: 'first-byte' | 'idle'): void => {
+    waiting = true;
     const ms = kind === 'first-byte' ? deadlines.firstByteMs : deadlines.idleMs;
-    if (ms > 0) timers.phase = setTimeout(() => fire(kind), ms);
+    if (ms <= 0) return;
+    if (phaseTimer !== undefined && phase === kind) {
+      phaseTimer.refresh();
+      return;
+    }
+    if (phaseTimer !== undefined) clearTimeout(phaseTimer);
+    phase = kind;
+    phaseTimer = setTimeout(onPhaseTimer, ms);
   };
   const disarmPhase = (): void => {
-    if (timers.phase !== undefined) clearTimeout(timers.phase);
-    timers.phase = undefined;
+    waiting = false;
   };
 
   const messages = entry.endpoint === 'messages';
@@ -154,8 +168,11 @@ export async function* runAttempt(
     });
     const iterator = (response.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
     /** The next body chunk under the first-byte or idle deadline; undefined at EOF. */
+    // The first chunk stays under the first-byte deadline armed before the request was sent.
+    let firstChunk = true;
     const nextChunk = async (): Promise<Uint8Array | undefined> => {
-      if (timers.phase === undefined) armPhase('idle');
+      if (firstChunk) firstChunk = false;
+      else armPhase('idle');
       try {
         const next = await iterator.next();
         if (next.done === true) {
@@ -188,7 +205,8 @@ export async function* runAttempt(
     const decoder = new SseDecoder();
     /** One event's parts; events are handled one by one so a bad frame cannot swallow earlier ones. */
     const handle = (event: SseEvent): StreamPart[] => {
-      const data = event.data.trim();
+      // Frames are JSON objects; only look closer (and copy) when one does not start with '{'.
+      const data = event.data.charCodeAt(0) === 123 ? event.data : event.data.trim();
       // Zen can send its cost frame after [DONE] (§7 item 13), so [DONE] is not the end: EOF is.
       if (data === '' || data === '[DONE]') return [];
       let payload: unknown;
@@ -242,7 +260,8 @@ export async function* runAttempt(
     throw translate(error);
   } finally {
     disarmPhase();
-    if (timers.total !== undefined) clearTimeout(timers.total);
+    if (phaseTimer !== undefined) clearTimeout(phaseTimer);
+    if (totalTimer !== undefined) clearTimeout(totalTimer);
     input.signal.removeEventListener('abort', onCallerAbort);
     if (response !== undefined && !consumed) {
       // Leaving early (error, consumer break, abort): destroy the body so undici drops the socket
