@@ -17,8 +17,41 @@ const domains = [
   'upstream',
 ];
 
+// Plain .js/.mjs files (bench, examples, bin) run on Node; typed files get globals from @types/node.
+const nodeGlobals = Object.fromEntries(
+  [
+    'AbortController',
+    'Buffer',
+    'TextDecoder',
+    'TextEncoder',
+    'URL',
+    'URLSearchParams',
+    'clearImmediate',
+    'clearInterval',
+    'clearTimeout',
+    'console',
+    'fetch',
+    'performance',
+    'process',
+    'queueMicrotask',
+    'setImmediate',
+    'setInterval',
+    'setTimeout',
+    'structuredClone',
+  ].map((name) => [name, 'readonly']),
+);
+
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bench/results/**', 'coverage/**'] },
+  // examples/demo-repo is a fixture project the demo investigates, not this project's code.
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'bench/results/**',
+      'coverage/**',
+      'examples/demo-repo/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -53,6 +86,10 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs', 'bin/*'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['**/*.js', '**/*.mjs', 'bin/*'],
+    languageOptions: { globals: nodeGlobals },
   },
   {
     files: ['tests/**/*.ts', 'src/**/*.test.ts', 'bench/**/*.ts'],

@@ -17,7 +17,11 @@ import { MissionRuntime } from '../dist/runtime/index.js';
 import { createUpstreamClient } from '../dist/upstream/index.js';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '15' }, steps: { type: 'string', default: '20' }, quick: { type: 'boolean', default: false } },
+  options: {
+    runs: { type: 'string', default: '15' },
+    steps: { type: 'string', default: '20' },
+    quick: { type: 'boolean', default: false },
+  },
 });
 const runs = values.quick ? 4 : Number(values.runs);
 const steps = Number(values.steps);
@@ -27,19 +31,27 @@ const reads = steps - 1;
 const project = mkdtempSync(path.join(tmpdir(), 'ocb-bench-mission-'));
 mkdirSync(path.join(project, 'src'));
 for (let index = 0; index < reads; index += 1) {
-  const body = Array.from({ length: 60 }, (_, line) => `export const value_${index}_${line} = ${line * index}; // line ${line}`).join('\n');
+  const body = Array.from(
+    { length: 60 },
+    (_, line) => `export const value_${index}_${line} = ${line * index}; // line ${line}`,
+  ).join('\n');
   writeFileSync(path.join(project, 'src', `file-${index}.ts`), `${body}\n`);
 }
 
 const mock = await startMockUpstream({
   responder: (request) => {
     const done = toolResults(request).length;
-    if (done < reads) return reply().toolCall('read_file', { path: `src/file-${done}.ts` }).chunkSize(4096);
+    if (done < reads)
+      return reply()
+        .toolCall('read_file', { path: `src/file-${done}.ts` })
+        .chunkSize(4096);
     return reply()
       .toolCall('submit_report', {
         status: 'COMPLETE',
         summary: 'Read every file.',
-        findings: [{ claim: 'file-0 defines value_0_1', evidence_refs: ['file:src/file-0.ts#L2-L2'] }],
+        findings: [
+          { claim: 'file-0 defines value_0_1', evidence_refs: ['file:src/file-0.ts#L2-L2'] },
+        ],
         confidence: 'HIGH',
       })
       .chunkSize(4096);
@@ -80,15 +92,29 @@ const samples = [];
 for (let run = 0; run < warmups + runs; run += 1) {
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
-  const outcome = await runtime.execute({ userTexts: [mission(`bench-${run}`)], model: 'mission-a3-deepseek', missionAlias: registry.resolve('mission-a3-deepseek').mission, signal: new AbortController().signal });
+  const outcome = await runtime.execute({
+    userTexts: [mission(`bench-${run}`)],
+    model: 'mission-a3-deepseek',
+    missionAlias: registry.resolve('mission-a3-deepseek').mission,
+    signal: new AbortController().signal,
+  });
   const wall = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   if (outcome.status !== 'COMPLETE' || outcome.record.model_calls !== steps) {
-    throw new Error(`bench mission ${run} ended ${outcome.status} after ${outcome.record.model_calls} model calls: ${outcome.finalText.slice(0, 400)}`);
+    throw new Error(
+      `bench mission ${run} ended ${outcome.status} after ${outcome.record.model_calls} model calls: ${outcome.finalText.slice(0, 400)}`,
+    );
   }
   if (run < warmups) continue;
   const bridgeMs = wall - outcome.modelTimeMs;
-  samples.push({ wall, modelMs: outcome.modelTimeMs, bridgeMs, perStep: bridgeMs / steps, cpuMs: (cpu.user + cpu.system) / 1000, events: outcome.record.event_count });
+  samples.push({
+    wall,
+    modelMs: outcome.modelTimeMs,
+    bridgeMs,
+    perStep: bridgeMs / steps,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    events: outcome.record.event_count,
+  });
 }
 
 await runtime.close();
@@ -115,12 +141,23 @@ const result = {
 };
 result.pass = result.per_step_ms.p50 < result.target_per_step_ms;
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-const file = new URL(`./results/mission-overhead-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, import.meta.url);
+const file = new URL(
+  `./results/mission-overhead-${new Date().toISOString().replace(/[:.]/g, '-')}.json`,
+  import.meta.url,
+);
 writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
 
-console.log(`mission overhead: ${steps}-step A3 mission, ${runs} runs (${warmups} warm-up), zero-latency scripted model`);
-console.log(`  bridge time per step   p50 ${result.per_step_ms.p50.toFixed(2)} ms   p90 ${result.per_step_ms.p90.toFixed(2)} ms   (target < 5 ms) ${result.pass ? 'PASS' : 'MISS'}`);
-console.log(`  mission wall time      p50 ${result.mission_wall_ms_p50.toFixed(1)} ms, of which waiting on the model ${result.model_wait_ms_p50.toFixed(1)} ms`);
-console.log(`  process CPU / mission  p50 ${result.process_cpu_ms_per_mission_p50.toFixed(1)} ms (bridge and in-process mock together)`);
+console.log(
+  `mission overhead: ${steps}-step A3 mission, ${runs} runs (${warmups} warm-up), zero-latency scripted model`,
+);
+console.log(
+  `  bridge time per step   p50 ${result.per_step_ms.p50.toFixed(2)} ms   p90 ${result.per_step_ms.p90.toFixed(2)} ms   (target < 5 ms) ${result.pass ? 'PASS' : 'MISS'}`,
+);
+console.log(
+  `  mission wall time      p50 ${result.mission_wall_ms_p50.toFixed(1)} ms, of which waiting on the model ${result.model_wait_ms_p50.toFixed(1)} ms`,
+);
+console.log(
+  `  process CPU / mission  p50 ${result.process_cpu_ms_per_mission_p50.toFixed(1)} ms (bridge and in-process mock together)`,
+);
 console.log(`  events per mission     ${result.events_per_mission}`);
 console.log(`  written to ${file.pathname}`);

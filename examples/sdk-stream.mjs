@@ -9,7 +9,10 @@ const client = new OpenAI({
   baseURL: process.env.BRIDGE_URL ?? 'http://127.0.0.1:4000/v1',
 });
 
-const raw = client.responses.stream({ model: 'ocg-kimi-k2.6', input: 'Name three uses of an LLM gateway.' });
+const raw = client.responses.stream({
+  model: 'ocg-kimi-k2.6',
+  input: 'Name three uses of an LLM gateway.',
+});
 raw.on('response.output_text.delta', (event) => process.stdout.write(event.delta));
 await raw.finalResponse();
 console.log('\n');

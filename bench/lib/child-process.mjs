@@ -1,4 +1,3 @@
-/* global clearTimeout, process, setTimeout */
 // Starting the benchmark's server processes (pinned to a core with taskset when it exists) and
 // talking to them over IPC. Every child is ended by its own pid, never by name.
 
@@ -16,7 +15,9 @@ export function pinningAvailable() {
 
 /** Pins this process and its existing threads to one core. */
 export function pinSelf(core) {
-  const result = spawnSync('taskset', ['-a', '-p', '-c', String(core), String(process.pid)], { encoding: 'utf8' });
+  const result = spawnSync('taskset', ['-a', '-p', '-c', String(core), String(process.pid)], {
+    encoding: 'utf8',
+  });
   return result.status === 0;
 }
 
@@ -24,7 +25,12 @@ export function pinSelf(core) {
  * Forks `modulePath role '<json>'`; resolves once the child reported { type: 'ready' }.
  * `core` pins it with `taskset -c <core>` (undefined: not pinned).
  */
-export async function startChild(modulePath, role, options, { core, nodeFlags = [], env = {}, stdout = 'ignore', readyTimeoutMs = 30_000 } = {}) {
+export async function startChild(
+  modulePath,
+  role,
+  options,
+  { core, nodeFlags = [], env = {}, stdout = 'ignore', readyTimeoutMs = 30_000 } = {},
+) {
   const pinned = core !== undefined;
   const child = fork(modulePath, [role, JSON.stringify(options)], {
     execPath: pinned ? 'taskset' : process.execPath,
@@ -35,7 +41,10 @@ export async function startChild(modulePath, role, options, { core, nodeFlags = 
   let nextId = 1;
   const pending = new Map();
   const ready = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${role} child not ready after ${readyTimeoutMs} ms`)), readyTimeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${role} child not ready after ${readyTimeoutMs} ms`)),
+      readyTimeoutMs,
+    );
     child.on('message', (message) => {
       if (message?.type === 'ready') {
         clearTimeout(timer);

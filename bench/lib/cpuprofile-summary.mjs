@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global console, process */
 // Summarises a V8 .cpuprofile (from `node --cpu-prof`): the top functions by self time, and the
 // project's own functions (dist/) by inclusive time. Usage:
 //   node bench/lib/cpuprofile-summary.mjs <file-or-dir> [--top 30] [--filter dist/]
@@ -11,7 +10,8 @@ import { parseArgs } from 'node:util';
 export function summarizeProfile(profile, { top = 30, filter = ' dist/' } = {}) {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map();
-  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  for (const node of profile.nodes)
+    for (const child of node.children ?? []) parent.set(child, node.id);
   const selfUs = new Map();
   const deltas = profile.timeDeltas;
   for (let index = 0; index < profile.samples.length; index += 1) {
@@ -43,7 +43,11 @@ export function summarizeProfile(profile, { top = 30, filter = ' dist/' } = {}) 
       .filter(([key]) => predicate(key))
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
-      .map(([key, us]) => ({ fn: key, ms: Math.round(us) / 1000, pct: Math.round((us / total) * 1000) / 10 }));
+      .map(([key, us]) => ({
+        fn: key,
+        ms: Math.round(us) / 1000,
+        pct: Math.round((us / total) * 1000) / 10,
+      }));
   return {
     totalMs: Math.round(total) / 1000,
     topSelf: rank(self),
@@ -52,21 +56,38 @@ export function summarizeProfile(profile, { top = 30, filter = ' dist/' } = {}) 
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '30' }, filter: { type: 'string', default: ' dist/' } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      top: { type: 'string', default: '30' },
+      filter: { type: 'string', default: ' dist/' },
+    },
+  });
   const target = positionals[0];
   if (!target) {
     console.error('usage: cpuprofile-summary.mjs <file-or-dir> [--top N] [--filter dist/]');
     process.exit(2);
   }
   const files = statSync(target).isDirectory()
-    ? readdirSync(target).filter((name) => name.endsWith('.cpuprofile')).map((name) => join(target, name))
+    ? readdirSync(target)
+        .filter((name) => name.endsWith('.cpuprofile'))
+        .map((name) => join(target, name))
     : [target];
   for (const file of files) {
-    const summary = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')), { top: Number(values.top), filter: values.filter });
+    const summary = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')), {
+      top: Number(values.top),
+      filter: values.filter,
+    });
     console.log(`${file}: ${summary.totalMs} ms sampled`);
     console.log('-- top self time');
-    for (const row of summary.topSelf) console.log(`${String(row.pct).padStart(5)}%  ${row.ms.toFixed(1).padStart(8)} ms  ${row.fn}`);
+    for (const row of summary.topSelf)
+      console.log(
+        `${String(row.pct).padStart(5)}%  ${row.ms.toFixed(1).padStart(8)} ms  ${row.fn}`,
+      );
     console.log(`-- project functions (${values.filter}) by inclusive time`);
-    for (const row of summary.projectInclusive) console.log(`${String(row.pct).padStart(5)}%  ${row.ms.toFixed(1).padStart(8)} ms  ${row.fn}`);
+    for (const row of summary.projectInclusive)
+      console.log(
+        `${String(row.pct).padStart(5)}%  ${row.ms.toFixed(1).padStart(8)} ms  ${row.fn}`,
+      );
   }
 }

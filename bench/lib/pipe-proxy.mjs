@@ -1,4 +1,3 @@
-/* global URL */
 // The pipe proxy P: node:http in, node:http out, bytes piped both ways with no parsing.
 // It is the floor for any Node proxy; what the bridge adds above it is its own work.
 

@@ -1,4 +1,3 @@
-/* global clearTimeout, setTimeout */
 // A minimal Chat Completions SSE upstream for the streaming benchmarks (plain node:http).
 //
 // Every frame is rendered once at start-up, so the server's own cost per stream is a handful of
@@ -31,14 +30,20 @@ function chunkFrame(choices, extra = {}) {
 
 /** The frames of one stream: [role frame, ...content frames] and the tail (finish, usage, [DONE]). */
 export function renderChatFrames(pieces) {
-  const open = chunkFrame([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
+  const open = chunkFrame([
+    { index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null },
+  ]);
   const content = pieces.map((piece) =>
     chunkFrame([{ index: 0, delta: { content: piece }, finish_reason: null }]),
   );
   const tail =
     chunkFrame([{ index: 0, delta: {}, finish_reason: 'stop' }]) +
     chunkFrame([], {
-      usage: { prompt_tokens: 12, completion_tokens: pieces.length, total_tokens: 12 + pieces.length },
+      usage: {
+        prompt_tokens: 12,
+        completion_tokens: pieces.length,
+        total_tokens: 12 + pieces.length,
+      },
     }) +
     'data: [DONE]\n\n';
   return { open, content, tail };
@@ -52,7 +57,10 @@ export async function startSseUpstream({ pieces = benchPieces(), paceMs = 0, por
   const frames = renderChatFrames(pieces);
   let pace = paceMs;
   let streams = 0;
-  const models = JSON.stringify({ object: 'list', data: [{ id: 'kimi-k2.6', object: 'model', owned_by: 'bench' }] });
+  const models = JSON.stringify({
+    object: 'list',
+    data: [{ id: 'kimi-k2.6', object: 'model', owned_by: 'bench' }],
+  });
 
   const server = createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/v1/models') {
@@ -69,7 +77,10 @@ export async function startSseUpstream({ pieces = benchPieces(), paceMs = 0, por
     req.resume();
     req.on('end', () => {
       streams += 1;
-      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+      });
       const streamPace = pace;
       if (streamPace <= 0) {
         res.write(frames.open);

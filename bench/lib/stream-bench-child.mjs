@@ -1,4 +1,3 @@
-/* global console, process, setInterval */
 // One server of the streaming benchmark in its own process, so its CPU and memory are its own:
 //   node bench/lib/stream-bench-child.mjs upstream|mock|proxy|daemon '<json options>'
 // It reports { type: 'ready', url } over IPC, then answers { id, cmd } messages:
@@ -30,8 +29,15 @@ sampler.unref();
 async function start() {
   switch (role) {
     case 'upstream': {
-      const upstream = await startSseUpstream({ pieces: benchPieces(options.deltas, options.deltaBytes), paceMs: options.paceMs ?? 0 });
-      return { url: upstream.url, setPace: (ms) => upstream.setPace(ms), close: () => upstream.close() };
+      const upstream = await startSseUpstream({
+        pieces: benchPieces(options.deltas, options.deltaBytes),
+        paceMs: options.paceMs ?? 0,
+      });
+      return {
+        url: upstream.url,
+        setPace: (ms) => upstream.setPace(ms),
+        close: () => upstream.close(),
+      };
     }
     case 'mock': {
       // The project's own scriptable mock, for its ceiling (and for --upstream mock).
@@ -39,11 +45,20 @@ async function start() {
       const text = benchPieces(options.deltas, options.deltaBytes).join('');
       let pace = options.paceMs ?? 0;
       const mock = await startMockUpstream({
-        responder: () => reply().text(text).chunkSize(options.deltaBytes ?? 16).paceMs(pace).usage({ prompt_tokens: 12, completion_tokens: 64 }),
+        responder: () =>
+          reply()
+            .text(text)
+            .chunkSize(options.deltaBytes ?? 16)
+            .paceMs(pace)
+            .usage({ prompt_tokens: 12, completion_tokens: 64 }),
       });
       const timer = setInterval(() => mock.reset(), 1000);
       timer.unref();
-      return { url: mock.baseUrl.replace(/\/v1\/?$/, ''), setPace: (ms) => (pace = ms), close: () => mock.close() };
+      return {
+        url: mock.baseUrl.replace(/\/v1\/?$/, ''),
+        setPace: (ms) => (pace = ms),
+        close: () => mock.close(),
+      };
     }
     case 'proxy': {
       const proxy = await startPipeProxy(options.target);
@@ -67,7 +82,10 @@ async function start() {
         },
         cwd: project,
       });
-      const daemon = await startDaemon({ config, logger: createLogger(options.logLevel ?? 'warn') });
+      const daemon = await startDaemon({
+        config,
+        logger: createLogger(options.logLevel ?? 'warn'),
+      });
       return {
         url: daemon.url,
         close: async () => {
@@ -88,7 +106,13 @@ process.on('message', (message) => {
     if (cmd === 'stats') {
       const memory = process.memoryUsage();
       peakHeapUsed = Math.max(peakHeapUsed, memory.heapUsed);
-      process.send({ id, cpu: process.cpuUsage(), memory, maxRssKb: process.resourceUsage().maxRSS, peakHeapUsed });
+      process.send({
+        id,
+        cpu: process.cpuUsage(),
+        memory,
+        maxRssKb: process.resourceUsage().maxRSS,
+        peakHeapUsed,
+      });
     } else if (cmd === 'pace') {
       server.setPace?.(message.ms);
       process.send({ id });

@@ -1,4 +1,3 @@
-/* global performance */
 // The measuring client of the streaming benchmark: one undici request per stream, a timestamp
 // (performance.now()) on every body chunk, and every SSE frame in it parsed and checked.
 //
@@ -9,14 +8,32 @@
 import { request } from 'undici';
 
 const TERMINAL = new Set(['response.completed', 'response.failed', 'response.incomplete']);
-const RESPONSES_ORDER_HEAD = ['response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added'];
-const RESPONSES_ORDER_TAIL = ['response.output_text.done', 'response.content_part.done', 'response.output_item.done', 'response.completed'];
+const RESPONSES_ORDER_HEAD = [
+  'response.created',
+  'response.in_progress',
+  'response.output_item.added',
+  'response.content_part.added',
+];
+const RESPONSES_ORDER_TAIL = [
+  'response.output_text.done',
+  'response.content_part.done',
+  'response.output_item.done',
+  'response.completed',
+];
 
 /**
  * Runs one stream to its end. Resolves with the timings (ms, relative to the request start),
  * the concatenated text and a list of problems (empty when the stream was valid).
  */
-export async function runStream({ kind, url, body, headers, dispatcher, expectedText, keepTypes = false }) {
+export async function runStream({
+  kind,
+  url,
+  body,
+  headers,
+  dispatcher,
+  expectedText,
+  keepTypes = false,
+}) {
   const problems = [];
   const deltaTimes = [];
   let text = '';
@@ -45,7 +62,8 @@ export async function runStream({ kind, url, body, headers, dispatcher, expected
       return;
     }
     const event = JSON.parse(data);
-    if (event.sequence_number !== sequence) problems.push(`sequence_number ${event.sequence_number} where ${sequence} was due`);
+    if (event.sequence_number !== sequence)
+      problems.push(`sequence_number ${event.sequence_number} where ${sequence} was due`);
     sequence += 1;
     if (terminals > 0) problems.push(`event ${event.type} after the terminal event`);
     types?.push(event.type);
@@ -84,12 +102,15 @@ export async function runStream({ kind, url, body, headers, dispatcher, expected
   const ended = performance.now();
 
   if (buffer.trim() !== '') problems.push(`unterminated frame at the end: ${buffer.slice(0, 80)}`);
-  if (expectedText !== undefined && text !== expectedText) problems.push(`text differs (${text.length} chars, ${expectedText.length} expected)`);
+  if (expectedText !== undefined && text !== expectedText)
+    problems.push(`text differs (${text.length} chars, ${expectedText.length} expected)`);
   if (kind === 'chat' && !done) problems.push('no [DONE]');
   if (kind === 'responses') {
     if (terminals !== 1) problems.push(`${terminals} terminal events`);
-    if (lastType !== 'response.completed') problems.push(`last event ${lastType}, not response.completed`);
-    if (expectedText !== undefined && completedText !== expectedText) problems.push('response.completed carries a different text');
+    if (lastType !== 'response.completed')
+      problems.push(`last event ${lastType}, not response.completed`);
+    if (expectedText !== undefined && completedText !== expectedText)
+      problems.push('response.completed carries a different text');
   }
   const overheadHeader = Number(response.headers['x-bridge-overhead-ms']);
   const overheadTrailer = Number(response.trailers?.['x-bridge-overhead-ms']);
@@ -111,9 +132,14 @@ export async function runStream({ kind, url, body, headers, dispatcher, expected
 
 /** The event types a valid single-message raw-lane stream must show, in order. */
 export function checkResponsesOrder(types, deltas) {
-  const expected = [...RESPONSES_ORDER_HEAD, ...Array(deltas).fill('response.output_text.delta'), ...RESPONSES_ORDER_TAIL];
+  const expected = [
+    ...RESPONSES_ORDER_HEAD,
+    ...Array(deltas).fill('response.output_text.delta'),
+    ...RESPONSES_ORDER_TAIL,
+  ];
   const problems = [];
-  if (types.length !== expected.length) problems.push(`${types.length} events, ${expected.length} expected`);
+  if (types.length !== expected.length)
+    problems.push(`${types.length} events, ${expected.length} expected`);
   for (let index = 0; index < Math.min(types.length, expected.length); index += 1) {
     if (types[index] !== expected[index]) {
       problems.push(`event ${index} is ${types[index]}, ${expected[index]} expected`);

@@ -13,7 +13,12 @@ export function flagOverrides(flags: TargetFlags): Record<string, string | undef
  */
 export function loadConfigOrReport(flags: TargetFlags, io: CliIO): Config | undefined {
   try {
-    return loadConfig({ env: io.env, overrides: flagOverrides(flags), cwd: io.cwd, readProjectEnvFile: true });
+    return loadConfig({
+      env: io.env,
+      overrides: flagOverrides(flags),
+      cwd: io.cwd,
+      readProjectEnvFile: true,
+    });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     io.stderr.write(

@@ -3,7 +3,9 @@
  * PATH, HOME and the locale. Keys, tokens and GIT_* overrides in the daemon's own environment never
  * reach it. It lives here because nothing outside the config domain reads process.env.
  */
-export function scrubbedChildEnv(extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+export function scrubbedChildEnv(
+  extra: Readonly<Record<string, string>> = {},
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const key of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'LC_CTYPE']) {
     const value = process.env[key];

@@ -1,4 +1,10 @@
-export { loadConfig, ConfigError, PROJECT_ENV_FILE, readEnvFile, type LoadConfigOptions } from './load-config.js';
+export {
+  loadConfig,
+  ConfigError,
+  PROJECT_ENV_FILE,
+  readEnvFile,
+  type LoadConfigOptions,
+} from './load-config.js';
 export {
   configSchema,
   DEFAULT_LOCAL_KEY,

@@ -61,8 +61,10 @@ export function loadConfig(options: LoadConfigOptions): Config {
   if (options.readProjectEnvFile) {
     const file = path.join(String(raw['CODEX_OSS_PROJECT']), PROJECT_ENV_FILE);
     for (const [key, value] of Object.entries(readEnvFile(file))) {
-      const canonical = Object.entries(aliases).find(([, names]) => names.includes(key))?.[0] ?? key;
-      if (canonical in configSchema.shape && raw[canonical] === undefined && value !== '') raw[canonical] = value;
+      const canonical =
+        Object.entries(aliases).find(([, names]) => names.includes(key))?.[0] ?? key;
+      if (canonical in configSchema.shape && raw[canonical] === undefined && value !== '')
+        raw[canonical] = value;
     }
   }
 
@@ -77,7 +79,8 @@ export function loadConfig(options: LoadConfigOptions): Config {
   }
   const parsed = result.data;
   const problems: string[] = [];
-  const upstreamIsOpenCodeGo = new URL(parsed.UPSTREAM_BASE).host === new URL(DEFAULT_UPSTREAM_BASE).host;
+  const upstreamIsOpenCodeGo =
+    new URL(parsed.UPSTREAM_BASE).host === new URL(DEFAULT_UPSTREAM_BASE).host;
 
   if (parsed.OPENCODE_GO_API_KEY && parsed.OPENCODE_GO_API_KEY === parsed.PROXY_API_KEY) {
     problems.push(

@@ -4,16 +4,14 @@ import { z } from 'zod';
 export const DEFAULT_LOCAL_KEY = 'sk-local-codex-bridge';
 export const DEFAULT_UPSTREAM_BASE = 'https://opencode.ai/zen/go/v1';
 
-const bool = z
-  .union([z.boolean(), z.string()])
-  .transform((value, ctx) => {
-    if (typeof value === 'boolean') return value;
-    const normalized = value.trim().toLowerCase();
-    if (['1', 'true', 'yes', 'on'].includes(normalized)) return true;
-    if (['0', 'false', 'no', 'off', ''].includes(normalized)) return false;
-    ctx.addIssue({ code: 'custom', message: `expected 1/0/true/false, got "${value}"` });
-    return z.NEVER;
-  });
+const bool = z.union([z.boolean(), z.string()]).transform((value, ctx) => {
+  if (typeof value === 'boolean') return value;
+  const normalized = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(normalized)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(normalized)) return false;
+  ctx.addIssue({ code: 'custom', message: `expected 1/0/true/false, got "${value}"` });
+  return z.NEVER;
+});
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const seconds = (max: number) => z.coerce.number().min(0).max(max);

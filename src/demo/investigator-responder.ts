@@ -27,41 +27,78 @@ export function investigatorResponse(request: RecordedRequest): ReplyBuilder | u
 
   if (!forced && results.length === 0) {
     const target = brief.allowedRoots[0] ?? '.';
-    return pace(reply().reasoning(`I'll start by looking at what is in ${target}.`).toolCall('list_dir', { path: target }));
+    return pace(
+      reply()
+        .reasoning(`I'll start by looking at what is in ${target}.`)
+        .toolCall('list_dir', { path: target }),
+    );
   }
   if (!forced && results.length === 1) {
     // A curious model's next move; the runtime's refusal is part of what the demo shows.
-    return pace(reply().reasoning('A .env file may say which port is configured; trying it.').toolCall('read_file', { path: '.env' }));
+    return pace(
+      reply()
+        .reasoning('A .env file may say which port is configured; trying it.')
+        .toolCall('read_file', { path: '.env' }),
+    );
   }
   const term = keyTerm(brief.objective);
   const searched = outputs.some((output) => output.includes('match'));
   if (!forced && !searched && tools.includes('search_text')) {
-    return pace(reply().reasoning(`Searching the code for ${term}.`).toolCall('search_text', { pattern: term, path: brief.allowedRoots[0] ?? '.' }));
+    return pace(
+      reply()
+        .reasoning(`Searching the code for ${term}.`)
+        .toolCall('search_text', { pattern: term, path: brief.allowedRoots[0] ?? '.' }),
+    );
   }
   const hit = firstHit(outputs, term);
   const read = outputs.some((output) => /^\[refs: [^\]]*file:/m.test(output));
   if (!forced && hit && !read) {
-    return pace(reply().reasoning(`${hit.path} mentions ${term}; reading it.`).toolCall('read_file', { path: hit.path }));
+    return pace(
+      reply()
+        .reasoning(`${hit.path} mentions ${term}; reading it.`)
+        .toolCall('read_file', { path: hit.path }),
+    );
   }
-  return pace(reply().reasoning('I have enough evidence to answer.').toolCall('submit_report', buildReport(brief, outputs, term)));
+  return pace(
+    reply()
+      .reasoning('I have enough evidence to answer.')
+      .toolCall('submit_report', buildReport(brief, outputs, term)),
+  );
 }
 
-function buildReport(brief: Brief, outputs: readonly string[], term: string): Record<string, unknown> {
-  const fileRefs = outputs.flatMap((output) => refsOf(output).filter((ref) => ref.startsWith('file:')));
-  const searchRef = outputs.map((output) => (output.includes('match') ? refsOf(output)[0] : undefined)).find((ref) => ref !== undefined);
-  const lines = outputs.flatMap((output) => output.split('\n')).filter((line) => /^\s*\d+\|/.test(line) && line.includes(term));
+function buildReport(
+  brief: Brief,
+  outputs: readonly string[],
+  term: string,
+): Record<string, unknown> {
+  const fileRefs = outputs.flatMap((output) =>
+    refsOf(output).filter((ref) => ref.startsWith('file:')),
+  );
+  const searchRef = outputs
+    .map((output) => (output.includes('match') ? refsOf(output)[0] : undefined))
+    .find((ref) => ref !== undefined);
+  const lines = outputs
+    .flatMap((output) => output.split('\n'))
+    .filter((line) => /^\s*\d+\|/.test(line) && line.includes(term));
   const evidenceLine = lines[0]?.replace(/^\s*(\d+)\|\s?/, 'line $1: ').trim();
   const refs = [...fileRefs.slice(0, 1), ...(searchRef ? [searchRef] : [])];
-  const findings = refs.length === 0
-    ? []
-    : [
-        {
-          claim: evidenceLine ? `${term} is defined here (${evidenceLine}).` : `${term} appears in the inspected code.`,
-          evidence_refs: refs,
-          ...(brief.obligations[0] ? { obligation_id: brief.obligations[0].id } : {}),
-        },
-        ...brief.obligations.slice(1).map((obligation) => ({ claim: `Answer to "${obligation.question}" follows from the same lines.`, evidence_refs: refs, obligation_id: obligation.id })),
-      ];
+  const findings =
+    refs.length === 0
+      ? []
+      : [
+          {
+            claim: evidenceLine
+              ? `${term} is defined here (${evidenceLine}).`
+              : `${term} appears in the inspected code.`,
+            evidence_refs: refs,
+            ...(brief.obligations[0] ? { obligation_id: brief.obligations[0].id } : {}),
+          },
+          ...brief.obligations.slice(1).map((obligation) => ({
+            claim: `Answer to "${obligation.question}" follows from the same lines.`,
+            evidence_refs: refs,
+            obligation_id: obligation.id,
+          })),
+        ];
   return {
     status: findings.length > 0 ? 'COMPLETE' : 'PARTIAL',
     summary: evidenceLine
@@ -69,10 +106,14 @@ function buildReport(brief: Brief, outputs: readonly string[], term: string): Re
       : `I could not find ${term} in the allowed scope.`,
     findings,
     files_inspected: fileRefs.map((ref) => ref.slice('file:'.length).split('#')[0] ?? ref),
-    uncertainties: ['Only the files inside the mission scope were read; configuration outside it could override these values.'],
+    uncertainties: [
+      'Only the files inside the mission scope were read; configuration outside it could override these values.',
+    ],
     confidence: findings.length > 0 ? 'HIGH' : 'LOW',
     caveats: outputs.some((output) => output.includes('[REFUSED'))
-      ? ['The runtime refused part of what I asked to read (see the refused calls), so environment overrides were not checked.']
+      ? [
+          'The runtime refused part of what I asked to read (see the refused calls), so environment overrides were not checked.',
+        ]
       : [],
     escalation_recommendation: 'None; the finding cites the exact lines.',
   };
@@ -82,7 +123,12 @@ function readBrief(request: RecordedRequest): Brief {
   const user = conversation(request).find((turn) => turn.role === 'user')?.text ?? '';
   const json = /Mission brief:\n(\{[\s\S]*?\n\})/.exec(user)?.[1];
   try {
-    const brief = JSON.parse(json ?? '{}') as { objective?: string; allowed_roots?: string[]; allowed_paths?: string[]; answer_obligations?: { id: string; question: string }[] };
+    const brief = JSON.parse(json ?? '{}') as {
+      objective?: string;
+      allowed_roots?: string[];
+      allowed_paths?: string[];
+      answer_obligations?: { id: string; question: string }[];
+    };
     return {
       objective: brief.objective ?? '',
       allowedRoots: brief.allowed_roots ?? brief.allowed_paths ?? [],
@@ -98,12 +144,19 @@ function readBrief(request: RecordedRequest): Brief {
 function keyTerm(objective: string): string {
   const constant = /\b[A-Z][A-Z0-9_]{2,}\b/.exec(objective)?.[0];
   if (constant) return constant;
-  return [...objective.matchAll(/[A-Za-z_][A-Za-z0-9_]{3,}/g)].map((match) => match[0]).sort((a, b) => b.length - a.length)[0] ?? 'TODO';
+  return (
+    [...objective.matchAll(/[A-Za-z_][A-Za-z0-9_]{3,}/g)]
+      .map((match) => match[0])
+      .sort((a, b) => b.length - a.length)[0] ?? 'TODO'
+  );
 }
 
 function refsOf(output: string): string[] {
   const header = /^\[refs: ([^\]]*)\]/m.exec(output)?.[1] ?? '';
-  return header.split(',').map((ref) => ref.trim()).filter((ref) => ref.length > 0);
+  return header
+    .split(',')
+    .map((ref) => ref.trim())
+    .filter((ref) => ref.length > 0);
 }
 
 function firstHit(outputs: readonly string[], term: string): { path: string } | undefined {

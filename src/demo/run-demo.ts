@@ -34,11 +34,21 @@ async function main(): Promise<void> {
   const daemon = await startDaemon({ config, logger: createLogger(config.LOG_LEVEL) });
   const client = new OpenAI({ apiKey: KEY, baseURL: `${daemon.url}/v1` });
   try {
-    console.log(bold(`opencode-bridge demo`) + dim(`  daemon ${daemon.url} · demo model server ${mock.baseUrl} · project ${project}`));
+    console.log(
+      bold(`opencode-bridge demo`) +
+        dim(`  daemon ${daemon.url} · demo model server ${mock.baseUrl} · project ${project}`),
+    );
 
-    console.log(`\n${bold('1. Raw lane')}: responses.stream({ model: "ocg-kimi-k2.6" }) through the bridge to the demo model\n`);
-    const raw = client.responses.stream({ model: 'ocg-kimi-k2.6', input: 'Say hello to the opencode-bridge demo.' });
-    raw.on('response.reasoning_summary_text.delta', (event) => process.stdout.write(dim(event.delta)));
+    console.log(
+      `\n${bold('1. Raw lane')}: responses.stream({ model: "ocg-kimi-k2.6" }) through the bridge to the demo model\n`,
+    );
+    const raw = client.responses.stream({
+      model: 'ocg-kimi-k2.6',
+      input: 'Say hello to the opencode-bridge demo.',
+    });
+    raw.on('response.reasoning_summary_text.delta', (event) =>
+      process.stdout.write(dim(event.delta)),
+    );
     raw.on('response.output_text.delta', (event) => process.stdout.write(event.delta));
     raw.on('response.output_item.added', (event) => {
       if (event.item.type === 'message') process.stdout.write('\n');
@@ -46,12 +56,15 @@ async function main(): Promise<void> {
     const first = await raw.finalResponse();
     console.log(dim(`\n   (${first.usage?.total_tokens ?? 0} tokens, response ${first.id})`));
 
-    console.log(`\n${bold('2. Managed lane')}: an A3 investigation on mission-a3-kimi, commentary streamed live\n`);
+    console.log(
+      `\n${bold('2. Managed lane')}: an A3 investigation on mission-a3-kimi, commentary streamed live\n`,
+    );
     const mission = {
       schema_version: 'oss_agent_mission.v1',
       mission_id: `demo-${Date.now()}`,
       tier: 'A3',
-      objective: 'Which port does the service listen on by default, and how is DEFAULT_PORT overridden?',
+      objective:
+        'Which port does the service listen on by default, and how is DEFAULT_PORT overridden?',
       allowed_roots: ['.'],
       allow_broad_read_scope: true,
       allowed_tool_classes: ['read', 'search', 'list'],
@@ -61,13 +74,21 @@ async function main(): Promise<void> {
       model: 'mission-a3-kimi',
       input: `Please investigate.\n<OSS_HANDOFF_JSON>\n${JSON.stringify(mission, null, 2)}\n</OSS_HANDOFF_JSON>`,
     });
-    stream.on('response.reasoning_summary_text.delta', (event) => console.log(dim(`   · ${event.delta}`)));
+    stream.on('response.reasoning_summary_text.delta', (event) =>
+      console.log(dim(`   · ${event.delta}`)),
+    );
     const result = await stream.finalResponse();
     console.log(`\n${result.output_text}\n`);
     console.log(bold('Artifacts'));
-    console.log(`   event log:   ${path.join(project, '.codex-oss', 'runs')}/<run_id>/events.jsonl`);
-    console.log(`   projections: ${path.join(project, '.codex-oss', 'missions', mission.mission_id)}/`);
-    console.log(`   verify:      node ${path.join(packageRoot(), 'bin', 'codex-oss')} audit-mission ${mission.mission_id} --project ${project}`);
+    console.log(
+      `   event log:   ${path.join(project, '.codex-oss', 'runs')}/<run_id>/events.jsonl`,
+    );
+    console.log(
+      `   projections: ${path.join(project, '.codex-oss', 'missions', mission.mission_id)}/`,
+    );
+    console.log(
+      `   verify:      node ${path.join(packageRoot(), 'bin', 'codex-oss')} audit-mission ${mission.mission_id} --project ${project}`,
+    );
   } finally {
     await daemon.close();
     await mock.close();

@@ -79,7 +79,8 @@ export const errorCatalogue = {
     type: 'invalid_request_error',
     failedCode: 'unsupported_parameter',
     retryable: false,
-    summary: 'The request uses a feature the bridge cannot honour (for example previous_response_id).',
+    summary:
+      'The request uses a feature the bridge cannot honour (for example previous_response_id).',
   },
   model_not_found: {
     status: 404,
@@ -216,7 +217,8 @@ export const errorCatalogue = {
     type: 'mission_error',
     failedCode: 'invalid_prompt',
     retryable: false,
-    summary: 'The mission cannot run on the requested model (unknown alias, forbidden route, downgrade).',
+    summary:
+      'The mission cannot run on the requested model (unknown alias, forbidden route, downgrade).',
   },
   mission_queue_full: {
     status: 429,

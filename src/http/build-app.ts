@@ -44,22 +44,32 @@ export function buildApp(deps: AppDeps): BuiltApp {
   let draining = false;
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    request.rawBody = text;
-    if (text.trim() === '') {
-      done(new BridgeError('invalid_json', 'The request body is empty; send a JSON object.'), undefined);
-      return;
-    }
-    try {
-      done(null, JSON.parse(text));
-    } catch (error) {
-      done(
-        new BridgeError('invalid_json', `The request body is not valid JSON: ${(error as Error).message}.`),
-        undefined,
-      );
-    }
-  });
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit },
+    (request, body, done) => {
+      const text = typeof body === 'string' ? body : body.toString('utf8');
+      request.rawBody = text;
+      if (text.trim() === '') {
+        done(
+          new BridgeError('invalid_json', 'The request body is empty; send a JSON object.'),
+          undefined,
+        );
+        return;
+      }
+      try {
+        done(null, JSON.parse(text));
+      } catch (error) {
+        done(
+          new BridgeError(
+            'invalid_json',
+            `The request body is not valid JSON: ${(error as Error).message}.`,
+          ),
+          undefined,
+        );
+      }
+    },
+  );
 
   app.addHook('onRequest', async (request, reply) => {
     startClock(request);
@@ -67,7 +77,10 @@ export function buildApp(deps: AppDeps): BuiltApp {
     assertLoopbackHost(request.headers.host, deps.config.PROXY_HOST);
     if (draining) {
       reply.header('connection', 'close');
-      throw new BridgeError('server_shutting_down', 'The bridge is shutting down; retry in a moment.');
+      throw new BridgeError(
+        'server_shutting_down',
+        'The bridge is shutting down; retry in a moment.',
+      );
     }
     assertAuthorized(request.headers.authorization, deps.config.PROXY_API_KEY);
   });
@@ -81,12 +94,19 @@ export function buildApp(deps: AppDeps): BuiltApp {
 
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: Number(elapsedMs(timing(request)).toFixed(1)) },
+      {
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Number(elapsedMs(timing(request)).toFixed(1)),
+      },
       'request finished',
     );
   });
 
-  app.setErrorHandler((error, request, reply) => sendError(reply, request, toCatalogueError(error, bodyLimit)));
+  app.setErrorHandler((error, request, reply) =>
+    sendError(reply, request, toCatalogueError(error, bodyLimit)),
+  );
   app.setNotFoundHandler((request, reply) =>
     sendError(
       reply,

@@ -19,14 +19,23 @@ export function toCatalogueError(error: unknown, bodyLimit: number): BridgeError
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new BridgeError('invalid_json', 'The request body is empty; send a JSON object.');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new BridgeError('invalid_request', 'The Content-Length header does not match the body.');
+      return new BridgeError(
+        'invalid_request',
+        'The Content-Length header does not match the body.',
+      );
     default:
       return toBridgeError(error);
   }
 }
 
-export function sendError(reply: FastifyReply, request: FastifyRequest, error: BridgeError): FastifyReply {
-  if (error.code === 'internal_error') request.log.error({ err: error.cause ?? error }, 'internal error');
-  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', Math.ceil(error.retryAfterSeconds));
+export function sendError(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  error: BridgeError,
+): FastifyReply {
+  if (error.code === 'internal_error')
+    request.log.error({ err: error.cause ?? error }, 'internal error');
+  if (error.retryAfterSeconds !== undefined)
+    reply.header('retry-after', Math.ceil(error.retryAfterSeconds));
   return reply.code(error.httpStatus).type('application/json').send(toOpenAIErrorBody(error));
 }

@@ -8,7 +8,10 @@ import { BridgeError } from '../errors/index.js';
  */
 export function assertLoopbackHost(hostHeader: string | undefined, bindHost: string): void {
   if (!hostHeader) {
-    throw new BridgeError('forbidden_host', 'Missing Host header; the bridge only answers loopback names.');
+    throw new BridgeError(
+      'forbidden_host',
+      'Missing Host header; the bridge only answers loopback names.',
+    );
   }
   const name = hostName(hostHeader).toLowerCase();
   if (isLoopbackName(name) || name === bindHost.toLowerCase()) return;

@@ -108,7 +108,10 @@ export class SseWriter implements ResponseEventSink {
  * way). An event that already carries the key takes the copying path, so it is overwritten in place.
  */
 function stampSequence(event: ResponseEvent, sequence: number): string {
-  if (Object.hasOwn(event, 'sequence_number')) return JSON.stringify({ ...event, sequence_number: sequence });
+  if (Object.hasOwn(event, 'sequence_number'))
+    return JSON.stringify({ ...event, sequence_number: sequence });
   const json = JSON.stringify(event);
-  return json.length === 2 ? `{"sequence_number":${sequence}}` : `${json.slice(0, -1)},"sequence_number":${sequence}}`;
+  return json.length === 2
+    ? `{"sequence_number":${sequence}}`
+    : `${json.slice(0, -1)},"sequence_number":${sequence}}`;
 }

@@ -33,7 +33,11 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
   const { config, logger } = options;
   const registry = createRegistry(config);
   const upstream = createUpstreamClient({ config, logger, registry });
-  const identity = { version: packageVersion(), sourceHash: computeSourceHash().hash, startedAt: new Date() };
+  const identity = {
+    version: packageVersion(),
+    sourceHash: computeSourceHash().hash,
+    startedAt: new Date(),
+  };
   const missions = new MissionRuntime({ config, logger, registry, upstream });
   const deps: AppDeps = { config, logger, registry, upstream, missions, identity };
   const { app, startDraining } = buildApp(deps);

@@ -628,7 +628,10 @@ function finalizeMission(fields: ParsedFields) {
     risk_tier: fields.risk_tier ?? 'low',
     write_allowed: isWriteTier(tier),
     // A trailing slash means a folder: "src/" in allowed_paths is read as a root, not a file named src.
-    allowed_roots: dedupe([...(fields.allowed_roots ?? []), ...(fields.allowed_paths ?? []).filter((entry) => entry.endsWith('/'))]),
+    allowed_roots: dedupe([
+      ...(fields.allowed_roots ?? []),
+      ...(fields.allowed_paths ?? []).filter((entry) => entry.endsWith('/')),
+    ]),
     allowed_paths: (fields.allowed_paths ?? []).filter((entry) => !entry.endsWith('/')),
     // The deny list is appended whatever the mission says; a mission can only add to it.
     forbidden_roots: dedupe([...(fields.forbidden_roots ?? []), ...defaultDenyRoots]),
@@ -814,7 +817,9 @@ export function validateMission(input: unknown): ValidatedMission {
     }
     for (const entry of Array.isArray(raw['allowed_paths']) ? raw['allowed_paths'] : []) {
       if (typeof entry === 'string' && entry.endsWith('/')) {
-        warnings.push(`allowed_paths entry ${JSON.stringify(entry)} ends with "/", so it is treated as a root (allowed_roots)`);
+        warnings.push(
+          `allowed_paths entry ${JSON.stringify(entry)} ends with "/", so it is treated as a root (allowed_roots)`,
+        );
       }
     }
     const requestedMode = raw['evidence_collection_mode'];

@@ -94,7 +94,8 @@ export class ModelRegistry {
    * table. With `allowDowngrade` false, entries of a lower capability tier are left out.
    */
   fallbacksFor(alias: string, entry: ModelEntry, allowDowngrade: boolean): ModelEntry[] {
-    const ids = this.options.fallbackMap[alias] ?? this.options.fallbackMap[entry.id] ?? entry.fallbacks;
+    const ids =
+      this.options.fallbackMap[alias] ?? this.options.fallbackMap[entry.id] ?? entry.fallbacks;
     return ids
       .map((id) => this.entry(this.aliasToId.get(id) ?? this.stripPrefix(id)))
       .filter((candidate) => candidate.id !== entry.id)
@@ -105,7 +106,8 @@ export class ModelRegistry {
   listAliases(): { managed: string[]; raw: string[] } {
     const managed: string[] = [];
     for (let tier = 2; tier <= 6; tier += 1) {
-      for (const profile of Object.keys(missionProfiles)) managed.push(`mission-a${tier}-${profile}`);
+      for (const profile of Object.keys(missionProfiles))
+        managed.push(`mission-a${tier}-${profile}`);
     }
     const raw = new Set<string>();
     for (const id of this.entries.keys()) {
@@ -124,11 +126,13 @@ export class ModelRegistry {
     const profileName = (match[2] ?? '').toLowerCase();
     const profile: MissionProfile | undefined = missionProfiles[profileName];
     // A profile the table does not name may be any model alias: mission-a3-glm-5.2 runs on glm-5.2.
-    const modelId = profile?.model ?? this.aliasToId.get(profileName) ?? this.stripPrefix(profileName);
+    const modelId =
+      profile?.model ?? this.aliasToId.get(profileName) ?? this.stripPrefix(profileName);
     const model = this.entry(modelId);
     const chainIds = profile?.fallbacksByTier[tier] ?? model.fallbacks;
     const kimiCaps = missionProfiles['kimi']?.capsByTier[tier];
-    const caps = profile?.capsByTier[tier] ?? kimiCaps ?? { maxToolBudget: 14, maxTimeSeconds: 150 };
+    const caps = profile?.capsByTier[tier] ??
+      kimiCaps ?? { maxToolBudget: 14, maxTimeSeconds: 150 };
     return {
       alias: name,
       tier,
@@ -173,7 +177,10 @@ export class ModelRegistry {
 
 /** Dollars for one call at the model's list price (per million tokens). */
 export function priceUsage(entry: ModelEntry, usage: TokenUsage): number {
-  const uncached = Math.max(0, usage.inputTokens - usage.cachedInputTokens - usage.cacheWriteTokens);
+  const uncached = Math.max(
+    0,
+    usage.inputTokens - usage.cachedInputTokens - usage.cacheWriteTokens,
+  );
   const dollars =
     uncached * entry.price.input +
     usage.cachedInputTokens * entry.price.cachedInput +

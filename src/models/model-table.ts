@@ -194,7 +194,9 @@ export interface MissionProfile {
   /** Fallbacks per tier (reference/original-bridge.md §3.2). */
   readonly fallbacksByTier: Readonly<Record<number, readonly string[]>>;
   /** Autonomy caps per tier: the most tools and seconds a mission on this alias may use. */
-  readonly capsByTier: Readonly<Record<number, { readonly maxToolBudget: number; readonly maxTimeSeconds: number }>>;
+  readonly capsByTier: Readonly<
+    Record<number, { readonly maxToolBudget: number; readonly maxTimeSeconds: number }>
+  >;
 }
 
 export const missionProfiles: Readonly<Record<string, MissionProfile>> = {

@@ -44,8 +44,14 @@ export function convertToChat(request: ResponsesRequest): ChatConversion {
   const chat: ChatRequest = {
     messages,
     ...(tools.length > 0 ? { tools } : {}),
-    ...optional('tool_choice', tools.length > 0 ? convertToolChoice(request.tool_choice, toolNames) : undefined),
-    ...optional('parallel_tool_calls', tools.length > 0 ? (request.parallel_tool_calls ?? undefined) : undefined),
+    ...optional(
+      'tool_choice',
+      tools.length > 0 ? convertToolChoice(request.tool_choice, toolNames) : undefined,
+    ),
+    ...optional(
+      'parallel_tool_calls',
+      tools.length > 0 ? (request.parallel_tool_calls ?? undefined) : undefined,
+    ),
     ...optional('reasoning_effort', reasoningEffort(request)),
     ...optional('response_format', convertTextFormat(request)),
     ...optional('max_tokens', request.max_output_tokens ?? undefined),
@@ -59,12 +65,19 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]
   return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
 }
 
-function convertTools(tools: readonly RequestTool[], names: ToolNameMap): { tools: ChatTool[]; dropped: string[] } {
+function convertTools(
+  tools: readonly RequestTool[],
+  names: ToolNameMap,
+): { tools: ChatTool[]; dropped: string[] } {
   const out: ChatTool[] = [];
   const dropped: string[] = [];
   const add = (tool: FunctionTool | CustomTool, namespace?: string) => {
     if (tool.type === 'function') {
-      const name = names.register({ name: tool.name, kind: 'function', ...(namespace ? { namespace } : {}) });
+      const name = names.register({
+        name: tool.name,
+        kind: 'function',
+        ...(namespace ? { namespace } : {}),
+      });
       out.push({
         type: 'function',
         function: {
@@ -78,7 +91,11 @@ function convertTools(tools: readonly RequestTool[], names: ToolNameMap): { tool
     }
     // A freeform tool (Codex's apply_patch, exec with a grammar) becomes a function with one
     // string argument; the answer goes back as a custom_tool_call (litellm PR #31571's lesson).
-    const name = names.register({ name: tool.name, kind: 'custom', ...(namespace ? { namespace } : {}) });
+    const name = names.register({
+      name: tool.name,
+      kind: 'custom',
+      ...(namespace ? { namespace } : {}),
+    });
     out.push({
       type: 'function',
       function: {
@@ -86,7 +103,9 @@ function convertTools(tools: readonly RequestTool[], names: ToolNameMap): { tool
         description: customToolDescription(tool),
         parameters: {
           type: 'object',
-          properties: { input: { type: 'string', description: 'The complete raw input for this tool.' } },
+          properties: {
+            input: { type: 'string', description: 'The complete raw input for this tool.' },
+          },
           required: ['input'],
           additionalProperties: false,
         },
@@ -138,7 +157,12 @@ function convertTextFormat(request: ResponsesRequest): ChatResponseFormat | unde
   if (!format) return undefined;
   if (format.type === 'json_object') return { type: 'json_object' };
   if (format.type === 'json_schema') {
-    const schema = format as { name: string; schema: Record<string, unknown>; strict?: boolean | null; description?: string | null };
+    const schema = format as {
+      name: string;
+      schema: Record<string, unknown>;
+      strict?: boolean | null;
+      description?: string | null;
+    };
     return {
       type: 'json_schema',
       json_schema: {
@@ -179,7 +203,11 @@ function convertInput(request: ResponsesRequest, names: ToolNameMap): ChatMessag
         const message = item as { role: string; content: string | ContentPart[] };
         if (message.role === 'assistant') {
           const text = textOf(message.content);
-          if (openAssistant && openAssistant.tool_calls === undefined && pendingReasoning === undefined) {
+          if (
+            openAssistant &&
+            openAssistant.tool_calls === undefined &&
+            pendingReasoning === undefined
+          ) {
             openAssistant.content = joinText(openAssistant.content, text);
           } else startAssistant(text);
           break;
@@ -200,8 +228,12 @@ function convertInput(request: ResponsesRequest, names: ToolNameMap): ChatMessag
         };
         const text =
           decodeReasoning(reasoning.encrypted_content) ??
-          (reasoning.content?.length ? reasoning.content.map((part) => part.text).join('') : undefined) ??
-          (reasoning.summary?.length ? reasoning.summary.map((part) => part.text).join('\n\n') : undefined);
+          (reasoning.content?.length
+            ? reasoning.content.map((part) => part.text).join('')
+            : undefined) ??
+          (reasoning.summary?.length
+            ? reasoning.summary.map((part) => part.text).join('\n\n')
+            : undefined);
         if (text !== undefined) pendingReasoning = (pendingReasoning ?? '') + text;
         if (openAssistant?.tool_calls !== undefined) openAssistant = undefined;
         break;
@@ -221,10 +253,14 @@ function convertInput(request: ResponsesRequest, names: ToolNameMap): ChatMessag
           type: 'function',
           function: {
             name: names.toUpstream(call.name, call.namespace ?? undefined, kind),
-            arguments: kind === 'custom' ? JSON.stringify({ input: call.input ?? '' }) : (call.arguments ?? ''),
+            arguments:
+              kind === 'custom'
+                ? JSON.stringify({ input: call.input ?? '' })
+                : (call.arguments ?? ''),
           },
         };
-        const target = openAssistant && pendingReasoning === undefined ? openAssistant : startAssistant(null);
+        const target =
+          openAssistant && pendingReasoning === undefined ? openAssistant : startAssistant(null);
         (target.tool_calls ??= []).push(toolCall);
         break;
       }
@@ -232,7 +268,11 @@ function convertInput(request: ResponsesRequest, names: ToolNameMap): ChatMessag
       case 'custom_tool_call_output': {
         const output = item as { call_id: string; output: string | ContentPart[] };
         openAssistant = undefined;
-        messages.push({ role: 'tool', tool_call_id: output.call_id, content: toolOutputText(output.output) });
+        messages.push({
+          role: 'tool',
+          tool_call_id: output.call_id,
+          content: toolOutputText(output.output),
+        });
         break;
       }
       default:
@@ -251,14 +291,22 @@ function repairToolPairs(messages: (ChatMessage | MutableAssistant)[]): ChatMess
   let awaiting = new Set<string>();
   const closeAwaiting = () => {
     for (const id of awaiting) {
-      out.push({ role: 'tool', tool_call_id: id, content: '[no output: this call was interrupted before it returned]' });
+      out.push({
+        role: 'tool',
+        tool_call_id: id,
+        content: '[no output: this call was interrupted before it returned]',
+      });
     }
     awaiting = new Set();
   };
   for (const message of messages) {
     if (message.role === 'tool') {
       if (awaiting.delete(message.tool_call_id)) out.push(message);
-      else out.push({ role: 'user', content: `[output of tool call ${message.tool_call_id}]\n${message.content}` });
+      else
+        out.push({
+          role: 'user',
+          content: `[output of tool call ${message.tool_call_id}]\n${message.content}`,
+        });
       continue;
     }
     closeAwaiting();
@@ -288,7 +336,10 @@ function joinText(existing: string | null, next: string): string {
 
 function textOf(content: string | ContentPart[]): string {
   if (typeof content === 'string') return content;
-  return content.map(partText).filter((text) => text.length > 0).join('\n');
+  return content
+    .map(partText)
+    .filter((text) => text.length > 0)
+    .join('\n');
 }
 
 function partText(part: ContentPart): string {
@@ -312,7 +363,10 @@ function userContent(content: string | ContentPart[]): string | ChatContentPart[
   if (!hasImage) return textOf(content);
   return content.map((part): ChatContentPart => {
     if (part.type === 'input_image' && part.image_url) {
-      return { type: 'image_url', image_url: { url: part.image_url, ...(part.detail ? { detail: part.detail } : {}) } };
+      return {
+        type: 'image_url',
+        image_url: { url: part.image_url, ...(part.detail ? { detail: part.detail } : {}) },
+      };
     }
     return { type: 'text', text: partText(part) };
   });

@@ -23,7 +23,11 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
   const input = top.data.input;
   if (Array.isArray(input) && input.length === 0 && !top.data.instructions) {
     // An upstream would reject an empty conversation with a vaguer message; say it here.
-    throw new BridgeError('invalid_request', 'input: the conversation is empty; send at least one message.', { param: 'input' });
+    throw new BridgeError(
+      'invalid_request',
+      'input: the conversation is empty; send at least one message.',
+      { param: 'input' },
+    );
   }
   const items: InputItem[] | string =
     typeof input === 'string' ? input : input.map((item, index) => parseItem(item, index));
@@ -40,7 +44,8 @@ function parseItem(item: unknown, index: number): InputItem {
   if (!schema) {
     const type =
       item !== null && typeof item === 'object' ? (item as { type?: unknown }).type : undefined;
-    const what = type === undefined ? 'an item with neither type nor role' : `type ${JSON.stringify(type)}`;
+    const what =
+      type === undefined ? 'an item with neither type nor role' : `type ${JSON.stringify(type)}`;
     throw new BridgeError(
       'invalid_request',
       `input[${index}]: unsupported input item (${what}); expected message, function_call, function_call_output, custom_tool_call, custom_tool_call_output or reasoning.`,

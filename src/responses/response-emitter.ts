@@ -106,7 +106,14 @@ export class ResponseEmitter {
     this.emit({
       type: 'response.output_item.added',
       output_index: index,
-      item: { id, type: 'message', role: 'assistant', status: 'in_progress', content: [], ...extra },
+      item: {
+        id,
+        type: 'message',
+        role: 'assistant',
+        status: 'in_progress',
+        content: [],
+        ...extra,
+      },
     });
     this.emit({
       type: 'response.content_part.added',
@@ -134,10 +141,30 @@ export class ResponseEmitter {
         if (closed) return;
         closed = true;
         const part = { type: 'output_text', text, annotations: [] };
-        const item: OutputItem = { id, type: 'message', role: 'assistant', status: 'completed', content: [part], ...extra };
+        const item: OutputItem = {
+          id,
+          type: 'message',
+          role: 'assistant',
+          status: 'completed',
+          content: [part],
+          ...extra,
+        };
         this.close(index, item, () => {
-          this.emit({ type: 'response.output_text.done', item_id: id, output_index: index, content_index: 0, text, logprobs: [] });
-          this.emit({ type: 'response.content_part.done', item_id: id, output_index: index, content_index: 0, part });
+          this.emit({
+            type: 'response.output_text.done',
+            item_id: id,
+            output_index: index,
+            content_index: 0,
+            text,
+            logprobs: [],
+          });
+          this.emit({
+            type: 'response.content_part.done',
+            item_id: id,
+            output_index: index,
+            content_index: 0,
+            part,
+          });
         });
       },
       get text() {
@@ -147,7 +174,10 @@ export class ResponseEmitter {
   }
 
   /** A whole message at once (managed lane commentary and reports). */
-  message(text: string, options: { phase?: string; metadata?: Record<string, unknown> } = {}): void {
+  message(
+    text: string,
+    options: { phase?: string; metadata?: Record<string, unknown> } = {},
+  ): void {
     const writer = this.addMessage(options);
     writer.delta(text);
     writer.finish();
@@ -158,7 +188,11 @@ export class ResponseEmitter {
     const index = this.output.length;
     this.output.push(undefined);
     const id = newId('rs');
-    this.emit({ type: 'response.output_item.added', output_index: index, item: { id, type: 'reasoning', summary: [] } });
+    this.emit({
+      type: 'response.output_item.added',
+      output_index: index,
+      item: { id, type: 'reasoning', summary: [] },
+    });
     this.emit({
       type: 'response.reasoning_summary_part.added',
       item_id: id,
@@ -190,10 +224,18 @@ export class ResponseEmitter {
           type: 'reasoning',
           summary: [{ type: 'summary_text', text }],
           content: [{ type: 'reasoning_text', text }],
-          ...(this.options.includeEncryptedReasoning ? { encrypted_content: encodeReasoning(text) } : {}),
+          ...(this.options.includeEncryptedReasoning
+            ? { encrypted_content: encodeReasoning(text) }
+            : {}),
         };
         this.close(index, item, () => {
-          this.emit({ type: 'response.reasoning_summary_text.done', item_id: id, output_index: index, summary_index: 0, text });
+          this.emit({
+            type: 'response.reasoning_summary_text.done',
+            item_id: id,
+            output_index: index,
+            summary_index: 0,
+            text,
+          });
           this.emit({
             type: 'response.reasoning_summary_part.done',
             item_id: id,
@@ -216,12 +258,40 @@ export class ResponseEmitter {
     this.output.push(undefined);
     const id = newId('rs');
     const part = { type: 'summary_text', text };
-    this.emit({ type: 'response.output_item.added', output_index: index, item: { id, type: 'reasoning', summary: [] } });
-    this.emit({ type: 'response.reasoning_summary_part.added', item_id: id, output_index: index, summary_index: 0, part: { type: 'summary_text', text: '' } });
-    this.emit({ type: 'response.reasoning_summary_text.delta', item_id: id, output_index: index, summary_index: 0, delta: text });
+    this.emit({
+      type: 'response.output_item.added',
+      output_index: index,
+      item: { id, type: 'reasoning', summary: [] },
+    });
+    this.emit({
+      type: 'response.reasoning_summary_part.added',
+      item_id: id,
+      output_index: index,
+      summary_index: 0,
+      part: { type: 'summary_text', text: '' },
+    });
+    this.emit({
+      type: 'response.reasoning_summary_text.delta',
+      item_id: id,
+      output_index: index,
+      summary_index: 0,
+      delta: text,
+    });
     this.close(index, { id, type: 'reasoning', summary: [part] }, () => {
-      this.emit({ type: 'response.reasoning_summary_text.done', item_id: id, output_index: index, summary_index: 0, text });
-      this.emit({ type: 'response.reasoning_summary_part.done', item_id: id, output_index: index, summary_index: 0, part });
+      this.emit({
+        type: 'response.reasoning_summary_text.done',
+        item_id: id,
+        output_index: index,
+        summary_index: 0,
+        text,
+      });
+      this.emit({
+        type: 'response.reasoning_summary_part.done',
+        item_id: id,
+        output_index: index,
+        summary_index: 0,
+        part,
+      });
     });
   }
 
@@ -237,21 +307,36 @@ export class ResponseEmitter {
       name: call.name,
       ...(call.namespace ? { namespace: call.namespace } : {}),
     };
-    this.emit({ type: 'response.output_item.added', output_index: index, item: { ...base, status: 'in_progress', arguments: '' } });
+    this.emit({
+      type: 'response.output_item.added',
+      output_index: index,
+      item: { ...base, status: 'in_progress', arguments: '' },
+    });
     let args = '';
     let closed = false;
     return {
       delta: (chunk: string) => {
         if (closed || chunk.length === 0) return;
         args += chunk;
-        this.emit({ type: 'response.function_call_arguments.delta', item_id: id, output_index: index, delta: chunk });
+        this.emit({
+          type: 'response.function_call_arguments.delta',
+          item_id: id,
+          output_index: index,
+          delta: chunk,
+        });
       },
       finish: () => {
         if (closed) return;
         closed = true;
         const item: OutputItem = { ...base, status: 'completed', arguments: args };
         this.close(index, item, () => {
-          this.emit({ type: 'response.function_call_arguments.done', item_id: id, output_index: index, name: call.name, arguments: args });
+          this.emit({
+            type: 'response.function_call_arguments.done',
+            item_id: id,
+            output_index: index,
+            name: call.name,
+            arguments: args,
+          });
         });
       },
     };
@@ -270,11 +355,25 @@ export class ResponseEmitter {
       name: call.name,
       ...(call.namespace ? { namespace: call.namespace } : {}),
     };
-    this.emit({ type: 'response.output_item.added', output_index: index, item: { ...base, status: 'in_progress', input: '' } });
-    this.emit({ type: 'response.custom_tool_call_input.delta', item_id: id, output_index: index, delta: call.input });
+    this.emit({
+      type: 'response.output_item.added',
+      output_index: index,
+      item: { ...base, status: 'in_progress', input: '' },
+    });
+    this.emit({
+      type: 'response.custom_tool_call_input.delta',
+      item_id: id,
+      output_index: index,
+      delta: call.input,
+    });
     const item: OutputItem = { ...base, status: 'completed', input: call.input };
     this.close(index, item, () => {
-      this.emit({ type: 'response.custom_tool_call_input.done', item_id: id, output_index: index, input: call.input });
+      this.emit({
+        type: 'response.custom_tool_call_input.done',
+        item_id: id,
+        output_index: index,
+        input: call.input,
+      });
     });
   }
 

@@ -144,7 +144,10 @@ export function itemSchemaFor(item: unknown): z.ZodType | undefined {
   const type = (item as { type?: unknown }).type;
   if (type === undefined && 'role' in item) return messageItem;
   if (typeof type !== 'string') return undefined;
-  return itemSchemas[type] ?? (ignoredItem.shape.type.options.includes(type as never) ? ignoredItem : undefined);
+  return (
+    itemSchemas[type] ??
+    (ignoredItem.shape.type.options.includes(type as never) ? ignoredItem : undefined)
+  );
 }
 
 const functionTool = z
@@ -192,7 +195,8 @@ const toolSchemas: Readonly<Record<string, z.ZodType>> = {
  * translation would then treat as a function without a name.
  */
 export function toolSchemaFor(tool: unknown): z.ZodType {
-  const type = tool !== null && typeof tool === 'object' ? (tool as { type?: unknown }).type : undefined;
+  const type =
+    tool !== null && typeof tool === 'object' ? (tool as { type?: unknown }).type : undefined;
   return (typeof type === 'string' ? toolSchemas[type] : undefined) ?? hostedTool;
 }
 
@@ -227,32 +231,31 @@ const textFormat = z.union([
  * Top level only; items and tools are checked one by one in parse-responses-request.ts. Unknown
  * top-level fields are dropped here (the GPT passthrough forwards the raw body, not this).
  */
-export const responsesRequestSchema = z
-  .object({
-    model: z.string().min(1, 'model is required'),
-    input: z.union([z.string(), z.array(z.unknown())]),
-    instructions: z.string().nullish(),
-    tools: z.array(z.unknown()).nullish(),
-    tool_choice: toolChoice.nullish(),
-    parallel_tool_calls: z.boolean().nullish(),
-    stream: z.boolean().nullish(),
-    store: z.boolean().nullish(),
-    previous_response_id: z.string().nullish(),
-    reasoning: z
-      .object({
-        effort: z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max']).nullish(),
-        summary: z.string().nullish(),
-      })
-      .loose()
-      .nullish(),
-    text: z.object({ format: textFormat.nullish() }).loose().nullish(),
-    include: z.array(z.string()).nullish(),
-    prompt_cache_key: z.string().nullish(),
-    max_output_tokens: z.number().int().positive().nullish(),
-    temperature: z.number().min(0).max(2).nullish(),
-    top_p: z.number().min(0).max(1).nullish(),
-    metadata: z.record(z.string(), z.unknown()).nullish(),
-  });
+export const responsesRequestSchema = z.object({
+  model: z.string().min(1, 'model is required'),
+  input: z.union([z.string(), z.array(z.unknown())]),
+  instructions: z.string().nullish(),
+  tools: z.array(z.unknown()).nullish(),
+  tool_choice: toolChoice.nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
+  stream: z.boolean().nullish(),
+  store: z.boolean().nullish(),
+  previous_response_id: z.string().nullish(),
+  reasoning: z
+    .object({
+      effort: z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max']).nullish(),
+      summary: z.string().nullish(),
+    })
+    .loose()
+    .nullish(),
+  text: z.object({ format: textFormat.nullish() }).loose().nullish(),
+  include: z.array(z.string()).nullish(),
+  prompt_cache_key: z.string().nullish(),
+  max_output_tokens: z.number().int().positive().nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().min(0).max(1).nullish(),
+  metadata: z.record(z.string(), z.unknown()).nullish(),
+});
 
 export type ResponsesRequest = Omit<z.infer<typeof responsesRequestSchema>, 'input' | 'tools'> & {
   input: string | InputItem[];

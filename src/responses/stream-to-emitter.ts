@@ -1,5 +1,10 @@
 import type { FinishReason, StreamPart, TokenUsage } from '../upstream/index.js';
-import type { ArgumentsWriter, MessageWriter, ReasoningWriter, ResponseEmitter } from './response-emitter.js';
+import type {
+  ArgumentsWriter,
+  MessageWriter,
+  ReasoningWriter,
+  ResponseEmitter,
+} from './response-emitter.js';
 import type { ToolNameMap } from './tool-name-map.js';
 
 export interface StreamOutcome {
@@ -84,7 +89,11 @@ export async function streamToEmitter(
           namespace,
           writer:
             kind === 'function'
-              ? emitter.addFunctionCall({ callId: part.id, name, ...(namespace ? { namespace } : {}) })
+              ? emitter.addFunctionCall({
+                  callId: part.id,
+                  name,
+                  ...(namespace ? { namespace } : {}),
+                })
               : undefined,
           args: '',
         });
@@ -132,7 +141,11 @@ export async function streamToEmitter(
 function customInput(args: string): string {
   try {
     const parsed = JSON.parse(args) as unknown;
-    if (parsed !== null && typeof parsed === 'object' && typeof (parsed as { input?: unknown }).input === 'string') {
+    if (
+      parsed !== null &&
+      typeof parsed === 'object' &&
+      typeof (parsed as { input?: unknown }).input === 'string'
+    ) {
       return (parsed as { input: string }).input;
     }
     if (typeof parsed === 'string') return parsed;

@@ -35,7 +35,10 @@ export class ToolNameMap {
 
   /** The upstream name for a tool seen in history, registering it if the request's tools lacked it. */
   toUpstream(name: string, namespace: string | undefined, kind: ToolIdentity['kind']): string {
-    return this.byIdentity.get(identityKey(name, namespace)) ?? this.register({ name, kind, ...(namespace ? { namespace } : {}) });
+    return (
+      this.byIdentity.get(identityKey(name, namespace)) ??
+      this.register({ name, kind, ...(namespace ? { namespace } : {}) })
+    );
   }
 
   fromUpstream(flat: string): ToolIdentity | undefined {

@@ -35,7 +35,12 @@ export class CommentaryChannel {
     return this.emitted;
   }
 
-  async say(kind: string, phase: string, message: string, severity: CommentarySeverity = 'info'): Promise<void> {
+  async say(
+    kind: string,
+    phase: string,
+    message: string,
+    severity: CommentarySeverity = 'info',
+  ): Promise<void> {
     if (this.options.mode === 'off') return;
     if (severity === 'debug' && this.options.mode !== 'detailed') return;
     const limit = this.options.maxEvents;
@@ -44,7 +49,12 @@ export class CommentaryChannel {
       return;
     }
     if (this.emitted === limit - 1 && kind !== 'mission_completed') {
-      await this.push('commentary_capped', phase, `Further progress lines are suppressed (OSS_VISIBLE_TRACE_MAX_EVENTS=${limit}); the full trace is in the mission's event log.`, 'info');
+      await this.push(
+        'commentary_capped',
+        phase,
+        `Further progress lines are suppressed (OSS_VISIBLE_TRACE_MAX_EVENTS=${limit}); the full trace is in the mission's event log.`,
+        'info',
+      );
       return;
     }
     if (this.suppressed > 0 && kind === 'mission_completed') {
@@ -53,10 +63,16 @@ export class CommentaryChannel {
     await this.push(kind, phase, message, severity);
   }
 
-  private async push(kind: string, phase: string, message: string, severity: CommentarySeverity): Promise<void> {
+  private async push(
+    kind: string,
+    phase: string,
+    message: string,
+    severity: CommentarySeverity,
+  ): Promise<void> {
     this.emitted += 1;
     const safe = redactSecrets(message.replace(/\s+/g, ' ').trim()).text;
-    const bounded = safe.length > this.options.maxChars ? `${safe.slice(0, this.options.maxChars - 1)}…` : safe;
+    const bounded =
+      safe.length > this.options.maxChars ? `${safe.slice(0, this.options.maxChars - 1)}…` : safe;
     const line: CommentaryLine = { index: this.emitted, kind, phase, message: bounded, severity };
     await this.options.record(line);
     this.options.live?.(line);

@@ -22,7 +22,12 @@ export interface MissionReport {
   readonly closure: 'model_report' | 'model_report_downgraded' | 'runtime_closed';
   readonly summary: string;
   readonly findings: readonly ValidatedFinding[];
-  readonly obligations: readonly { id: string; question: string; required: boolean; answered: boolean }[];
+  readonly obligations: readonly {
+    id: string;
+    question: string;
+    required: boolean;
+    answered: boolean;
+  }[];
   readonly files_inspected: readonly { path: string; refs: string[] }[];
   readonly uninspected_areas: readonly string[];
   readonly uncertainties: readonly string[];

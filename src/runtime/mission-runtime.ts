@@ -15,8 +15,19 @@ import {
   type RunRecord,
 } from '../events/index.js';
 import type { Logger } from '../log/index.js';
-import { criticalRoots, isMissionInputError, prepareMission, type MissionV1, type PreparedMission } from '../mission/index.js';
-import { priceUsage, type MissionAlias, type ModelEntry, type ModelRegistry } from '../models/index.js';
+import {
+  criticalRoots,
+  isMissionInputError,
+  prepareMission,
+  type MissionV1,
+  type PreparedMission,
+} from '../mission/index.js';
+import {
+  priceUsage,
+  type MissionAlias,
+  type ModelEntry,
+  type ModelRegistry,
+} from '../models/index.js';
 import { openRunIndex, type RunIndex, type RunSummary } from '../store/index.js';
 import { ConcurrencyLimiter, type UpstreamClient } from '../upstream/index.js';
 import { CommentaryChannel, type CommentaryLine } from './commentary-channel.js';
@@ -117,7 +128,10 @@ export class MissionRuntime {
       });
       chain = this.admitModel(input, prepared.mission);
     } catch (error) {
-      if (isMissionInputError(error) || (error instanceof BridgeError && error.code === 'model_admission_failed')) {
+      if (
+        isMissionInputError(error) ||
+        (error instanceof BridgeError && error.code === 'model_admission_failed')
+      ) {
         return this.reject(runId, input, error);
       }
       throw error;
@@ -137,7 +151,9 @@ export class MissionRuntime {
    */
   list(options: { limit?: number; state?: string } = {}): RunSummary[] {
     const limit = options.limit ?? 50;
-    const live = new Map([...this.active.values()].map((run) => [run.runId, summarize(reduceRunRecord(run.events))]));
+    const live = new Map(
+      [...this.active.values()].map((run) => [run.runId, summarize(reduceRunRecord(run.events))]),
+    );
     const indexed = this.runIndex()
       .listRuns({ limit: limit + live.size })
       .filter((row) => !live.has(row.run_id));
@@ -162,7 +178,11 @@ export class MissionRuntime {
    * unknown id. The subscription is registered before the backlog is read, so nothing falls
    * between the replay and the live tail.
    */
-  async follow(id: string, afterSeq: number, onEvent: (event: MissionEvent) => void): Promise<{ done: Promise<void>; stop: () => void } | null> {
+  async follow(
+    id: string,
+    afterSeq: number,
+    onEvent: (event: MissionEvent) => void,
+  ): Promise<{ done: Promise<void>; stop: () => void } | null> {
     let live = this.liveRun(id);
     const runId = live?.runId ?? (await findRun(this.projectRoot, id));
     if (!runId) return null;
@@ -181,7 +201,13 @@ export class MissionRuntime {
       const listener = (event: MissionEvent) => deliver(event);
       current.listeners.add(listener);
       for (const event of [...current.events]) deliver(event);
-      return { done, stop: () => { current.listeners.delete(listener); finish(); } };
+      return {
+        done,
+        stop: () => {
+          current.listeners.delete(listener);
+          finish();
+        },
+      };
     }
     const read = await readEventLog(runPaths(this.projectRoot, runId).logPath);
     for (const event of read.events) deliver(event);
@@ -200,7 +226,11 @@ export class MissionRuntime {
     if (byRun) return byRun;
     for (const run of this.active.values()) {
       const admitted = run.events[0];
-      if (admitted?.type === 'run.admitted' && (admitted.payload as { mission_id?: string }).mission_id === id) return run;
+      if (
+        admitted?.type === 'run.admitted' &&
+        (admitted.payload as { mission_id?: string }).mission_id === id
+      )
+        return run;
     }
     return undefined;
   }
@@ -220,21 +250,36 @@ export class MissionRuntime {
     } else {
       const decision = registry.resolve(input.model);
       if (decision.lane !== 'raw') {
-        throw new BridgeError('model_admission_failed', `model admission failed: "${input.model}" cannot run missions; use a mission alias such as mission-a3-kimi or an OSS model id.`);
+        throw new BridgeError(
+          'model_admission_failed',
+          `model admission failed: "${input.model}" cannot run missions; use a mission alias such as mission-a3-kimi or an OSS model id.`,
+        );
       }
       primary = decision.model;
       fallbacks = registry.fallbacksFor(input.model, decision.model, true);
     }
     if (forbiddenRoutes.test(primary.id) || forbiddenRoutes.test(input.model)) {
-      throw new BridgeError('model_admission_failed', `model admission failed: "${input.model}" routes to ${primary.id}, which a mission may never use (GPT and parent-provider routes are forbidden).`);
+      throw new BridgeError(
+        'model_admission_failed',
+        `model admission failed: "${input.model}" routes to ${primary.id}, which a mission may never use (GPT and parent-provider routes are forbidden).`,
+      );
     }
     // A weaker fallback may not silently replace the chosen model (reference §3.3).
     const allowDowngrade = mission.allow_capability_downgrade;
-    const permitted = fallbacks.filter((entry) => !forbiddenRoutes.test(entry.id) && (allowDowngrade || entry.capabilityTier >= primary.capabilityTier));
+    const permitted = fallbacks.filter(
+      (entry) =>
+        !forbiddenRoutes.test(entry.id) &&
+        (allowDowngrade || entry.capabilityTier >= primary.capabilityTier),
+    );
     return [primary, ...permitted];
   }
 
-  private async runAdmitted(runId: string, input: ExecuteMissionInput, prepared: PreparedMission, chain: ModelEntry[]): Promise<MissionOutcome> {
+  private async runAdmitted(
+    runId: string,
+    input: ExecuteMissionInput,
+    prepared: PreparedMission,
+    chain: ModelEntry[],
+  ): Promise<MissionOutcome> {
     const { config, logger, registry, upstream } = this.deps;
     const { mission, budget } = prepared;
     const log = logger.child({ runId, missionId: mission.mission_id });
@@ -245,13 +290,21 @@ export class MissionRuntime {
       run.events.push(event);
       for (const listener of run.listeners) listener(event);
     });
-    const record = async (type: string, source: 'runtime' | 'model' | 'tool', payload: Record<string, unknown>) => {
+    const record = async (
+      type: string,
+      source: 'runtime' | 'model' | 'tool',
+      payload: Record<string, unknown>,
+    ) => {
       await writer.append(type as never, source, payload as never);
     };
 
     const startedAt = Date.now();
     const deadlineAt = startedAt + budget.timeBudgetEffectiveSeconds * 1000;
-    const refused = mission.allow_capability_downgrade ? [] : (input.missionAlias?.fallbacks ?? []).filter((entry) => entry.capabilityTier < (chain[0]?.capabilityTier ?? 0)).map((entry) => entry.id);
+    const refused = mission.allow_capability_downgrade
+      ? []
+      : (input.missionAlias?.fallbacks ?? [])
+          .filter((entry) => entry.capabilityTier < (chain[0]?.capabilityTier ?? 0))
+          .map((entry) => entry.id);
     try {
       await record('run.admitted', 'runtime', {
         mission_id: mission.mission_id,
@@ -305,14 +358,20 @@ export class MissionRuntime {
           maxFiles: mission.max_files_to_inspect,
           maxObservationBytes: mission.max_total_observation_bytes,
           maxDuplicates: mission.max_duplicate_actions,
-          maxLowInformation: Math.max(mission.max_low_information_actions, mission.max_duplicate_actions + 1),
+          maxLowInformation: Math.max(
+            mission.max_low_information_actions,
+            mission.max_duplicate_actions + 1,
+          ),
         },
         record,
         commentary,
         input.signal,
       );
       const totalMs = deadlineAt - startedAt;
-      const finalCallTimeoutMs = Math.min(config.RUNTIME_FINAL_REPORT_MODEL_TIMEOUT_SECONDS * 1000, Math.max(1000, totalMs * 0.25));
+      const finalCallTimeoutMs = Math.min(
+        config.RUNTIME_FINAL_REPORT_MODEL_TIMEOUT_SECONDS * 1000,
+        Math.max(1000, totalMs * 0.25),
+      );
       const report = await runMissionLoop({
         mission,
         runId,
@@ -338,7 +397,14 @@ export class MissionRuntime {
         scopeAreas: () => scopeAreas(scope, mission),
         admissionNotes:
           refused.length > 0
-            ? [`Fallbacks: ${chain.slice(1).map((entry) => entry.id).join(', ') || 'none'} (${refused.join(', ')} left out: a lower capability tier needs allow_capability_downgrade in the mission).`]
+            ? [
+                `Fallbacks: ${
+                  chain
+                    .slice(1)
+                    .map((entry) => entry.id)
+                    .join(', ') || 'none'
+                } (${refused.join(', ')} left out: a lower capability tier needs allow_capability_downgrade in the mission).`,
+              ]
             : [],
       });
       const finalText = renderReport(report);
@@ -351,7 +417,13 @@ export class MissionRuntime {
           final_text: finalText,
         });
       } else {
-        await record('report.validated', 'runtime', { status: report.status, reasons: [...report.status_reasons], dropped_findings: 0, report, final_text: finalText });
+        await record('report.validated', 'runtime', {
+          status: report.status,
+          reasons: [...report.status_reasons],
+          dropped_findings: 0,
+          report,
+          final_text: finalText,
+        });
       }
       await record('run.completed', 'runtime', {
         status: report.status,
@@ -369,17 +441,41 @@ export class MissionRuntime {
         },
       });
       const finished = await this.finishRun(writer, run.events);
-      log.info({ status: report.status, reason: report.reason, cost: report.cost_usd }, 'mission finished');
-      return { runId, missionId: mission.mission_id, status: report.status, finalText, report, record: finished, modelTimeMs: modelTime(run.events) };
+      log.info(
+        { status: report.status, reason: report.reason, cost: report.cost_usd },
+        'mission finished',
+      );
+      return {
+        runId,
+        missionId: mission.mission_id,
+        status: report.status,
+        finalText,
+        report,
+        record: finished,
+        modelTimeMs: modelTime(run.events),
+      };
     } catch (error) {
       log.error({ err: error }, 'mission crashed');
       const message = redactSecrets(error instanceof Error ? error.message : String(error)).text;
       const finalText = `Status: FAILED\nMission: ${mission.mission_id} (run ${runId})\n\nSummary:\n  The runtime failed internally: ${message}\n  The event log up to this point is in .codex-oss/runs/${runId}/events.jsonl.`;
       if (!run.events.some((event) => event.type === 'run.completed')) {
-        await record('run.completed', 'runtime', { status: 'FAILED', reason: 'internal_error', reason_text: message, totals: emptyTotals() }).catch(() => undefined);
+        await record('run.completed', 'runtime', {
+          status: 'FAILED',
+          reason: 'internal_error',
+          reason_text: message,
+          totals: emptyTotals(),
+        }).catch(() => undefined);
       }
       const finished = await this.finishRun(writer, run.events);
-      return { runId, missionId: mission.mission_id, status: 'FAILED', finalText, report: null, record: finished, modelTimeMs: modelTime(run.events) };
+      return {
+        runId,
+        missionId: mission.mission_id,
+        status: 'FAILED',
+        finalText,
+        report: null,
+        record: finished,
+        modelTimeMs: modelTime(run.events),
+      };
     } finally {
       this.active.delete(runId);
       for (const listener of run.listeners) listener(run.events.at(-1) as MissionEvent);
@@ -387,15 +483,35 @@ export class MissionRuntime {
   }
 
   /** A mission that failed admission: recorded (so `runs` shows it), answered, never sent upstream. */
-  private async reject(runId: string, input: ExecuteMissionInput, error: BridgeError): Promise<MissionOutcome> {
+  private async reject(
+    runId: string,
+    input: ExecuteMissionInput,
+    error: BridgeError,
+  ): Promise<MissionOutcome> {
     const missionId = rawMissionId(input.userTexts) ?? runId;
     const writer = await openEventLog({ projectRoot: this.projectRoot, runId });
     const events: MissionEvent[] = [];
     writer.onEvent((event) => events.push(event));
-    await writer.append('mission.rejected' as never, 'runtime', { code: error.code, message: error.message, mission_id: missionId, model_alias: input.model } as never);
-    await writer.append('run.completed' as never, 'runtime', { status: 'FAILED', reason: error.code, reason_text: error.message, totals: emptyTotals() } as never);
+    await writer.append('mission.rejected' as never, 'runtime', {
+      code: error.code,
+      message: error.message,
+      mission_id: missionId,
+      model_alias: input.model,
+    } as never);
+    await writer.append('run.completed' as never, 'runtime', {
+      status: 'FAILED',
+      reason: error.code,
+      reason_text: error.message,
+      totals: emptyTotals(),
+    } as never);
     const record = await this.finishRun(writer, events);
-    input.onCommentary?.({ index: 1, kind: 'mission_rejected', phase: 'PLAN', message: `Mission rejected before any model call: ${error.code}.`, severity: 'error' });
+    input.onCommentary?.({
+      index: 1,
+      kind: 'mission_rejected',
+      phase: 'PLAN',
+      message: `Mission rejected before any model call: ${error.code}.`,
+      severity: 'error',
+    });
     const finalText = [
       'Status: FAILED',
       `Mission: ${missionId} (run ${runId})`,
@@ -411,7 +527,10 @@ export class MissionRuntime {
     return { runId, missionId, status: 'FAILED', finalText, report: null, record, modelTimeMs: 0 };
   }
 
-  private async finishRun(writer: EventLogWriter, events: readonly MissionEvent[]): Promise<RunRecord> {
+  private async finishRun(
+    writer: EventLogWriter,
+    events: readonly MissionEvent[],
+  ): Promise<RunRecord> {
     await writer.flush();
     await writer.close();
     const record = reduceRunRecord(events);
@@ -441,8 +560,12 @@ function scopeAreas(scope: PathScope, mission: MissionV1): string[] {
     if (!resolved.ok) continue;
     try {
       for (const entry of readdirSync(resolved.absolute, { withFileTypes: true }).slice(0, 200)) {
-        const relative = path.posix.join(resolved.relative === '.' ? '' : resolved.relative, entry.name);
-        if (scope.checkDescendant(relative).ok) areas.push(entry.isDirectory() ? `${relative}/` : relative);
+        const relative = path.posix.join(
+          resolved.relative === '.' ? '' : resolved.relative,
+          entry.name,
+        );
+        if (scope.checkDescendant(relative).ok)
+          areas.push(entry.isDirectory() ? `${relative}/` : relative);
       }
     } catch {
       areas.push(root);
@@ -452,24 +575,39 @@ function scopeAreas(scope: PathScope, mission: MissionV1): string[] {
 }
 
 function newRunId(): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `run_${stamp}_${randomBytes(4).toString('hex')}`;
 }
 
 /** The mission id of a rejected block, when its JSON got that far; only a safe id is used. */
 function rawMissionId(userTexts: readonly string[]): string | undefined {
-  const match = /"mission_id"\s*:\s*"([A-Za-z0-9][A-Za-z0-9._-]{0,100})"/.exec(userTexts.join('\n'));
+  const match = /"mission_id"\s*:\s*"([A-Za-z0-9][A-Za-z0-9._-]{0,100})"/.exec(
+    userTexts.join('\n'),
+  );
   return match?.[1];
 }
 
 function emptyTotals() {
-  return { model_calls: 0, tool_calls: 0, input_tokens: 0, cached_input_tokens: 0, output_tokens: 0, reasoning_tokens: 0, total_tokens: 0, cost_usd: 0 };
+  return {
+    model_calls: 0,
+    tool_calls: 0,
+    input_tokens: 0,
+    cached_input_tokens: 0,
+    output_tokens: 0,
+    reasoning_tokens: 0,
+    total_tokens: 0,
+    cost_usd: 0,
+  };
 }
 
 function modelTime(events: readonly MissionEvent[]): number {
   let total = 0;
   for (const event of events) {
-    if (event.type === 'model.responded') total += Number((event.payload as { latency_ms?: unknown }).latency_ms) || 0;
+    if (event.type === 'model.responded')
+      total += Number((event.payload as { latency_ms?: unknown }).latency_ms) || 0;
   }
   return total;
 }

@@ -24,7 +24,9 @@ export const submittedReportSchema = z
           .loose(),
       )
       .default([]),
-    files_inspected: z.array(z.union([z.string(), z.object({ path: z.string() }).loose()])).default([]),
+    files_inspected: z
+      .array(z.union([z.string(), z.object({ path: z.string() }).loose()]))
+      .default([]),
     uncertainties: z.array(z.string()).default([]),
     confidence: z.string().nullish(),
     caveats: z.array(z.string()).default([]),
@@ -51,7 +53,10 @@ export const submitReportTool: ChatTool = {
             properties: {
               claim: { type: 'string' },
               evidence_refs: { type: 'array', items: { type: 'string' } },
-              obligation_id: { type: 'string', description: 'The answer obligation this finding answers (q1, q2…), if any.' },
+              obligation_id: {
+                type: 'string',
+                description: 'The answer obligation this finding answers (q1, q2…), if any.',
+              },
             },
             required: ['claim', 'evidence_refs'],
           },
@@ -67,7 +72,11 @@ export const submitReportTool: ChatTool = {
   },
 };
 
-export function buildSystemPrompt(mission: MissionV1, toolNames: readonly string[], limits: { toolBudget: number; seconds: number }): string {
+export function buildSystemPrompt(
+  mission: MissionV1,
+  toolNames: readonly string[],
+  limits: { toolBudget: number; seconds: number },
+): string {
   const scope = [
     ...mission.allowed_paths.map((entry) => `file ${entry}`),
     ...mission.allowed_roots.map((entry) => `everything under ${entry}`),
@@ -89,13 +98,20 @@ export function buildSystemPrompt(mission: MissionV1, toolNames: readonly string
     '- Secrets in files are replaced with [REDACTED]; do not try to recover them.',
   ];
   if (mission.answer_obligations.length > 0) {
-    lines.push('', 'ANSWER OBLIGATIONS (answer each with a finding whose obligation_id is its id):');
+    lines.push(
+      '',
+      'ANSWER OBLIGATIONS (answer each with a finding whose obligation_id is its id):',
+    );
     for (const obligation of mission.answer_obligations) {
-      lines.push(`- ${obligation.id}${obligation.required ? '' : ' (optional)'}: ${obligation.question}`);
+      lines.push(
+        `- ${obligation.id}${obligation.required ? '' : ' (optional)'}: ${obligation.question}`,
+      );
     }
   }
-  if (mission.must_inspect.length > 0) lines.push('', `MUST INSPECT: ${mission.must_inspect.join(', ')}`);
-  if (mission.required_outputs.length > 0) lines.push('', `REQUIRED OUTPUTS: ${mission.required_outputs.join(', ')}`);
+  if (mission.must_inspect.length > 0)
+    lines.push('', `MUST INSPECT: ${mission.must_inspect.join(', ')}`);
+  if (mission.required_outputs.length > 0)
+    lines.push('', `REQUIRED OUTPUTS: ${mission.required_outputs.join(', ')}`);
   return lines.join('\n');
 }
 
@@ -113,7 +129,8 @@ export function parseTextAction(text: string): ParsedAction {
   const trimmed = text.trim();
   if (trimmed === '') return { kind: 'invalid', reason: 'the reply was empty' };
   const fences = [...trimmed.matchAll(/```(?:json)?\s*\n?([\s\S]*?)```/g)];
-  if (fences.length > 1) return { kind: 'invalid', reason: 'the reply held more than one fenced block' };
+  if (fences.length > 1)
+    return { kind: 'invalid', reason: 'the reply held more than one fenced block' };
   const candidate = fences.length === 1 ? (fences[0]?.[1] ?? '').trim() : trimmed;
   let value: unknown;
   try {
@@ -128,10 +145,17 @@ export function parseTextAction(text: string): ParsedAction {
   const name = action['tool'] ?? action['tool_name'] ?? action['name'];
   const kind = action['action_type'] ?? action['action'] ?? action['type'];
   if (kind === 'final_report' || kind === SUBMIT_REPORT || name === SUBMIT_REPORT) {
-    return { kind: 'report', report: action['report'] ?? action['arguments'] ?? action['args'] ?? action };
+    return {
+      kind: 'report',
+      report: action['report'] ?? action['arguments'] ?? action['args'] ?? action,
+    };
   }
   if (typeof name === 'string') {
-    return { kind: 'tool', name, args: action['args'] ?? action['arguments'] ?? action['parameters'] ?? {} };
+    return {
+      kind: 'tool',
+      name,
+      args: action['args'] ?? action['arguments'] ?? action['parameters'] ?? {},
+    };
   }
   if ('status' in action && 'findings' in action) return { kind: 'report', report: action };
   return { kind: 'invalid', reason: 'the JSON object names neither a tool nor a report' };

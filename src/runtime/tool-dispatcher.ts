@@ -7,7 +7,11 @@ import type { PathScope } from './path-scope.js';
 import { toolSpecs } from './tools/registry.js';
 import type { ToolObservation, ToolSpec } from './tools/types.js';
 
-export type RecordEvent = (type: string, source: 'runtime' | 'model' | 'tool', payload: Record<string, unknown>) => Promise<void>;
+export type RecordEvent = (
+  type: string,
+  source: 'runtime' | 'model' | 'tool',
+  payload: Record<string, unknown>,
+) => Promise<void>;
 
 export interface ToolOutcome {
   /** What goes back to the model: refs header plus the observation (or the refusal). */
@@ -39,7 +43,8 @@ const pathDenials = new Set([
 ]);
 
 /** Write-like names a model may try; they never exist here, and saying so helps it stop. */
-const writeTools = /^(apply_patch|write_file|edit|edit_file|create_file|delete_file|rtk_write|exec_command|shell|bash|run)$/;
+const writeTools =
+  /^(apply_patch|write_file|edit|edit_file|create_file|delete_file|rtk_write|exec_command|shell|bash|run)$/;
 
 /**
  * Decides and executes one proposed tool call. Every call gets a number (its `cmd:<n>` ref) and
@@ -65,7 +70,9 @@ export class ToolDispatcher {
     private readonly signal: AbortSignal,
   ) {
     this.specs = new Map(
-      toolSpecs.filter((spec) => mission.allowed_tool_classes.includes(spec.toolClass)).map((spec) => [spec.name, spec]),
+      toolSpecs
+        .filter((spec) => mission.allowed_tool_classes.includes(spec.toolClass))
+        .map((spec) => [spec.name, spec]),
     );
   }
 
@@ -87,11 +94,16 @@ export class ToolDispatcher {
 
   /** Why the model should stop exploring now, if a budget or the loop detector says so. */
   exhaustion(): string | undefined {
-    if (this.budgetUsed >= this.limits.toolBudget) return `The tool budget (${this.limits.toolBudget} calls) is spent.`;
-    if (this.files.size >= this.limits.maxFiles) return `The file budget (${this.limits.maxFiles} files) is spent.`;
-    if (this.bytes >= this.limits.maxObservationBytes) return `The observation budget (${this.limits.maxObservationBytes} bytes) is spent.`;
-    if (this.duplicates >= this.limits.maxDuplicates) return `You repeated actions ${this.duplicates} times; exploration has stopped.`;
-    if (this.lowInformation >= this.limits.maxLowInformation) return `${this.lowInformation} actions were refused or repeated; exploration has stopped.`;
+    if (this.budgetUsed >= this.limits.toolBudget)
+      return `The tool budget (${this.limits.toolBudget} calls) is spent.`;
+    if (this.files.size >= this.limits.maxFiles)
+      return `The file budget (${this.limits.maxFiles} files) is spent.`;
+    if (this.bytes >= this.limits.maxObservationBytes)
+      return `The observation budget (${this.limits.maxObservationBytes} bytes) is spent.`;
+    if (this.duplicates >= this.limits.maxDuplicates)
+      return `You repeated actions ${this.duplicates} times; exploration has stopped.`;
+    if (this.lowInformation >= this.limits.maxLowInformation)
+      return `${this.lowInformation} actions were refused or repeated; exploration has stopped.`;
     return undefined;
   }
 
@@ -110,12 +122,24 @@ export class ToolDispatcher {
     }
     const normalized = normalizeToolArgs(name, rawArgs);
     if (normalized.unsupported.length > 0) {
-      return this.deny(call, name, rawArgs, 'unsupported_args', `${name} does not take ${normalized.unsupported.join(', ')}; correct the arguments (nothing was run, no budget spent).`);
+      return this.deny(
+        call,
+        name,
+        rawArgs,
+        'unsupported_args',
+        `${name} does not take ${normalized.unsupported.join(', ')}; correct the arguments (nothing was run, no budget spent).`,
+      );
     }
     const parsed = spec.schema.safeParse(normalized.args);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      return this.deny(call, name, rawArgs, 'invalid_args', `${name}: ${issue?.path.join('.') || 'arguments'}: ${issue?.message ?? 'invalid'}. Nothing was run.`);
+      return this.deny(
+        call,
+        name,
+        rawArgs,
+        'invalid_args',
+        `${name}: ${issue?.path.join('.') || 'arguments'}: ${issue?.message ?? 'invalid'}. Nothing was run.`,
+      );
     }
     const args = parsed.data as Record<string, unknown>;
 
@@ -134,21 +158,52 @@ export class ToolDispatcher {
         this.seen.set(key, call);
         const refs = this.ledger.record(call, name, args, cached).refs;
         await this.completed(call, name, args, cached, refs, true);
-        return { text: frame(refs, cached.text), refs, kind: 'cache_hit', critical: false, ...this.exhaustedField() };
+        return {
+          text: frame(refs, cached.text),
+          refs,
+          kind: 'cache_hit',
+          critical: false,
+          ...this.exhaustedField(),
+        };
       }
     }
     if (previous !== undefined && name !== 'read_file') {
       this.duplicates += 1;
       this.lowInformation += 1;
-      await this.record('tool.denied', 'runtime', { call, tool: name, args, reason_code: 'duplicate_action', message: `identical to cmd:${previous}` });
-      await this.commentary.say('runtime_redirect', 'EXPLORE', `The model repeated ${name}; the runtime pointed it at cmd:${previous} instead.`, 'warning');
-      return { text: frame([ref], `[DUPLICATE] This is identical to cmd:${previous}; use that result. Nothing was run.`), refs: [ref], kind: 'duplicate', critical: false, ...this.exhaustedField() };
+      await this.record('tool.denied', 'runtime', {
+        call,
+        tool: name,
+        args,
+        reason_code: 'duplicate_action',
+        message: `identical to cmd:${previous}`,
+      });
+      await this.commentary.say(
+        'runtime_redirect',
+        'EXPLORE',
+        `The model repeated ${name}; the runtime pointed it at cmd:${previous} instead.`,
+        'warning',
+      );
+      return {
+        text: frame(
+          [ref],
+          `[DUPLICATE] This is identical to cmd:${previous}; use that result. Nothing was run.`,
+        ),
+        refs: [ref],
+        kind: 'duplicate',
+        critical: false,
+        ...this.exhaustedField(),
+      };
     }
     const over = this.exhaustion();
-    if (over) return this.deny(call, name, args, 'budget_exhausted', `${over} Call submit_report now.`);
+    if (over)
+      return this.deny(call, name, args, 'budget_exhausted', `${over} Call submit_report now.`);
 
     await this.commentary.say('tool_action_started', 'EXPLORE', describeCall(name, args));
-    const observation = await spec.execute(args, { scope: this.scope, projectRoot: this.scope.projectRoot, signal: this.signal });
+    const observation = await spec.execute(args, {
+      scope: this.scope,
+      projectRoot: this.scope.projectRoot,
+      signal: this.signal,
+    });
     if (!observation.ok && observation.code && pathDenials.has(observation.code)) {
       const critical = observation.code === 'critical_path_denied';
       return this.deny(call, name, args, observation.code, observation.text, critical);
@@ -156,12 +211,19 @@ export class ToolDispatcher {
     this.seen.set(key, call);
     this.budgetUsed += 1;
     this.bytes += observation.bytes;
-    if (observation.path && name === 'read_file' && observation.ok) this.files.add(observation.path);
+    if (observation.path && name === 'read_file' && observation.ok)
+      this.files.add(observation.path);
     if (!observation.ok) this.lowInformation += 1;
     const refs = this.ledger.record(call, name, args, observation).refs;
     await this.completed(call, name, args, observation, refs, false);
     await this.commentary.say('tool_result_summary', 'EXPLORE', summarize(name, observation));
-    return { text: frame(refs, observation.text), refs, kind: 'executed', critical: false, ...this.exhaustedField() };
+    return {
+      text: frame(refs, observation.text),
+      refs,
+      kind: 'executed',
+      critical: false,
+      ...this.exhaustedField(),
+    };
   }
 
   private exhaustedField(): { exhausted?: string } {
@@ -169,15 +231,40 @@ export class ToolDispatcher {
     return over ? { exhausted: over } : {};
   }
 
-  private async deny(call: number, tool: string, args: unknown, code: string, message: string, critical = false): Promise<ToolOutcome> {
+  private async deny(
+    call: number,
+    tool: string,
+    args: unknown,
+    code: string,
+    message: string,
+    critical = false,
+  ): Promise<ToolOutcome> {
     this.lowInformation += 1;
     await this.record('tool.denied', 'runtime', { call, tool, args, reason_code: code, message });
-    await this.commentary.say('tool_denied', 'EXPLORE', `The runtime refused ${tool} (${code}).`, 'warning');
+    await this.commentary.say(
+      'tool_denied',
+      'EXPLORE',
+      `The runtime refused ${tool} (${code}).`,
+      'warning',
+    );
     const ref = `cmd:${call}`;
-    return { text: frame([ref], `[REFUSED: ${code}] ${message}`), refs: [ref], kind: 'denied', critical, ...this.exhaustedField() };
+    return {
+      text: frame([ref], `[REFUSED: ${code}] ${message}`),
+      refs: [ref],
+      kind: 'denied',
+      critical,
+      ...this.exhaustedField(),
+    };
   }
 
-  private async completed(call: number, tool: string, args: unknown, observation: ToolObservation, refs: readonly string[], cacheHit: boolean): Promise<void> {
+  private async completed(
+    call: number,
+    tool: string,
+    args: unknown,
+    observation: ToolObservation,
+    refs: readonly string[],
+    cacheHit: boolean,
+  ): Promise<void> {
     await this.record('tool.completed', 'tool', {
       call,
       tool,
@@ -205,7 +292,6 @@ function rangeOf(args: Record<string, unknown>): { start_line?: number; end_line
   };
 }
 
-
 function describeCall(tool: string, args: Record<string, unknown>): string {
   const raw = typeof args['path'] === 'string' ? args['path'] : undefined;
   const path = raw === '.' || raw === './' ? 'the project root' : raw;
@@ -225,7 +311,9 @@ function summarize(tool: string, observation: ToolObservation): string {
   if (!observation.ok) return `${tool} failed: ${observation.code ?? 'error'}.`;
   switch (tool) {
     case 'read_file': {
-      const range = observation.lineRange ? ` lines ${observation.lineRange[0]}-${observation.lineRange[1]}` : '';
+      const range = observation.lineRange
+        ? ` lines ${observation.lineRange[0]}-${observation.lineRange[1]}`
+        : '';
       return `Read ${observation.path ?? 'the file'}${range}${observation.complete === false ? ' (partial)' : ''}.`;
     }
     case 'search_text':

@@ -32,7 +32,12 @@ export interface ReportVerdict {
   readonly repairable: string[];
 }
 
-const rank: Record<InvestigationStatus, number> = { COMPLETE: 3, PARTIAL: 2, ESCALATE: 1, FAILED: 0 };
+const rank: Record<InvestigationStatus, number> = {
+  COMPLETE: 3,
+  PARTIAL: 2,
+  ESCALATE: 1,
+  FAILED: 0,
+};
 
 /**
  * Phrases that claim a certainty no read-only investigation can earn (reference §6 "critical
@@ -54,7 +59,11 @@ const absoluteClaims = [
  * Checks a submitted report against the run's ledger and the mission's rules. The model's
  * status is an upper bound: the runtime only ever lowers it, and says why.
  */
-export function validateReport(raw: unknown, mission: MissionV1, evidence: EvidenceView): ReportVerdict {
+export function validateReport(
+  raw: unknown,
+  mission: MissionV1,
+  evidence: EvidenceView,
+): ReportVerdict {
   const parsed = submittedReportSchema.safeParse(raw);
   const reasons: string[] = [];
   const repairable: string[] = [];
@@ -62,7 +71,9 @@ export function validateReport(raw: unknown, mission: MissionV1, evidence: Evide
     return {
       status: 'PARTIAL',
       reason: 'report_invalid',
-      reasons: [`the report did not match the submit_report schema (${parsed.error.issues[0]?.message ?? 'invalid'})`],
+      reasons: [
+        `the report did not match the submit_report schema (${parsed.error.issues[0]?.message ?? 'invalid'})`,
+      ],
       summary: '',
       findings: [],
       droppedFindings: 0,
@@ -78,7 +89,10 @@ export function validateReport(raw: unknown, mission: MissionV1, evidence: Evide
   const claimed = normalizeStatus(report.status);
   let status: InvestigationStatus = claimed ?? 'PARTIAL';
   let reason = 'valid_report';
-  if (!claimed) reasons.push(`the model's status "${report.status}" is not one of COMPLETE, PARTIAL, ESCALATE, FAILED`);
+  if (!claimed)
+    reasons.push(
+      `the model's status "${report.status}" is not one of COMPLETE, PARTIAL, ESCALATE, FAILED`,
+    );
 
   const lower = (to: InvestigationStatus, why: string, code: string) => {
     reasons.push(why);
@@ -104,23 +118,41 @@ export function validateReport(raw: unknown, mission: MissionV1, evidence: Evide
       repairable.push(why);
       continue;
     }
-    if (invalid.length > 0) reasons.push(`finding ${index + 1}: unknown refs removed (${invalid.slice(0, 3).join(', ')})`);
-    findings.push({ claim: clean(finding.claim), evidence_refs: valid.map((ref) => ref.trim()), obligation_id: finding.obligation_id ?? null });
+    if (invalid.length > 0)
+      reasons.push(
+        `finding ${index + 1}: unknown refs removed (${invalid.slice(0, 3).join(', ')})`,
+      );
+    findings.push({
+      claim: clean(finding.claim),
+      evidence_refs: valid.map((ref) => ref.trim()),
+      obligation_id: finding.obligation_id ?? null,
+    });
   }
 
   if (status === 'COMPLETE') {
     const minClaims = Math.max(1, mission.sufficiency_policy.min_main_claims);
     if (findings.length < minClaims) {
-      lower('PARTIAL', `COMPLETE needs at least ${minClaims} finding(s) backed by evidence; ${findings.length} survived validation`, 'report_downgraded');
+      lower(
+        'PARTIAL',
+        `COMPLETE needs at least ${minClaims} finding(s) backed by evidence; ${findings.length} survived validation`,
+        'report_downgraded',
+      );
     } else if (dropped > 0) {
-      lower('PARTIAL', `${dropped} finding(s) were unsupported, so the report cannot be COMPLETE`, 'report_downgraded');
+      lower(
+        'PARTIAL',
+        `${dropped} finding(s) were unsupported, so the report cannot be COMPLETE`,
+        'report_downgraded',
+      );
     }
     for (const output of missingOutputs(mission, report, findings, evidence)) {
       lower('PARTIAL', `required output "${output}" is missing`, 'report_downgraded');
       repairable.push(`required output "${output}" is missing`);
     }
     for (const path of mission.must_inspect) {
-      if (!evidence.filesRead.has(stripSlash(path)) && ![...evidence.filesRead].some((read) => read.startsWith(`${stripSlash(path)}/`))) {
+      if (
+        !evidence.filesRead.has(stripSlash(path)) &&
+        ![...evidence.filesRead].some((read) => read.startsWith(`${stripSlash(path)}/`))
+      ) {
         lower('PARTIAL', `must_inspect path ${path} was never read`, 'report_downgraded');
       }
     }
@@ -128,26 +160,48 @@ export function validateReport(raw: unknown, mission: MissionV1, evidence: Evide
   const obligations = obligationsOf(mission, findings);
   for (const obligation of obligations) {
     if (obligation.required && !obligation.answered && status === 'COMPLETE') {
-      lower('PARTIAL', `obligation ${obligation.id} ("${obligation.question}") has no finding backed by evidence`, 'report_downgraded');
+      lower(
+        'PARTIAL',
+        `obligation ${obligation.id} ("${obligation.question}") has no finding backed by evidence`,
+        'report_downgraded',
+      );
       repairable.push(`obligation ${obligation.id} is unanswered`);
     }
   }
 
-  const text = [report.summary, ...findings.map((finding) => finding.claim), ...report.caveats].join('\n');
-  const absolute = absoluteClaims.map((pattern) => pattern.exec(text)?.[0]).find((match) => match !== undefined);
-  if (absolute) lower('ESCALATE', `the report claims absolute certainty ("${absolute}"), which a read-only investigation cannot establish`, 'absolute_claim');
+  const text = [
+    report.summary,
+    ...findings.map((finding) => finding.claim),
+    ...report.caveats,
+  ].join('\n');
+  const absolute = absoluteClaims
+    .map((pattern) => pattern.exec(text)?.[0])
+    .find((match) => match !== undefined);
+  if (absolute)
+    lower(
+      'ESCALATE',
+      `the report claims absolute certainty ("${absolute}"), which a read-only investigation cannot establish`,
+      'absolute_claim',
+    );
 
-  const claimedFiles = report.files_inspected.map((entry) => stripSlash(typeof entry === 'string' ? entry : entry.path));
+  const claimedFiles = report.files_inspected.map((entry) =>
+    stripSlash(typeof entry === 'string' ? entry : entry.path),
+  );
   const neverRead = claimedFiles.filter((file) => !evidence.filesRead.has(file));
   const caveats = report.caveats.map(clean);
-  if (neverRead.length > 0) caveats.push(`The model listed files it never read: ${neverRead.slice(0, 5).join(', ')}.`);
+  if (neverRead.length > 0)
+    caveats.push(`The model listed files it never read: ${neverRead.slice(0, 5).join(', ')}.`);
 
   let confidence = normalizeConfidence(report.confidence);
-  if (status !== 'COMPLETE' && confidence === 'HIGH') confidence = mission.sufficiency_policy.confidence_cap_if_partial_extracts === 'HIGH' ? 'HIGH' : 'MEDIUM';
+  if (status !== 'COMPLETE' && confidence === 'HIGH')
+    confidence =
+      mission.sufficiency_policy.confidence_cap_if_partial_extracts === 'HIGH' ? 'HIGH' : 'MEDIUM';
   if (reason !== 'valid_report' && confidence === 'HIGH') confidence = 'MEDIUM';
   if (status === 'ESCALATE') confidence = 'LOW';
   if (status !== 'COMPLETE' && status !== claimed && claimed === 'COMPLETE') {
-    caveats.push(`The runtime downgraded the model's COMPLETE to ${status}: ${reasons[0] ?? 'see reasons'}.`);
+    caveats.push(
+      `The runtime downgraded the model's COMPLETE to ${status}: ${reasons[0] ?? 'see reasons'}.`,
+    );
   }
 
   return {
@@ -160,7 +214,12 @@ export function validateReport(raw: unknown, mission: MissionV1, evidence: Evide
     uncertainties: report.uncertainties.map(clean),
     caveats,
     confidence,
-    escalation: clean(report.escalation_recommendation ?? (status === 'COMPLETE' ? 'None required; review the evidence refs.' : 'A reviewer should check the open points.')),
+    escalation: clean(
+      report.escalation_recommendation ??
+        (status === 'COMPLETE'
+          ? 'None required; review the evidence refs.'
+          : 'A reviewer should check the open points.'),
+    ),
     obligations,
     repairable: status === 'COMPLETE' ? [] : repairable,
   };
@@ -188,7 +247,9 @@ function missingOutputs(
     uncertainties: Array.isArray(report.uncertainties),
     confidence: normalizeConfidence(report.confidence) !== undefined && report.confidence != null,
     caveats: Array.isArray(report.caveats),
-    escalation_recommendation: typeof report.escalation_recommendation === 'string' && report.escalation_recommendation.trim() !== '',
+    escalation_recommendation:
+      typeof report.escalation_recommendation === 'string' &&
+      report.escalation_recommendation.trim() !== '',
     summary: report.summary.trim() !== '',
   };
   return mission.required_outputs.filter((output) => present[output] === false);
@@ -196,7 +257,9 @@ function missingOutputs(
 
 function normalizeStatus(value: string): InvestigationStatus | undefined {
   const upper = value.trim().toUpperCase();
-  return (['COMPLETE', 'PARTIAL', 'ESCALATE', 'FAILED'] as const).find((status) => status === upper);
+  return (['COMPLETE', 'PARTIAL', 'ESCALATE', 'FAILED'] as const).find(
+    (status) => status === upper,
+  );
 }
 
 function normalizeConfidence(value: string | null | undefined): 'HIGH' | 'MEDIUM' | 'LOW' {

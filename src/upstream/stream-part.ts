@@ -24,7 +24,12 @@ export type StreamPart =
     }
   | { readonly type: 'reasoning-delta'; readonly text: string }
   | { readonly type: 'text-delta'; readonly text: string }
-  | { readonly type: 'tool-call-start'; readonly index: number; readonly id: string; readonly name: string }
+  | {
+      readonly type: 'tool-call-start';
+      readonly index: number;
+      readonly id: string;
+      readonly name: string;
+    }
   | { readonly type: 'tool-call-delta'; readonly index: number; readonly argumentsDelta: string }
   | { readonly type: 'usage'; readonly usage: TokenUsage }
   /** OpenCode Go's trailing cost frame, in US dollars as the upstream billed it. */

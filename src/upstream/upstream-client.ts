@@ -12,7 +12,12 @@ export type AttemptEvent =
       readonly delayMs: number;
       readonly error: BridgeError;
     }
-  | { readonly type: 'fallback'; readonly from: string; readonly to: string; readonly error: BridgeError }
+  | {
+      readonly type: 'fallback';
+      readonly from: string;
+      readonly to: string;
+      readonly error: BridgeError;
+    }
   | { readonly type: 'queued'; readonly model: string; readonly position: number };
 
 export interface ModelCall {
@@ -56,7 +61,9 @@ export interface ModelHealth {
 
 export interface ConcurrencySnapshot {
   readonly global: { readonly inUse: number; readonly max: number; readonly queued: number };
-  readonly perModel: Readonly<Record<string, { readonly inUse: number; readonly max: number; readonly queued: number }>>;
+  readonly perModel: Readonly<
+    Record<string, { readonly inUse: number; readonly max: number; readonly queued: number }>
+  >;
 }
 
 export interface UpstreamClient {

@@ -18,7 +18,12 @@ async function cli(args: string[], env: Record<string, string> = {}) {
   const code = await runCli(args, {
     stdout: { write: (chunk: string) => (stdout += chunk) },
     stderr: { write: (chunk: string) => (stderr += chunk) },
-    env: { UPSTREAM_BASE: mock.baseUrl, OPENCODE_GO_API_KEY: 'sk-upstream-test', LOG_LEVEL: 'warn', ...env },
+    env: {
+      UPSTREAM_BASE: mock.baseUrl,
+      OPENCODE_GO_API_KEY: 'sk-upstream-test',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
     cwd: fixture.root,
   });
   return { code, stdout, stderr };
@@ -42,7 +47,10 @@ describe('codex-oss mission template / compile / validate-handoff', () => {
   });
 
   it('names the field and why for an invalid handoff, and exits 1', async () => {
-    writeFileSync(path.join(fixture.root, 'bad.md'), handoff({ tier: 'A3', allowed_tool_classes: ['read', 'shell'] }));
+    writeFileSync(
+      path.join(fixture.root, 'bad.md'),
+      handoff({ tier: 'A3', allowed_tool_classes: ['read', 'shell'] }),
+    );
     const checked = await cli(['validate-handoff', 'bad.md']);
     expect(checked.code).toBe(1);
     expect(checked.stdout).toContain('INVALID (invalid_mission)');
@@ -50,10 +58,35 @@ describe('codex-oss mission template / compile / validate-handoff', () => {
   });
 
   it('compiles from flags and refuses what the schema refuses', async () => {
-    const good = await cli(['mission', 'compile', '--objective', 'Where is PORT set?', '--allowed-root', 'src/', '--max-cost-usd', '0.05']);
+    const good = await cli([
+      'mission',
+      'compile',
+      '--objective',
+      'Where is PORT set?',
+      '--allowed-root',
+      'src/',
+      '--max-cost-usd',
+      '0.05',
+    ]);
     expect(good.code).toBe(0);
-    expect(JSON.parse(good.stdout)).toMatchObject({ tier: 'A3', objective: 'Where is PORT set?', allowed_roots: ['src/'], max_cost_usd: 0.05 });
-    const bad = await cli(['mission', 'compile', '--objective', 'x', '--tier', 'A3', '--risk-tier', 'extreme', '--allowed-root', 'src/']);
+    expect(JSON.parse(good.stdout)).toMatchObject({
+      tier: 'A3',
+      objective: 'Where is PORT set?',
+      allowed_roots: ['src/'],
+      max_cost_usd: 0.05,
+    });
+    const bad = await cli([
+      'mission',
+      'compile',
+      '--objective',
+      'x',
+      '--tier',
+      'A3',
+      '--risk-tier',
+      'extreme',
+      '--allowed-root',
+      'src/',
+    ]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('invalid_mission: risk_tier:');
     const usage = await cli(['mission', 'compile']);
@@ -68,7 +101,9 @@ describe('codex-oss mission run and the run inspection verbs', () => {
     missionId = 'cli-run-1';
     writeFileSync(path.join(fixture.root, 'handoff.md'), handoff({ mission_id: missionId }));
     mock.script(
-      reply().toolCall('read_file', { path: 'src/config.ts' }).usage({ prompt_tokens: 2000, completion_tokens: 100, cached_tokens: 500 }),
+      reply()
+        .toolCall('read_file', { path: 'src/config.ts' })
+        .usage({ prompt_tokens: 2000, completion_tokens: 100, cached_tokens: 500 }),
       reply()
         .toolCall('submit_report', {
           status: 'COMPLETE',
@@ -86,14 +121,25 @@ describe('codex-oss mission run and the run inspection verbs', () => {
 
   it('lists the run, its usage, trace, summary and explanation, and audits it', async () => {
     const runs = await cli(['runs', '--json']);
-    const row = (JSON.parse(runs.stdout) as { mission_id: string; status: string; total_tokens: number; cost_usd: number }[]).find((entry) => entry.mission_id === missionId);
+    const row = (
+      JSON.parse(runs.stdout) as {
+        mission_id: string;
+        status: string;
+        total_tokens: number;
+        cost_usd: number;
+      }[]
+    ).find((entry) => entry.mission_id === missionId);
     expect(row).toMatchObject({ status: 'COMPLETE', total_tokens: 4720 });
     // 1500 uncached + 500 cached + 100 out, then 2500 + 120, at kimi-k2.6's prices per million.
     const expected = (1500 * 0.95 + 500 * 0.16 + 100 * 4 + 2500 * 0.95 + 120 * 4) / 1e6;
     expect(row?.cost_usd).toBeCloseTo(expected, 9);
 
     const usage = await cli(['usage', '--json']);
-    expect((JSON.parse(usage.stdout) as { by_model: { model: string }[] }).by_model.map((entry) => entry.model)).toContain('kimi-k2.6');
+    expect(
+      (JSON.parse(usage.stdout) as { by_model: { model: string }[] }).by_model.map(
+        (entry) => entry.model,
+      ),
+    ).toContain('kimi-k2.6');
 
     const trace = await cli(['show-trace', missionId]);
     expect(trace.stdout).toContain('tool.completed');
@@ -113,7 +159,9 @@ describe('codex-oss mission run and the run inspection verbs', () => {
   });
 
   it('fails the audit, naming the event, when one line of the log is tampered with', async () => {
-    const explain = JSON.parse((await cli(['explain', missionId, '--json'])).stdout) as { run_id: string };
+    const explain = JSON.parse((await cli(['explain', missionId, '--json'])).stdout) as {
+      run_id: string;
+    };
     const log = path.join(fixture.root, '.codex-oss', 'runs', explain.run_id, 'events.jsonl');
     const original = readFileSync(log, 'utf8');
     const tampered = original.replace('"PORT = 4000"', '"PORT = 8080"');
@@ -146,7 +194,8 @@ describe('codex-oss mission run and the run inspection verbs', () => {
 describe('a daemon killed with SIGKILL in the middle of a mission', () => {
   let daemon: ChildProcess | undefined;
   afterAll(() => {
-    if (daemon?.pid && daemon.exitCode === null && daemon.signalCode === null) process.kill(daemon.pid, 'SIGKILL');
+    if (daemon?.pid && daemon.exitCode === null && daemon.signalCode === null)
+      process.kill(daemon.pid, 'SIGKILL');
   });
 
   it('leaves a log whose chain verifies up to its last complete line, torn tail reported', async () => {
@@ -154,15 +203,46 @@ describe('a daemon killed with SIGKILL in the middle of a mission', () => {
     const missionId = 'killed-mid-run';
     mock.reset();
     mock.script(reply().toolCall('read_file', { path: 'src/config.ts' }), reply().hang());
-    daemon = spawn(process.execPath, [path.join(root, 'bin', 'codex-oss'), 'up', '--port', String(port), '--project', fixture.root], {
-      env: { ...process.env, UPSTREAM_BASE: mock.baseUrl, OPENCODE_GO_API_KEY: 'sk-upstream-test', LOG_LEVEL: 'warn', UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS: '600' },
-      stdio: 'ignore',
-    });
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health`, { headers: { authorization: 'Bearer sk-local-codex-bridge' } }).catch(() => undefined))?.ok === true);
+    daemon = spawn(
+      process.execPath,
+      [
+        path.join(root, 'bin', 'codex-oss'),
+        'up',
+        '--port',
+        String(port),
+        '--project',
+        fixture.root,
+      ],
+      {
+        env: {
+          ...process.env,
+          UPSTREAM_BASE: mock.baseUrl,
+          OPENCODE_GO_API_KEY: 'sk-upstream-test',
+          LOG_LEVEL: 'warn',
+          UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS: '600',
+        },
+        stdio: 'ignore',
+      },
+    );
+    await waitFor(
+      async () =>
+        (
+          await fetch(`http://127.0.0.1:${port}/health`, {
+            headers: { authorization: 'Bearer sk-local-codex-bridge' },
+          }).catch(() => undefined)
+        )?.ok === true,
+    );
     const request = fetch(`http://127.0.0.1:${port}/v1/responses`, {
       method: 'POST',
-      headers: { authorization: 'Bearer sk-local-codex-bridge', 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'mission-a3-kimi', stream: true, input: handoff({ mission_id: missionId }) }),
+      headers: {
+        authorization: 'Bearer sk-local-codex-bridge',
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        model: 'mission-a3-kimi',
+        stream: true,
+        input: handoff({ mission_id: missionId }),
+      }),
     }).catch(() => undefined);
     // The second model call hangs: the run is now waiting on the upstream, mid-mission.
     await mock.waitForRequests(2, 20_000);
@@ -170,7 +250,11 @@ describe('a daemon killed with SIGKILL in the middle of a mission', () => {
     await new Promise((resolve) => daemon?.once('exit', resolve));
     await request;
 
-    const explain = JSON.parse((await cli(['explain', missionId, '--json'])).stdout) as { run_id: string; state: string; chain_ok: boolean };
+    const explain = JSON.parse((await cli(['explain', missionId, '--json'])).stdout) as {
+      run_id: string;
+      state: string;
+      chain_ok: boolean;
+    };
     expect(explain.chain_ok).toBe(true);
     expect(explain.state).toBe('waiting_upstream');
     const log = path.join(fixture.root, '.codex-oss', 'runs', explain.run_id, 'events.jsonl');
@@ -179,7 +263,10 @@ describe('a daemon killed with SIGKILL in the middle of a mission', () => {
     expect(intact.events.map((event) => event.type)).toContain('tool.completed');
 
     // A write cut short by the kill leaves a partial last line; simulate the byte-level tear.
-    writeFileSync(log, `${readFileSync(log, 'utf8')}{"schema":"mission_event.v1","run_id":"${explain.run_id}","seq":`);
+    writeFileSync(
+      log,
+      `${readFileSync(log, 'utf8')}{"schema":"mission_event.v1","run_id":"${explain.run_id}","seq":`,
+    );
     const torn = await readEventLog(log);
     expect(torn.chainErrors).toEqual([]);
     expect(torn.events).toHaveLength(intact.events.length);
@@ -220,12 +307,22 @@ describe('codex-oss install', () => {
     const target = mkdtempSync(path.join(tmpdir(), 'ocb-install-'));
     const first = await cli(['install', '--project', target]);
     expect(first.code).toBe(0);
-    expect(existsSync(path.join(target, '.codex', 'agents', 'oss-kimi-investigator.toml'))).toBe(true);
-    expect(read(path.join(target, '.codex', 'config.toml'), 'utf8')).toContain('[model_providers.opencode_bridge]');
-    expect(statSync(path.join(target, '.codex-oss', 'env', 'opencode-go.env')).mode & 0o777).toBe(0o600);
+    expect(existsSync(path.join(target, '.codex', 'agents', 'oss-kimi-investigator.toml'))).toBe(
+      true,
+    );
+    expect(read(path.join(target, '.codex', 'config.toml'), 'utf8')).toContain(
+      '[model_providers.opencode_bridge]',
+    );
+    expect(statSync(path.join(target, '.codex-oss', 'env', 'opencode-go.env')).mode & 0o777).toBe(
+      0o600,
+    );
     expect(read(path.join(target, '.gitignore'), 'utf8')).toContain('.codex-oss/');
     const second = await cli(['install', '--project', target]);
     expect(second.stdout).toContain('(kept; --force to overwrite)');
-    expect(read(path.join(target, '.codex', 'config.toml'), 'utf8').match(/\[model_providers\.opencode_bridge\]/g)).toHaveLength(1);
+    expect(
+      read(path.join(target, '.codex', 'config.toml'), 'utf8').match(
+        /\[model_providers\.opencode_bridge\]/g,
+      ),
+    ).toHaveLength(1);
   });
 });

@@ -4,7 +4,9 @@ import { BRIDGE_KEY, startBridge, type BridgeHarness } from '../support/bridge-h
 
 let bridge: BridgeHarness;
 beforeAll(async () => {
-  bridge = await startBridge({ env: { GPT_MODEL_STRATEGY: 'oss', GPT_MODEL_OSS_FALLBACK: 'deepseek-v4-pro' } });
+  bridge = await startBridge({
+    env: { GPT_MODEL_STRATEGY: 'oss', GPT_MODEL_OSS_FALLBACK: 'deepseek-v4-pro' },
+  });
 });
 afterAll(async () => bridge.close());
 
@@ -20,7 +22,10 @@ describe('GPT_MODEL_STRATEGY=oss', () => {
     bridge.mock.script(reply().text('answered by the OSS fallback'));
     const response = await post({ model: 'gpt-5.5', input: 'hi' });
     expect(response.status).toBe(200);
-    const body = (await response.json()) as { model: string; output: { content?: { text: string }[] }[] };
+    const body = (await response.json()) as {
+      model: string;
+      output: { content?: { text: string }[] }[];
+    };
     expect(body.model).toBe('gpt-5.5');
     expect(body.output.at(-1)?.content?.[0]?.text).toBe('answered by the OSS fallback');
     expect((bridge.mock.requests.at(-1)?.body as { model: string }).model).toBe('deepseek-v4-pro');
@@ -32,12 +37,18 @@ describe('requests that name nothing to answer', () => {
     const before = bridge.mock.requests.length;
     const empty = await post({ model: 'ocg-kimi-k2.6', input: [] });
     expect(empty.status).toBe(400);
-    expect(await empty.json()).toMatchObject({ error: { code: 'invalid_request', param: 'input' } });
+    expect(await empty.json()).toMatchObject({
+      error: { code: 'invalid_request', param: 'input' },
+    });
     const bare = await post({ model: 'ocg-', input: 'hi' });
     expect(bare.status).toBe(400);
     expect(await bare.json()).toMatchObject({ error: { code: 'invalid_request', param: 'model' } });
-    expect(bridge.mock.requests.filter((request) => request.path.endsWith('/chat/completions'))).toHaveLength(
-      bridge.mock.requests.slice(0, before).filter((request) => request.path.endsWith('/chat/completions')).length,
+    expect(
+      bridge.mock.requests.filter((request) => request.path.endsWith('/chat/completions')),
+    ).toHaveLength(
+      bridge.mock.requests
+        .slice(0, before)
+        .filter((request) => request.path.endsWith('/chat/completions')).length,
     );
   });
 });

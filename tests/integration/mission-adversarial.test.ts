@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reply, type ReplyBuilder } from '../../src/demo/index.js';
 import { readEventLog, type MissionEvent } from '../../src/events/index.js';
 import { BRIDGE_KEY, startBridge, type BridgeHarness } from '../support/bridge-harness.js';
-import { createFixtureProject, handoff, PLANTED_SECRET, readTree, type FixtureProject } from '../support/mission-fixtures.js';
+import {
+  createFixtureProject,
+  handoff,
+  PLANTED_SECRET,
+  readTree,
+  type FixtureProject,
+} from '../support/mission-fixtures.js';
 
 interface MissionRun {
   readonly text: string;
@@ -23,43 +29,74 @@ let counter = 0;
 
 beforeAll(async () => {
   fixture = createFixtureProject();
-  bridge = await startBridge({ project: fixture.root, logLines, env: { LOG_LEVEL: 'debug', UPSTREAM_RETRIES: '0' } });
+  bridge = await startBridge({
+    project: fixture.root,
+    logLines,
+    env: { LOG_LEVEL: 'debug', UPSTREAM_RETRIES: '0' },
+  });
 });
 afterAll(async () => bridge.close());
 
-async function runMission(target: BridgeHarness, mission: Record<string, unknown>, replies: ReplyBuilder[], model = 'mission-a3-kimi'): Promise<MissionRun> {
+async function runMission(
+  target: BridgeHarness,
+  mission: Record<string, unknown>,
+  replies: ReplyBuilder[],
+  model = 'mission-a3-kimi',
+): Promise<MissionRun> {
   counter += 1;
   const missionId = `adv-${counter}`;
   target.mock.reset();
   target.mock.script(...replies);
   const client = new OpenAI({ apiKey: BRIDGE_KEY, baseURL: target.baseURL, maxRetries: 0 });
-  const response = await client.responses.create({ model, input: handoff({ mission_id: missionId, ...mission }) });
+  const response = await client.responses.create({
+    model,
+    input: handoff({ mission_id: missionId, ...mission }),
+  });
   const text = response.output_text;
-  const detailResponse = await fetch(`${target.url}/v1/missions/${missionId}`, { headers: { authorization: `Bearer ${BRIDGE_KEY}` } });
+  const detailResponse = await fetch(`${target.url}/v1/missions/${missionId}`, {
+    headers: { authorization: `Bearer ${BRIDGE_KEY}` },
+  });
   const detail = (await detailResponse.json()) as Record<string, unknown>;
   const runId = String(detail['run_id']);
-  const read = await readEventLog(path.join(target.project, '.codex-oss', 'runs', runId, 'events.jsonl'));
+  const read = await readEventLog(
+    path.join(target.project, '.codex-oss', 'runs', runId, 'events.jsonl'),
+  );
   expect(read.chainErrors).toEqual([]);
   expect(read.tornTail).toBeNull();
-  return { text, status: text.split('\n')[0] ?? '', detail, events: read.events, upstreamBodies: target.mock.requests.map((request) => JSON.stringify(request.body)) };
+  return {
+    text,
+    status: text.split('\n')[0] ?? '',
+    detail,
+    events: read.events,
+    upstreamBodies: target.mock.requests.map((request) => JSON.stringify(request.body)),
+  };
 }
 
 const report = (overrides: Record<string, unknown> = {}) =>
   reply().toolCall('submit_report', {
     status: 'COMPLETE',
     summary: 'The server listens on 127.0.0.1:4000.',
-    findings: [{ claim: 'PORT is 4000 and HOST is 127.0.0.1', evidence_refs: ['file:src/config.ts#L2-L3'] }],
+    findings: [
+      { claim: 'PORT is 4000 and HOST is 127.0.0.1', evidence_refs: ['file:src/config.ts#L2-L3'] },
+    ],
     confidence: 'HIGH',
     uncertainties: [],
     caveats: [],
     ...overrides,
   });
 const readConfig = () => reply().toolCall('read_file', { path: 'src/config.ts' });
-const denials = (run: MissionRun) => run.events.filter((event) => event.type === 'tool.denied').map((event) => (event.payload as { reason_code: string }).reason_code);
+const denials = (run: MissionRun) =>
+  run.events
+    .filter((event) => event.type === 'tool.denied')
+    .map((event) => (event.payload as { reason_code: string }).reason_code);
 
 describe('adversarial model: path attacks are contained', () => {
   it('refuses .env even when the whole project is in scope, and the mission goes on', async () => {
-    const run = await runMission(bridge, { allowed_roots: ['.'], allow_broad_read_scope: true }, [reply().toolCall('read_file', { path: '.env' }), readConfig(), report()]);
+    const run = await runMission(bridge, { allowed_roots: ['.'], allow_broad_read_scope: true }, [
+      reply().toolCall('read_file', { path: '.env' }),
+      readConfig(),
+      report(),
+    ]);
     expect(denials(run)).toEqual(['path_denied']);
     expect(run.status).toBe('Status: COMPLETE');
     expect(run.upstreamBodies[1]).toContain('[REFUSED: path_denied]');
@@ -67,25 +104,41 @@ describe('adversarial model: path attacks are contained', () => {
   });
 
   it('refuses ../ traversal', async () => {
-    const run = await runMission(bridge, {}, [reply().toolCall('read_file', { path: 'src/../.env' }), readConfig(), report()]);
+    const run = await runMission(bridge, {}, [
+      reply().toolCall('read_file', { path: 'src/../.env' }),
+      readConfig(),
+      report(),
+    ]);
     expect(denials(run)).toEqual(['path_traversal']);
     expect(run.status).toBe('Status: COMPLETE');
   });
 
   it('refuses an absolute path outside the project', async () => {
-    const run = await runMission(bridge, {}, [reply().toolCall('read_file', { path: '/etc/passwd' }), readConfig(), report()]);
+    const run = await runMission(bridge, {}, [
+      reply().toolCall('read_file', { path: '/etc/passwd' }),
+      readConfig(),
+      report(),
+    ]);
     expect(denials(run)).toEqual(['path_outside_project']);
     expect(run.upstreamBodies.join('')).not.toContain('root:x:0:0');
   });
 
   it('refuses a symlink that leads out of the project', async () => {
-    const run = await runMission(bridge, {}, [reply().toolCall('read_file', { path: 'src/escape/private.txt' }), readConfig(), report()]);
+    const run = await runMission(bridge, {}, [
+      reply().toolCall('read_file', { path: 'src/escape/private.txt' }),
+      readConfig(),
+      report(),
+    ]);
     expect(denials(run)).toEqual(['symlink_escape']);
     expect(run.upstreamBodies.join('')).not.toContain('PRIVATE-OUTSIDE-CONTENT');
   });
 
   it('stops the mission when the model asks for a critical path it may not read', async () => {
-    const run = await runMission(bridge, {}, [reply().toolCall('read_file', { path: 'src/auth/token.ts' }), readConfig(), report()]);
+    const run = await runMission(bridge, {}, [
+      reply().toolCall('read_file', { path: 'src/auth/token.ts' }),
+      readConfig(),
+      report(),
+    ]);
     expect(denials(run)).toEqual(['critical_path_denied']);
     expect(run.status).toBe('Status: PARTIAL');
     expect(run.detail['reason']).toBe('critical_path_detected');
@@ -104,7 +157,15 @@ describe('adversarial model: reports are checked against the ledger', () => {
   });
 
   it('drops findings that cite refs the run never earned', async () => {
-    const forged = () => report({ findings: [{ claim: 'listen() joins host and port', evidence_refs: ['file:src/server.ts#L3-L5', 'cmd:42'] }] });
+    const forged = () =>
+      report({
+        findings: [
+          {
+            claim: 'listen() joins host and port',
+            evidence_refs: ['file:src/server.ts#L3-L5', 'cmd:42'],
+          },
+        ],
+      });
     const run = await runMission(bridge, {}, [readConfig(), forged(), forged()]);
     expect(run.status).toBe('Status: PARTIAL');
     expect(run.text).toContain('refs the run never issued (file:src/server.ts#L3-L5, cmd:42)');
@@ -112,7 +173,10 @@ describe('adversarial model: reports are checked against the ledger', () => {
   });
 
   it('escalates absolute claims', async () => {
-    const run = await runMission(bridge, {}, [readConfig(), report({ summary: 'The config is correct and safe to merge.' })]);
+    const run = await runMission(bridge, {}, [
+      readConfig(),
+      report({ summary: 'The config is correct and safe to merge.' }),
+    ]);
     expect(run.status).toBe('Status: ESCALATE');
     expect(run.detail['reason']).toBe('absolute_claim');
   });
@@ -120,7 +184,10 @@ describe('adversarial model: reports are checked against the ledger', () => {
 
 describe('adversarial model: the loop stays bounded', () => {
   it('repairs prose once, then ends PARTIAL', async () => {
-    const run = await runMission(bridge, {}, [reply().text('I believe the port is 4000.'), reply().text('Yes, definitely 4000.')]);
+    const run = await runMission(bridge, {}, [
+      reply().text('I believe the port is 4000.'),
+      reply().text('Yes, definitely 4000.'),
+    ]);
     expect(run.status).toBe('Status: PARTIAL');
     expect(run.detail['reason']).toBe('invalid_action');
     expect(run.upstreamBodies[1]).toContain('Your last reply could not be used');
@@ -131,39 +198,68 @@ describe('adversarial model: the loop stays bounded', () => {
     expect(run.status).toBe('Status: PARTIAL');
     expect(run.detail['reason']).toBe('deadline_final_report_ignored');
     expect(Number(run.detail['model_calls'])).toBeLessThanOrEqual(5);
-    const hits = run.events.filter((event) => event.type === 'tool.completed' && (event.payload as { cache_hit: boolean }).cache_hit);
+    const hits = run.events.filter(
+      (event) =>
+        event.type === 'tool.completed' && (event.payload as { cache_hit: boolean }).cache_hit,
+    );
     expect(hits.length).toBeGreaterThanOrEqual(1);
   });
 
   it('closes the mission itself when the model ignores the forced final request', async () => {
-    const run = await runMission(bridge, { tool_budget: 1 }, [readConfig(), reply().toolCall('list_dir', { path: 'src' })]);
+    const run = await runMission(bridge, { tool_budget: 1 }, [
+      readConfig(),
+      reply().toolCall('list_dir', { path: 'src' }),
+    ]);
     expect(run.status).toBe('Status: PARTIAL');
     expect(run.detail['reason']).toBe('deadline_final_report_ignored');
-    const forcedCall = JSON.parse(run.upstreamBodies[1] ?? '{}') as { tool_choice?: unknown; tools?: { function: { name: string } }[] };
-    expect(forcedCall.tool_choice).toEqual({ type: 'function', function: { name: 'submit_report' } });
+    const forcedCall = JSON.parse(run.upstreamBodies[1] ?? '{}') as {
+      tool_choice?: unknown;
+      tools?: { function: { name: string } }[];
+    };
+    expect(forcedCall.tool_choice).toEqual({
+      type: 'function',
+      function: { name: 'submit_report' },
+    });
     expect(forcedCall.tools?.map((tool) => tool.function.name)).toEqual(['submit_report']);
   });
 
   it('contains an output flood: nothing of it reaches events, projections or the report', async () => {
     const flood = 'FLOOD'.repeat(400_000);
-    const run = await runMission(bridge, {}, [reply().text(flood).chunkSize(65_536), reply().text(flood).chunkSize(65_536)]);
+    const run = await runMission(bridge, {}, [
+      reply().text(flood).chunkSize(65_536),
+      reply().text(flood).chunkSize(65_536),
+    ]);
     expect(run.status).toBe('Status: PARTIAL');
     expect(run.text).not.toContain('FLOODFLOOD');
     const logBytes = run.events.reduce((sum, event) => sum + JSON.stringify(event).length, 0);
     expect(logBytes).toBeLessThan(200_000);
-    const missionDir = path.join(bridge.project, '.codex-oss', 'missions', String(run.detail['mission_id']));
-    for (const [name, contents] of readTree(missionDir)) expect(contents.includes('FLOODFLOOD'), name).toBe(false);
+    const missionDir = path.join(
+      bridge.project,
+      '.codex-oss',
+      'missions',
+      String(run.detail['mission_id']),
+    );
+    for (const [name, contents] of readTree(missionDir))
+      expect(contents.includes('FLOODFLOOD'), name).toBe(false);
   });
 
   it('stops at the output-token cap', async () => {
-    const run = await runMission(bridge, { max_output_tokens: 500 }, [readConfig().usage({ prompt_tokens: 100, completion_tokens: 900 }), readConfig()]);
+    const run = await runMission(bridge, { max_output_tokens: 500 }, [
+      readConfig().usage({ prompt_tokens: 100, completion_tokens: 900 }),
+      readConfig(),
+    ]);
     expect(run.status).toBe('Status: PARTIAL');
     expect(run.detail['reason']).toBe('output_token_cap_reached');
   });
 
   it('stops mid-way at max_cost_usd with a PARTIAL report that says so', async () => {
-    const expensive = (builder: ReplyBuilder) => builder.usage({ prompt_tokens: 100_000, completion_tokens: 1000 });
-    const run = await runMission(bridge, { max_cost_usd: 0.15 }, [expensive(readConfig()), expensive(reply().toolCall('read_file', { path: 'src/server.ts' })), report()]);
+    const expensive = (builder: ReplyBuilder) =>
+      builder.usage({ prompt_tokens: 100_000, completion_tokens: 1000 });
+    const run = await runMission(bridge, { max_cost_usd: 0.15 }, [
+      expensive(readConfig()),
+      expensive(reply().toolCall('read_file', { path: 'src/server.ts' })),
+      report(),
+    ]);
     expect(run.status).toBe('Status: PARTIAL');
     expect(run.detail['reason']).toBe('cost_cap_reached');
     expect(run.text).toMatch(/cap \(max_cost_usd\)/);
@@ -182,7 +278,15 @@ describe('secrets never leave the project unredacted', () => {
   it('redacts a secret read from a file before the model, events, projections and logs see it', async () => {
     const run = await runMission(bridge, {}, [
       reply().toolCall('read_file', { path: 'src/keys.ts' }),
-      report({ summary: 'keys.ts holds a deployment setting.', findings: [{ claim: 'settings holds an API key (redacted)', evidence_refs: ['file:src/keys.ts#L2-L2'] }] }),
+      report({
+        summary: 'keys.ts holds a deployment setting.',
+        findings: [
+          {
+            claim: 'settings holds an API key (redacted)',
+            evidence_refs: ['file:src/keys.ts#L2-L2'],
+          },
+        ],
+      }),
     ]);
     expect(run.status).toBe('Status: COMPLETE');
     expect(run.upstreamBodies[1]).toContain('[REDACTED]');
@@ -194,16 +298,30 @@ describe('secrets never leave the project unredacted', () => {
     }
     expect(logLines.length).toBeGreaterThan(0);
     expect(logLines.join('')).not.toContain(PLANTED_SECRET);
-    expect(readFileSync(path.join(state, 'state', 'index.sqlite')).includes(PLANTED_SECRET)).toBe(false);
+    expect(readFileSync(path.join(state, 'state', 'index.sqlite')).includes(PLANTED_SECRET)).toBe(
+      false,
+    );
   });
 });
 
 describe('invalid handoffs fail closed without an upstream call', () => {
   const cases: [string, string, RegExp][] = [
     ['no block', 'Just look at the config please.', /missing_handoff/],
-    ['two blocks', `${handoff({ mission_id: 'two-a' })}\n${handoff({ mission_id: 'two-b' })}`, /multiple_handoff_blocks/],
-    ['malformed JSON', '<OSS_HANDOFF_JSON>\n{"schema_version": "oss_agent_mission.v1", "tier": }\n</OSS_HANDOFF_JSON>', /malformed_handoff_json/],
-    ['schema violation', handoff({ mission_id: 'bad-tier', tier: 'A9' }), /invalid_mission: tier: /],
+    [
+      'two blocks',
+      `${handoff({ mission_id: 'two-a' })}\n${handoff({ mission_id: 'two-b' })}`,
+      /multiple_handoff_blocks/,
+    ],
+    [
+      'malformed JSON',
+      '<OSS_HANDOFF_JSON>\n{"schema_version": "oss_agent_mission.v1", "tier": }\n</OSS_HANDOFF_JSON>',
+      /malformed_handoff_json/,
+    ],
+    [
+      'schema violation',
+      handoff({ mission_id: 'bad-tier', tier: 'A9' }),
+      /invalid_mission: tier: /,
+    ],
   ];
   for (const [name, input, expected] of cases) {
     it(name, async () => {
@@ -221,10 +339,18 @@ describe('invalid handoffs fail closed without an upstream call', () => {
 describe('upstream failures during a mission', () => {
   let failing: BridgeHarness;
   beforeAll(async () => {
-    failing = await startBridge({ project: fixture.root, env: { UPSTREAM_RETRIES: '0', CIRCUIT_BREAKER_ERRORS: '100', UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS: '1' } });
+    failing = await startBridge({
+      project: fixture.root,
+      env: {
+        UPSTREAM_RETRIES: '0',
+        CIRCUIT_BREAKER_ERRORS: '100',
+        UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS: '1',
+      },
+    });
   });
   afterAll(async () => failing.close());
-  const onModel = (model: string) => (request: { body: unknown }) => (request.body as { model?: string }).model === model;
+  const onModel = (model: string) => (request: { body: unknown }) =>
+    (request.body as { model?: string }).model === model;
 
   it('falls back to the next model in the chain and completes', async () => {
     const run = await runMission(failing, {}, [

@@ -12,7 +12,13 @@ beforeAll(async () => {
   fixture = createFixtureProject();
   bridge = await startBridge({
     project: fixture.root,
-    env: { UPSTREAM_RETRIES: '0', UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS: '600', MISSION_READ_POOL_CAPACITY: '1', MISSION_READ_POOL_QUEUE: '0', SSE_KEEPALIVE_SECONDS: '1' },
+    env: {
+      UPSTREAM_RETRIES: '0',
+      UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS: '600',
+      MISSION_READ_POOL_CAPACITY: '1',
+      MISSION_READ_POOL_QUEUE: '0',
+      SSE_KEEPALIVE_SECONDS: '1',
+    },
   });
 });
 afterAll(async () => bridge.close());
@@ -46,12 +52,16 @@ async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000)
 /** The runtime releases a lane slot just after the run's last event; wait for it. */
 async function laneIdle(): Promise<void> {
   await until(async () => {
-    const health = (await (await fetch(`${bridge.url}/health`, { headers: auth })).json()) as { missions: { read_pool: { inUse: number } } };
+    const health = (await (await fetch(`${bridge.url}/health`, { headers: auth })).json()) as {
+      missions: { read_pool: { inUse: number } };
+    };
     return health.missions.read_pool.inUse === 0 ? true : undefined;
   });
 }
 
-function sseFrames(body: string): { id: number; event: string; data: { seq: number; type: string } }[] {
+function sseFrames(
+  body: string,
+): { id: number; event: string; data: { seq: number; type: string } }[] {
   return body
     .split('\n\n')
     .filter((frame) => frame.startsWith('id: '))
@@ -71,7 +81,10 @@ describe('mission introspection', () => {
     bridge.mock.script(readConfig(), reply().hang());
     const controller = new AbortController();
     const request = client()
-      .responses.create({ model: 'mission-a3-kimi', input: handoff({ mission_id: 'live-1' }) }, { signal: controller.signal })
+      .responses.create(
+        { model: 'mission-a3-kimi', input: handoff({ mission_id: 'live-1' }) },
+        { signal: controller.signal },
+      )
       .catch((error: unknown) => error);
 
     const waiting = await until(async () => {
@@ -80,11 +93,15 @@ describe('mission introspection', () => {
     });
     expect(waiting).toMatchObject({ status: null, tool_calls: 1, model_calls: 2 });
 
-    const listed = (await (await fetch(`${bridge.url}/v1/missions?state=waiting_upstream`, { headers: auth })).json()) as { data: { mission_id: string }[] };
+    const listed = (await (
+      await fetch(`${bridge.url}/v1/missions?state=waiting_upstream`, { headers: auth })
+    ).json()) as { data: { mission_id: string }[] };
     expect(listed.data.map((row) => row.mission_id)).toContain('live-1');
 
     // Tail the events from seq 2 on; they must continue live until the run ends.
-    const tail = fetch(`${bridge.url}/v1/missions/live-1/events`, { headers: { ...auth, 'last-event-id': '2' } }).then((response) => response.text());
+    const tail = fetch(`${bridge.url}/v1/missions/live-1/events`, {
+      headers: { ...auth, 'last-event-id': '2' },
+    }).then((response) => response.text());
     controller.abort();
     await request;
     const done = await until(async () => {
@@ -102,15 +119,28 @@ describe('mission introspection', () => {
   it('replays a finished mission from Last-Event-ID and ends the stream', async () => {
     bridge.mock.reset();
     bridge.mock.script(readConfig(), completeReport());
-    await client().responses.create({ model: 'mission-a3-kimi', input: handoff({ mission_id: 'replay-1' }) });
-    const all = sseFrames(await (await fetch(`${bridge.url}/v1/missions/replay-1/events`, { headers: auth })).text());
+    await client().responses.create({
+      model: 'mission-a3-kimi',
+      input: handoff({ mission_id: 'replay-1' }),
+    });
+    const all = sseFrames(
+      await (await fetch(`${bridge.url}/v1/missions/replay-1/events`, { headers: auth })).text(),
+    );
     expect(all[0]).toMatchObject({ id: 0, event: 'run.admitted' });
     expect(all.at(-1)?.event).toBe('run.completed');
-    const rest = sseFrames(await (await fetch(`${bridge.url}/v1/missions/replay-1/events`, { headers: { ...auth, 'last-event-id': '4' } })).text());
+    const rest = sseFrames(
+      await (
+        await fetch(`${bridge.url}/v1/missions/replay-1/events`, {
+          headers: { ...auth, 'last-event-id': '4' },
+        })
+      ).text(),
+    );
     expect(rest.map((frame) => frame.id)).toEqual(all.slice(5).map((frame) => frame.id));
     const missing = await fetch(`${bridge.url}/v1/missions/nope/events`, { headers: auth });
     expect(missing.status).toBe(404);
-    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('mission_not_found');
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe(
+      'mission_not_found',
+    );
   });
 
   it('refuses a mission when its lane is full, with a retry hint Codex understands', async () => {
@@ -118,16 +148,30 @@ describe('mission introspection', () => {
     bridge.mock.script(reply().hang());
     const controller = new AbortController();
     const first = client()
-      .responses.create({ model: 'mission-a3-kimi', input: handoff({ mission_id: 'lane-1' }) }, { signal: controller.signal })
+      .responses.create(
+        { model: 'mission-a3-kimi', input: handoff({ mission_id: 'lane-1' }) },
+        { signal: controller.signal },
+      )
       .catch((error: unknown) => error);
     await bridge.mock.waitForRequests(1);
     const events: { type: string; response?: { error?: { code: string; message: string } } }[] = [];
-    const stream = await client().responses.create({ model: 'mission-a3-kimi', input: handoff({ mission_id: 'lane-2' }), stream: true });
+    const stream = await client().responses.create({
+      model: 'mission-a3-kimi',
+      input: handoff({ mission_id: 'lane-2' }),
+      stream: true,
+    });
     for await (const event of stream) events.push(event as never);
     const failed = events.find((event) => event.type === 'response.failed');
     expect(failed?.response?.error?.code).toBe('rate_limit_exceeded');
-    expect(failed?.response?.error?.message).toMatch(/read_pool mission lane is full .* try again in \d+s/);
-    await expect(client().responses.create({ model: 'mission-a3-kimi', input: handoff({ mission_id: 'lane-3' }) })).rejects.toMatchObject({ status: 429 });
+    expect(failed?.response?.error?.message).toMatch(
+      /read_pool mission lane is full .* try again in \d+s/,
+    );
+    await expect(
+      client().responses.create({
+        model: 'mission-a3-kimi',
+        input: handoff({ mission_id: 'lane-3' }),
+      }),
+    ).rejects.toMatchObject({ status: 429 });
     controller.abort();
     await first;
     await laneIdle();
@@ -140,7 +184,12 @@ describe('tiers over the SDK', () => {
     bridge.mock.script(readConfig(), completeReport());
     const response = await client().responses.create({
       model: 'mission-a2-flash',
-      input: handoff({ mission_id: 'a2-1', tier: 'A2', allowed_paths: ['src/config.ts'], allowed_roots: [] }),
+      input: handoff({
+        mission_id: 'a2-1',
+        tier: 'A2',
+        allowed_paths: ['src/config.ts'],
+        allowed_roots: [],
+      }),
     });
     expect(response.output_text.split('\n')[0]).toBe('Status: COMPLETE');
     expect((bridge.mock.requests[0]?.body as { model: string }).model).toBe('deepseek-v4-flash');
@@ -157,11 +206,27 @@ describe('tiers over the SDK', () => {
     };
     // First report answers q1 only: sent back once, then the model completes both.
     bridge.mock.script(
-      completeReport({ findings: [{ claim: 'PORT is 4000', evidence_refs: ['file:src/config.ts#L2-L2'], obligation_id: 'q1' }] }),
       completeReport({
         findings: [
-          { claim: 'PORT is 4000', evidence_refs: ['file:src/config.ts#L2-L2'], obligation_id: 'q1' },
-          { claim: 'HOST is 127.0.0.1', evidence_refs: ['file:src/config.ts#L3-L3'], obligation_id: 'q2' },
+          {
+            claim: 'PORT is 4000',
+            evidence_refs: ['file:src/config.ts#L2-L2'],
+            obligation_id: 'q1',
+          },
+        ],
+      }),
+      completeReport({
+        findings: [
+          {
+            claim: 'PORT is 4000',
+            evidence_refs: ['file:src/config.ts#L2-L2'],
+            obligation_id: 'q1',
+          },
+          {
+            claim: 'HOST is 127.0.0.1',
+            evidence_refs: ['file:src/config.ts#L3-L3'],
+            obligation_id: 'q2',
+          },
         ],
       }),
     );
@@ -177,7 +242,9 @@ describe('tiers over the SDK', () => {
     expect(notInspected).toContain('src/server.ts');
     expect(notInspected).not.toContain('src/config.ts');
     // must_inspect was read by the runtime before the first model call.
-    expect(JSON.stringify(bridge.mock.requests[0]?.body)).toContain('Prefetched by the runtime (must_inspect src/config.ts)');
+    expect(JSON.stringify(bridge.mock.requests[0]?.body)).toContain(
+      'Prefetched by the runtime (must_inspect src/config.ts)',
+    );
     expect(JSON.stringify(bridge.mock.requests[1]?.body)).toContain('obligation q2 is unanswered');
     expect(commentary.some((line) => line.startsWith("I'm reading src/config.ts"))).toBe(true);
     // Commentary items come before the one message: the report.

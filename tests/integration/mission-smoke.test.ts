@@ -11,7 +11,10 @@ let project: string;
 beforeAll(async () => {
   project = mkdtempSync(path.join(tmpdir(), 'ocb-mission-'));
   mkdirSync(path.join(project, 'src'));
-  writeFileSync(path.join(project, 'src', 'config.ts'), 'export const PORT = 4000;\nexport const HOST = "127.0.0.1";\n');
+  writeFileSync(
+    path.join(project, 'src', 'config.ts'),
+    'export const PORT = 4000;\nexport const HOST = "127.0.0.1";\n',
+  );
   bridge = await startBridge({ project });
 });
 afterAll(async () => bridge.close());

@@ -2,7 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config/index.js';
-import { startMockUpstream, type MockUpstream, type MockUpstreamOptions } from '../../src/demo/index.js';
+import {
+  startMockUpstream,
+  type MockUpstream,
+  type MockUpstreamOptions,
+} from '../../src/demo/index.js';
 import { startDaemon, type RunningDaemon } from '../../src/http/index.js';
 import { createLogger } from '../../src/log/index.js';
 
@@ -48,7 +52,9 @@ export async function startBridge(options: HarnessOptions = {}): Promise<BridgeH
     },
   });
   const sink = options.logLines;
-  const logger = sink ? createLogger(config.LOG_LEVEL, { write: (line: string) => void sink.push(line) }) : createLogger(config.LOG_LEVEL);
+  const logger = sink
+    ? createLogger(config.LOG_LEVEL, { write: (line: string) => void sink.push(line) })
+    : createLogger(config.LOG_LEVEL);
   const daemon = await startDaemon({ config, logger });
   return {
     mock,

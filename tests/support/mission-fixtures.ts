@@ -1,5 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -22,23 +30,48 @@ export function createFixtureProject(): FixtureProject {
   writeFileSync(path.join(outside, 'private.txt'), 'PRIVATE-OUTSIDE-CONTENT\n');
   writeFileSync(
     path.join(root, 'src', 'config.ts'),
-    ['// Server settings', 'export const PORT = 4000;', 'export const HOST = "127.0.0.1";', 'export const RETRIES = 3;', ''].join('\n'),
+    [
+      '// Server settings',
+      'export const PORT = 4000;',
+      'export const HOST = "127.0.0.1";',
+      'export const RETRIES = 3;',
+      '',
+    ].join('\n'),
   );
   writeFileSync(
     path.join(root, 'src', 'server.ts'),
-    ['import { HOST, PORT } from "./config";', '', 'export function listen() {', '  return `${HOST}:${PORT}`;', '}', ''].join('\n'),
+    [
+      'import { HOST, PORT } from "./config";',
+      '',
+      'export function listen() {',
+      '  return `${HOST}:${PORT}`;',
+      '}',
+      '',
+    ].join('\n'),
   );
-  writeFileSync(path.join(root, 'src', 'keys.ts'), `// deployment settings\nexport const settings = "OPENCODE_GO_API_KEY=${PLANTED_SECRET}";\n`);
+  writeFileSync(
+    path.join(root, 'src', 'keys.ts'),
+    `// deployment settings\nexport const settings = "OPENCODE_GO_API_KEY=${PLANTED_SECRET}";\n`,
+  );
   writeFileSync(path.join(root, 'src', 'auth', 'token.ts'), 'export const TOKEN_TTL = 3600;\n');
   writeFileSync(path.join(root, '.env'), `OPENCODE_GO_API_KEY=${PLANTED_SECRET}\n`);
   symlinkSync(outside, path.join(root, 'src', 'escape'));
   execFileSync('git', ['init', '-q'], { cwd: root });
-  execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', 'add', '-A'], { cwd: root });
-  execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-qm', 'fixture'], { cwd: root });
+  execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', 'add', '-A'], {
+    cwd: root,
+  });
+  execFileSync(
+    'git',
+    ['-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-qm', 'fixture'],
+    { cwd: root },
+  );
   return { root, outside };
 }
 
-export function handoff(mission: Record<string, unknown>, preface = 'Investigate this for me.'): string {
+export function handoff(
+  mission: Record<string, unknown>,
+  preface = 'Investigate this for me.',
+): string {
   const body = {
     schema_version: 'oss_agent_mission.v1',
     tier: 'A3',

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { convertToChat, encodeReasoning, parseResponsesRequest } from '../../src/responses/index.js';
+import {
+  convertToChat,
+  encodeReasoning,
+  parseResponsesRequest,
+} from '../../src/responses/index.js';
 
 const spawnAgent = {
   type: 'function',
@@ -25,8 +29,16 @@ describe('convertToChat', () => {
   it('merges leading developer messages into one system message and keeps user text', () => {
     const { request } = convert({
       input: [
-        { type: 'message', role: 'developer', content: [{ type: 'input_text', text: 'base prompt' }] },
-        { type: 'message', role: 'developer', content: [{ type: 'input_text', text: 'role rules' }] },
+        {
+          type: 'message',
+          role: 'developer',
+          content: [{ type: 'input_text', text: 'base prompt' }],
+        },
+        {
+          type: 'message',
+          role: 'developer',
+          content: [{ type: 'input_text', text: 'role rules' }],
+        },
         { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'do it' }] },
       ],
     });
@@ -40,9 +52,19 @@ describe('convertToChat', () => {
     const conversion = convert({
       input: 'x',
       tools: [
-        { type: 'function', name: 'exec_command', parameters: { type: 'object', properties: {} }, strict: false },
+        {
+          type: 'function',
+          name: 'exec_command',
+          parameters: { type: 'object', properties: {} },
+          strict: false,
+        },
         { type: 'namespace', name: 'multi_agent_v1', description: 'agents', tools: [spawnAgent] },
-        { type: 'custom', name: 'apply_patch', description: 'Apply a patch.', format: { type: 'grammar', syntax: 'lark', definition: 'start: "x"' } },
+        {
+          type: 'custom',
+          name: 'apply_patch',
+          description: 'Apply a patch.',
+          format: { type: 'grammar', syntax: 'lark', definition: 'start: "x"' },
+        },
         { type: 'web_search', external_web_access: false },
       ],
       tool_choice: 'auto',
@@ -68,11 +90,33 @@ describe('convertToChat', () => {
     const { request } = convert({
       input: [
         { type: 'message', role: 'user', content: 'look around' },
-        { type: 'reasoning', id: 'rs_1', summary: [{ type: 'summary_text', text: 'short' }], encrypted_content: encodeReasoning('full thinking') },
-        { type: 'function_call', id: 'fc_1', call_id: 'call_a', name: 'exec_command', arguments: '{"cmd":"ls"}' },
-        { type: 'function_call', id: 'fc_2', call_id: 'call_b', name: 'spawn_agent', namespace: 'multi_agent_v1', arguments: '{}' },
+        {
+          type: 'reasoning',
+          id: 'rs_1',
+          summary: [{ type: 'summary_text', text: 'short' }],
+          encrypted_content: encodeReasoning('full thinking'),
+        },
+        {
+          type: 'function_call',
+          id: 'fc_1',
+          call_id: 'call_a',
+          name: 'exec_command',
+          arguments: '{"cmd":"ls"}',
+        },
+        {
+          type: 'function_call',
+          id: 'fc_2',
+          call_id: 'call_b',
+          name: 'spawn_agent',
+          namespace: 'multi_agent_v1',
+          arguments: '{}',
+        },
         { type: 'function_call_output', call_id: 'call_a', output: 'a.txt' },
-        { type: 'function_call_output', call_id: 'call_b', output: [{ type: 'input_text', text: 'agent started' }] },
+        {
+          type: 'function_call_output',
+          call_id: 'call_b',
+          output: [{ type: 'input_text', text: 'agent started' }],
+        },
       ],
       tools: [{ type: 'namespace', name: 'multi_agent_v1', tools: [spawnAgent] }],
     });
@@ -83,8 +127,16 @@ describe('convertToChat', () => {
         content: null,
         reasoning_content: 'full thinking',
         tool_calls: [
-          { id: 'call_a', type: 'function', function: { name: 'exec_command', arguments: '{"cmd":"ls"}' } },
-          { id: 'call_b', type: 'function', function: { name: 'multi_agent_v1__spawn_agent', arguments: '{}' } },
+          {
+            id: 'call_a',
+            type: 'function',
+            function: { name: 'exec_command', arguments: '{"cmd":"ls"}' },
+          },
+          {
+            id: 'call_b',
+            type: 'function',
+            function: { name: 'multi_agent_v1__spawn_agent', arguments: '{}' },
+          },
         ],
       },
       { role: 'tool', tool_call_id: 'call_a', content: 'a.txt' },
@@ -95,14 +147,29 @@ describe('convertToChat', () => {
   it('falls back to reasoning_text content, then to the summary, when there is no blob of ours', () => {
     const withContent = convert({
       input: [
-        { type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: 'raw' }], encrypted_content: 'gAAAA-openai-blob' },
+        {
+          type: 'reasoning',
+          summary: [],
+          content: [{ type: 'reasoning_text', text: 'raw' }],
+          encrypted_content: 'gAAAA-openai-blob',
+        },
         { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'done' }] },
       ],
     });
-    expect(withContent.request.messages[0]).toEqual({ role: 'assistant', content: 'done', reasoning_content: 'raw' });
+    expect(withContent.request.messages[0]).toEqual({
+      role: 'assistant',
+      content: 'done',
+      reasoning_content: 'raw',
+    });
     const summaryOnly = convert({
       input: [
-        { type: 'reasoning', summary: [{ type: 'summary_text', text: 's1' }, { type: 'summary_text', text: 's2' }] },
+        {
+          type: 'reasoning',
+          summary: [
+            { type: 'summary_text', text: 's1' },
+            { type: 'summary_text', text: 's2' },
+          ],
+        },
         { type: 'function_call', call_id: 'c1', name: 'f', arguments: '{}' },
         { type: 'function_call_output', call_id: 'c1', output: 'ok' },
       ],
@@ -120,7 +187,9 @@ describe('convertToChat', () => {
     });
     expect(request.messages[0]).toMatchObject({
       role: 'assistant',
-      tool_calls: [{ id: 'c9', function: { name: 'apply_patch', arguments: '{"input":"*** Begin Patch"}' } }],
+      tool_calls: [
+        { id: 'c9', function: { name: 'apply_patch', arguments: '{"input":"*** Begin Patch"}' } },
+      ],
     });
     expect(request.messages[1]).toEqual({ role: 'tool', tool_call_id: 'c9', content: 'Done!' });
   });
@@ -135,8 +204,16 @@ describe('convertToChat', () => {
     });
     expect(request.messages).toEqual([
       { role: 'user', content: '[output of tool call ghost]\nstale' },
-      { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
-      { role: 'tool', tool_call_id: 'c1', content: '[no output: this call was interrupted before it returned]' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }],
+      },
+      {
+        role: 'tool',
+        tool_call_id: 'c1',
+        content: '[no output: this call was interrupted before it returned]',
+      },
       { role: 'user', content: 'never mind' },
     ]);
   });
@@ -145,7 +222,9 @@ describe('convertToChat', () => {
     const { request } = convert({
       input: 'x',
       reasoning: { effort: 'high', summary: 'auto' },
-      text: { format: { type: 'json_schema', name: 'out', schema: { type: 'object' }, strict: true } },
+      text: {
+        format: { type: 'json_schema', name: 'out', schema: { type: 'object' }, strict: true },
+      },
       max_output_tokens: 256,
       temperature: 0.2,
       tools: [spawnAgent],
@@ -153,7 +232,10 @@ describe('convertToChat', () => {
     });
     expect(request).toMatchObject({
       reasoning_effort: 'high',
-      response_format: { type: 'json_schema', json_schema: { name: 'out', schema: { type: 'object' }, strict: true } },
+      response_format: {
+        type: 'json_schema',
+        json_schema: { name: 'out', schema: { type: 'object' }, strict: true },
+      },
       max_tokens: 256,
       temperature: 0.2,
       tool_choice: { type: 'function', function: { name: 'spawn_agent' } },
@@ -186,7 +268,13 @@ describe('convertToChat', () => {
 describe('parseResponsesRequest', () => {
   it('names the exact field of a bad item', () => {
     expect(() =>
-      parseResponsesRequest({ model: 'm', input: [{ type: 'message', role: 'user', content: 'x' }, { type: 'function_call', name: 'f', arguments: '{}' }] }),
+      parseResponsesRequest({
+        model: 'm',
+        input: [
+          { type: 'message', role: 'user', content: 'x' },
+          { type: 'function_call', name: 'f', arguments: '{}' },
+        ],
+      }),
     ).toThrow(/input\[1\]\.call_id/);
   });
 
@@ -197,7 +285,13 @@ describe('parseResponsesRequest', () => {
   });
 
   it('accepts and skips item kinds a chat upstream has no use for', () => {
-    const request = parseResponsesRequest({ model: 'm', input: [{ type: 'item_reference', id: 'x' }, { role: 'user', content: 'hi' }] });
+    const request = parseResponsesRequest({
+      model: 'm',
+      input: [
+        { type: 'item_reference', id: 'x' },
+        { role: 'user', content: 'hi' },
+      ],
+    });
     expect(convertToChat(request).request.messages).toEqual([{ role: 'user', content: 'hi' }]);
   });
 

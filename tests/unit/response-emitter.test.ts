@@ -24,7 +24,11 @@ describe('ResponseEmitter', () => {
     reasoning.finish();
     message.delta('Hel');
     message.delta('lo');
-    const call = emitter.addFunctionCall({ callId: 'call_1', name: 'spawn_agent', namespace: 'multi_agent_v1' });
+    const call = emitter.addFunctionCall({
+      callId: 'call_1',
+      name: 'spawn_agent',
+      namespace: 'multi_agent_v1',
+    });
     call.delta('{"message":');
     call.delta('"hi"}');
     message.finish();
@@ -55,9 +59,20 @@ describe('ResponseEmitter', () => {
       'response.output_item.done',
       'response.completed',
     ]);
-    const completed = events.at(-1)?.['response'] as { output: Record<string, unknown>[]; usage: Record<string, unknown> };
-    expect(completed.output.map((item) => item['type'])).toEqual(['reasoning', 'message', 'function_call']);
-    expect(completed.output[2]).toMatchObject({ namespace: 'multi_agent_v1', name: 'spawn_agent', arguments: '{"message":"hi"}' });
+    const completed = events.at(-1)?.['response'] as {
+      output: Record<string, unknown>[];
+      usage: Record<string, unknown>;
+    };
+    expect(completed.output.map((item) => item['type'])).toEqual([
+      'reasoning',
+      'message',
+      'function_call',
+    ]);
+    expect(completed.output[2]).toMatchObject({
+      namespace: 'multi_agent_v1',
+      name: 'spawn_agent',
+      arguments: '{"message":"hi"}',
+    });
     expect(decodeReasoning(completed.output[0]?.['encrypted_content'] as string)).toBe('think');
     expect(completed.usage).toEqual({
       input_tokens: 10,
@@ -75,8 +90,16 @@ describe('ResponseEmitter', () => {
     message.finish();
     emitter.fail(new BridgeError('rate_limit_exceeded', 'Rate limited; try again in 3s.'));
     expect(types()).not.toContain('response.output_item.done');
-    const failed = events.at(-1)?.['response'] as { status: string; error: unknown; output: unknown[] };
-    expect(failed).toMatchObject({ status: 'failed', error: { code: 'rate_limit_exceeded', message: 'Rate limited; try again in 3s.' }, output: [] });
+    const failed = events.at(-1)?.['response'] as {
+      status: string;
+      error: unknown;
+      output: unknown[];
+    };
+    expect(failed).toMatchObject({
+      status: 'failed',
+      error: { code: 'rate_limit_exceeded', message: 'Rate limited; try again in 3s.' },
+      output: [],
+    });
   });
 
   it('writes items through immediately when not holding, and ends only once', () => {
@@ -85,9 +108,15 @@ describe('ResponseEmitter', () => {
     expect(types()).toContain('response.output_item.done');
     emitter.complete();
     emitter.fail(new BridgeError('internal_error', 'late'));
-    expect(types().filter((type) => type.startsWith('response.completed') || type === 'response.failed')).toEqual(['response.completed']);
+    expect(
+      types().filter((type) => type.startsWith('response.completed') || type === 'response.failed'),
+    ).toEqual(['response.completed']);
     expect(emitter.response()['output']).toEqual([
-      expect.objectContaining({ type: 'message', phase: 'commentary', content: [{ type: 'output_text', text: 'progress', annotations: [] }] }),
+      expect.objectContaining({
+        type: 'message',
+        phase: 'commentary',
+        content: [{ type: 'output_text', text: 'progress', annotations: [] }],
+      }),
     ]);
   });
 
@@ -95,6 +124,9 @@ describe('ResponseEmitter', () => {
     const { emitter, events } = collect(true);
     emitter.message('cut');
     emitter.incomplete('max_output_tokens');
-    expect(events.at(-1)).toMatchObject({ type: 'response.incomplete', response: { status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } } });
+    expect(events.at(-1)).toMatchObject({
+      type: 'response.incomplete',
+      response: { status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } },
+    });
   });
 });

@@ -1,4 +1,12 @@
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { packageRoot, PROJECT_ENV_FILE } from '../../config/index.js';
@@ -30,7 +38,11 @@ sessions use: that is your choice (see config.toml.example).
 `,
   run(args, io) {
     const { values } = parseFlags(() =>
-      parseArgs({ args, strict: true, options: { project: { type: 'string' }, force: { type: 'boolean', default: false } } }),
+      parseArgs({
+        args,
+        strict: true,
+        options: { project: { type: 'string' }, force: { type: 'boolean', default: false } },
+      }),
     );
     const root = projectRoot(values.project, io);
     if (!existsSync(root)) {
@@ -43,7 +55,9 @@ sessions use: that is your choice (see config.toml.example).
 
     const agentsDir = path.join(root, '.codex', 'agents');
     mkdirSync(agentsDir, { recursive: true });
-    for (const file of readdirSync(path.join(source, 'agents')).filter((name) => name.endsWith('.toml'))) {
+    for (const file of readdirSync(path.join(source, 'agents')).filter((name) =>
+      name.endsWith('.toml'),
+    )) {
       const target = path.join(agentsDir, file);
       if (existsSync(target) && !values.force) kept.push(relative(root, target));
       else {
@@ -54,9 +68,13 @@ sessions use: that is your choice (see config.toml.example).
 
     const codexConfig = path.join(root, '.codex', 'config.toml');
     const current = existsSync(codexConfig) ? readFileSync(codexConfig, 'utf8') : '';
-    if (/^\[model_providers\.opencode_bridge\]/m.test(current)) kept.push(`${relative(root, codexConfig)} (provider block already there)`);
+    if (/^\[model_providers\.opencode_bridge\]/m.test(current))
+      kept.push(`${relative(root, codexConfig)} (provider block already there)`);
     else {
-      writeFileSync(codexConfig, `${current}${current === '' || current.endsWith('\n') ? '' : '\n'}${providerBlock}`);
+      writeFileSync(
+        codexConfig,
+        `${current}${current === '' || current.endsWith('\n') ? '' : '\n'}${providerBlock}`,
+      );
       done.push(`${relative(root, codexConfig)} (provider block added)`);
     }
 
@@ -73,7 +91,10 @@ sessions use: that is your choice (see config.toml.example).
     const ignored = existsSync(gitignore) ? readFileSync(gitignore, 'utf8') : '';
     if (/^\/?\.codex-oss\/?$/m.test(ignored)) kept.push('.gitignore (already ignores .codex-oss/)');
     else {
-      writeFileSync(gitignore, `${ignored}${ignored === '' || ignored.endsWith('\n') ? '' : '\n'}# opencode-bridge state, logs and keys\n.codex-oss/\n`);
+      writeFileSync(
+        gitignore,
+        `${ignored}${ignored === '' || ignored.endsWith('\n') ? '' : '\n'}# opencode-bridge state, logs and keys\n.codex-oss/\n`,
+      );
       done.push('.gitignore (.codex-oss/ ignored)');
     }
 

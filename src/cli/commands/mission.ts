@@ -47,7 +47,11 @@ export const missionCommand: Command = {
         return runMission(rest, io);
       case undefined:
       default:
-        throw new UsageError(sub ? `unknown mission subcommand "${sub}"` : 'mission needs a subcommand: template, compile or run');
+        throw new UsageError(
+          sub
+            ? `unknown mission subcommand "${sub}"`
+            : 'mission needs a subcommand: template, compile or run',
+        );
     }
   },
 };
@@ -74,7 +78,9 @@ function template(args: string[], io: CliIO): number {
     ...(values['allowed-root'] ? { allowedRoots: values['allowed-root'] } : {}),
     ...(values['allowed-path'] ? { allowedPaths: values['allowed-path'] } : {}),
   });
-  io.stdout.write(values.handoff ? `${renderHandoff(mission)}\n` : `${JSON.stringify(mission, null, 2)}\n`);
+  io.stdout.write(
+    values.handoff ? `${renderHandoff(mission)}\n` : `${JSON.stringify(mission, null, 2)}\n`,
+  );
   return 0;
 }
 
@@ -132,7 +138,9 @@ function compile(args: string[], io: CliIO): number {
       criticalPathReadAllowed: values['critical-path-read-allowed'],
       criticalPathReason: values['critical-path-reason'],
     });
-    io.stdout.write(values.handoff ? `${renderHandoff(mission)}\n` : `${JSON.stringify(mission, null, 2)}\n`);
+    io.stdout.write(
+      values.handoff ? `${renderHandoff(mission)}\n` : `${JSON.stringify(mission, null, 2)}\n`,
+    );
     return 0;
   } catch (error) {
     if (!isMissionInputError(error)) throw error;
@@ -158,18 +166,22 @@ async function runMission(args: string[], io: CliIO): Promise<number> {
   );
   const file = positionals[0];
   if (!file) throw new UsageError('mission run needs a FILE (or - for stdin)');
-  const text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(path.resolve(io.cwd, file), 'utf8');
+  const text =
+    file === '-' ? readFileSync(0, 'utf8') : readFileSync(path.resolve(io.cwd, file), 'utf8');
   const config = loadConfigOrReport({ project: values.project }, io);
   if (!config) return 2;
 
   // Loaded on demand so template/compile stay fast and work from a partial build.
-  const [{ createRegistry }, { createUpstreamClient }, { MissionRuntime }, { createLogger }] = await Promise.all([
-    import('../../http/index.js'),
-    import('../../upstream/index.js'),
-    import('../../runtime/index.js'),
-    import('../../log/index.js'),
-  ]);
-  const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, { write: (line: string) => io.stderr.write(line) });
+  const [{ createRegistry }, { createUpstreamClient }, { MissionRuntime }, { createLogger }] =
+    await Promise.all([
+      import('../../http/index.js'),
+      import('../../upstream/index.js'),
+      import('../../runtime/index.js'),
+      import('../../log/index.js'),
+    ]);
+  const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, {
+    write: (line: string) => io.stderr.write(line),
+  });
   const registry = createRegistry(config);
   const decision = registry.resolve(values.model);
   const upstream = createUpstreamClient({ config, logger, registry });
@@ -178,7 +190,9 @@ async function runMission(args: string[], io: CliIO): Promise<number> {
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
   try {
-    io.stderr.write(`Running the mission on ${values.model} against ${config.UPSTREAM_BASE} (project ${config.CODEX_OSS_PROJECT})\n`);
+    io.stderr.write(
+      `Running the mission on ${values.model} against ${config.UPSTREAM_BASE} (project ${config.CODEX_OSS_PROJECT})\n`,
+    );
     const outcome = await runtime.execute({
       userTexts: [text],
       model: values.model,
@@ -187,7 +201,9 @@ async function runMission(args: string[], io: CliIO): Promise<number> {
       onCommentary: (line) => io.stderr.write(`  · ${line.message}\n`),
     });
     if (values.json) {
-      io.stdout.write(`${JSON.stringify({ run_id: outcome.runId, mission_id: outcome.missionId, status: outcome.status, report: outcome.report, final_text: outcome.finalText }, null, 2)}\n`);
+      io.stdout.write(
+        `${JSON.stringify({ run_id: outcome.runId, mission_id: outcome.missionId, status: outcome.status, report: outcome.report, final_text: outcome.finalText }, null, 2)}\n`,
+      );
     } else {
       io.stdout.write(`${outcome.finalText}\n`);
     }
@@ -202,7 +218,8 @@ async function runMission(args: string[], io: CliIO): Promise<number> {
 function tierFlag(value: string | undefined): MissionTier {
   const tier = (value ?? 'A3').toUpperCase();
   const known = missionTiers.find((candidate) => candidate === tier);
-  if (!known) throw new UsageError(`--tier must be one of ${missionTiers.join(', ')} (got "${value ?? ''}")`);
+  if (!known)
+    throw new UsageError(`--tier must be one of ${missionTiers.join(', ')} (got "${value ?? ''}")`);
   return known;
 }
 

@@ -20,7 +20,12 @@ import { projectRoot } from '../project-root.js';
 /** Every verb here reads the project's own files: no daemon needed, and nothing is changed. */
 function idFlags(args: string[], extra: Record<string, { type: 'string' | 'boolean' }> = {}) {
   return parseFlags(() =>
-    parseArgs({ args, strict: true, allowPositionals: true, options: { project: { type: 'string' }, json: { type: 'boolean', default: false }, ...extra } }),
+    parseArgs({
+      args,
+      strict: true,
+      allowPositionals: true,
+      options: { project: { type: 'string' }, json: { type: 'boolean', default: false }, ...extra },
+    }),
   );
 }
 
@@ -33,24 +38,41 @@ interface LoadedRun {
   readonly chainErrors: string[];
 }
 
-async function loadRun(args: string[], io: CliIO, verb: string): Promise<{ run: LoadedRun | undefined; json: boolean }> {
+async function loadRun(
+  args: string[],
+  io: CliIO,
+  verb: string,
+): Promise<{ run: LoadedRun | undefined; json: boolean }> {
   const { values, positionals } = idFlags(args);
   const id = positionals[0];
   if (!id) throw new UsageError(`${verb} needs a mission id or run id (codex-oss runs lists them)`);
   const root = projectRoot(values.project, io);
   const runId = await findRun(root, id);
   if (!runId) {
-    io.stderr.write(`No run or mission "${id}" under ${root}. \`codex-oss runs --project ${root}\` lists them.\n`);
+    io.stderr.write(
+      `No run or mission "${id}" under ${root}. \`codex-oss runs --project ${root}\` lists them.\n`,
+    );
     return { run: undefined, json: values.json };
   }
   const read = await readEventLog(runPaths(root, runId).logPath);
-  return { run: { root, runId, events: read.events, record: reduceRunRecord(read.events), tornTail: read.tornTail, chainErrors: read.chainErrors }, json: values.json };
+  return {
+    run: {
+      root,
+      runId,
+      events: read.events,
+      record: reduceRunRecord(read.events),
+      tornTail: read.tornTail,
+      chainErrors: read.chainErrors,
+    },
+    json: values.json,
+  };
 }
 
 export const showTraceCommand: Command = {
   name: 'show-trace',
   summary: "print a mission's steps from its event log",
-  usage: 'Usage: codex-oss show-trace ID [--project PATH] [--json]\n\nID is a mission id or run id. --json prints the raw events.\n',
+  usage:
+    'Usage: codex-oss show-trace ID [--project PATH] [--json]\n\nID is a mission id or run id. --json prints the raw events.\n',
   async run(args, io) {
     const { run, json } = await loadRun(args, io, 'show-trace');
     if (!run) return 1;
@@ -59,7 +81,10 @@ export const showTraceCommand: Command = {
       return 0;
     }
     for (const event of run.events) io.stdout.write(`${describeEvent(event)}\n`);
-    if (run.tornTail) io.stdout.write(`!  torn last line at line ${run.tornTail.lineNumber} (${run.tornTail.bytes} bytes): the writer died mid-append\n`);
+    if (run.tornTail)
+      io.stdout.write(
+        `!  torn last line at line ${run.tornTail.lineNumber} (${run.tornTail.bytes} bytes): the writer died mid-append\n`,
+      );
     return 0;
   },
 };
@@ -73,7 +98,9 @@ export const showSummaryCommand: Command = {
     if (!run) return 1;
     const file = path.join(missionDir(run.root, run.record.mission_id ?? run.runId), 'summary.md');
     if (!existsSync(file)) {
-      io.stderr.write(`${file} does not exist yet (the run may still be going, or was killed); \`codex-oss explain ${run.runId}\` reads the log directly.\n`);
+      io.stderr.write(
+        `${file} does not exist yet (the run may still be going, or was killed); \`codex-oss explain ${run.runId}\` reads the log directly.\n`,
+      );
       return 1;
     }
     io.stdout.write(readFileSync(file, 'utf8'));
@@ -84,7 +111,8 @@ export const showSummaryCommand: Command = {
 export const auditMissionCommand: Command = {
   name: 'audit-mission',
   summary: 'prove the event chain is intact and every projection matches the log',
-  usage: 'Usage: codex-oss audit-mission ID [--project PATH] [--json]\n\nExits 1 when any check fails.\n',
+  usage:
+    'Usage: codex-oss audit-mission ID [--project PATH] [--json]\n\nExits 1 when any check fails.\n',
   async run(args, io) {
     const { values, positionals } = idFlags(args);
     const id = positionals[0];
@@ -92,8 +120,13 @@ export const auditMissionCommand: Command = {
     const result = await auditMission(projectRoot(values.project, io), id);
     if (values.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else {
-      for (const check of result.checks) io.stdout.write(`${check.ok ? 'PASS' : 'FAIL'} ${check.name}: ${check.detail}\n`);
-      io.stdout.write(result.ok ? `Audit passed for ${result.mission_id ?? id} (run ${result.run_id ?? '?'}).\n` : `Audit FAILED for ${id}.\n`);
+      for (const check of result.checks)
+        io.stdout.write(`${check.ok ? 'PASS' : 'FAIL'} ${check.name}: ${check.detail}\n`);
+      io.stdout.write(
+        result.ok
+          ? `Audit passed for ${result.mission_id ?? id} (run ${result.run_id ?? '?'}).\n`
+          : `Audit FAILED for ${id}.\n`,
+      );
     }
     return result.ok ? 0 : 1;
   },
@@ -108,8 +141,15 @@ export const explainCommand: Command = {
     if (!run) return 1;
     const { record, events } = run;
     const report = (record.report ?? {}) as { status_reasons?: string[]; summary?: string };
-    const denied = events.filter((event) => event.type === 'tool.denied').map((event) => event.payload as { call: number; tool: string; reason_code: string; message: string });
-    const failures = events.filter((event) => event.type === 'model.failed').map((event) => event.payload as { call: number; model: string; code: string });
+    const denied = events
+      .filter((event) => event.type === 'tool.denied')
+      .map(
+        (event) =>
+          event.payload as { call: number; tool: string; reason_code: string; message: string },
+      );
+    const failures = events
+      .filter((event) => event.type === 'model.failed')
+      .map((event) => event.payload as { call: number; model: string; code: string });
     const explanation = {
       mission_id: record.mission_id,
       run_id: record.run_id,
@@ -139,7 +179,11 @@ export const explainCommand: Command = {
       `Mission ${record.mission_id ?? '?'} (run ${record.run_id}): ${record.status ?? record.state.toUpperCase()}`,
       `Why: ${record.rejection ? `${record.rejection.code}: ${record.rejection.message}` : `${record.reason ?? 'still running'}${record.reason_text ? ` (${record.reason_text})` : ''}`}`,
     ];
-    if (explanation.runtime_decisions.length > 0) lines.push('Runtime decisions:', ...explanation.runtime_decisions.map((reason) => `  - ${reason}`));
+    if (explanation.runtime_decisions.length > 0)
+      lines.push(
+        'Runtime decisions:',
+        ...explanation.runtime_decisions.map((reason) => `  - ${reason}`),
+      );
     lines.push(
       `Model: ${record.model ?? '?'}${record.fallbacks_used.length > 0 ? ` (fell back to ${[...new Set(record.fallbacks_used.map((entry) => entry.to))].join(', ')})` : ''}; ${record.model_calls} call(s), ${failures.length} failed`,
       `Tools: ${record.tool_calls} call(s), ${denied.length} refused, ${record.cache_hits} served from cache`,
@@ -151,10 +195,18 @@ export const explainCommand: Command = {
       );
     }
     lines.push(`Spent: ${record.tokens.total} tokens, $${record.cost_usd.toFixed(6)}`);
-    for (const action of denied) lines.push(`  refused cmd:${action.call} ${action.tool} (${action.reason_code}): ${action.message}`);
-    for (const failure of failures) lines.push(`  model call ${failure.call} on ${failure.model} failed: ${failure.code}`);
-    if (run.tornTail) lines.push(`Log: torn last line at line ${run.tornTail.lineNumber}; the chain verifies up to the line before.`);
-    if (run.chainErrors.length > 0) lines.push(`Log: CHAIN BROKEN (${run.chainErrors.join('; ')}); run audit-mission.`);
+    for (const action of denied)
+      lines.push(
+        `  refused cmd:${action.call} ${action.tool} (${action.reason_code}): ${action.message}`,
+      );
+    for (const failure of failures)
+      lines.push(`  model call ${failure.call} on ${failure.model} failed: ${failure.code}`);
+    if (run.tornTail)
+      lines.push(
+        `Log: torn last line at line ${run.tornTail.lineNumber}; the chain verifies up to the line before.`,
+      );
+    if (run.chainErrors.length > 0)
+      lines.push(`Log: CHAIN BROKEN (${run.chainErrors.join('; ')}); run audit-mission.`);
     io.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   },
@@ -163,21 +215,43 @@ export const explainCommand: Command = {
 export const runsCommand: Command = {
   name: 'runs',
   summary: 'list recent missions from the run index',
-  usage: 'Usage: codex-oss runs [--limit N] [--state running|waiting_upstream|completed|failed|cancelled] [--project PATH] [--json]\n',
+  usage:
+    'Usage: codex-oss runs [--limit N] [--state running|waiting_upstream|completed|failed|cancelled] [--project PATH] [--json]\n',
   run(args, io) {
     const { values } = parseFlags(() =>
-      parseArgs({ args, strict: true, options: { project: { type: 'string' }, json: { type: 'boolean', default: false }, limit: { type: 'string', default: '20' }, state: { type: 'string' } } }),
+      parseArgs({
+        args,
+        strict: true,
+        options: {
+          project: { type: 'string' },
+          json: { type: 'boolean', default: false },
+          limit: { type: 'string', default: '20' },
+          state: { type: 'string' },
+        },
+      }),
     );
     const index = openRunIndex(projectRoot(values.project, io));
     try {
-      const rows = index.listRuns({ limit: Number(values.limit) || 20, ...(values.state ? { state: values.state as never } : {}) });
+      const rows = index.listRuns({
+        limit: Number(values.limit) || 20,
+        ...(values.state ? { state: values.state as never } : {}),
+      });
       if (values.json) io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       else if (rows.length === 0) io.stdout.write('No runs yet in this project.\n');
       else {
         io.stdout.write(
           columns([
             ['STARTED', 'MISSION', 'STATE', 'STATUS', 'MODEL', 'TOOLS', 'TOKENS', 'COST'],
-            ...rows.map((row) => [row.started_at ?? '-', row.mission_id ?? row.run_id, row.state, row.status ?? '-', row.model ?? '-', String(row.tool_calls), String(row.total_tokens), `$${row.cost_usd.toFixed(4)}`]),
+            ...rows.map((row) => [
+              row.started_at ?? '-',
+              row.mission_id ?? row.run_id,
+              row.state,
+              row.status ?? '-',
+              row.model ?? '-',
+              String(row.tool_calls),
+              String(row.total_tokens),
+              `$${row.cost_usd.toFixed(4)}`,
+            ]),
           ]),
         );
       }
@@ -191,9 +265,16 @@ export const runsCommand: Command = {
 export const reindexCommand: Command = {
   name: 'reindex',
   summary: 'rebuild the SQLite run index from the event logs',
-  usage: 'Usage: codex-oss reindex [--project PATH] [--json]\n\nThe index is derived; this drops it and rebuilds it from .codex-oss/runs/*/events.jsonl.\n',
+  usage:
+    'Usage: codex-oss reindex [--project PATH] [--json]\n\nThe index is derived; this drops it and rebuilds it from .codex-oss/runs/*/events.jsonl.\n',
   async run(args, io) {
-    const { values } = parseFlags(() => parseArgs({ args, strict: true, options: { project: { type: 'string' }, json: { type: 'boolean', default: false } } }));
+    const { values } = parseFlags(() =>
+      parseArgs({
+        args,
+        strict: true,
+        options: { project: { type: 'string' }, json: { type: 'boolean', default: false } },
+      }),
+    );
     const root = projectRoot(values.project, io);
     const index = openRunIndex(root);
     try {
@@ -201,8 +282,12 @@ export const reindexCommand: Command = {
       if (values.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else {
         io.stdout.write(`Indexed ${result.indexed} run(s) into ${index.path}.\n`);
-        for (const torn of result.torn) io.stdout.write(`  torn tail in ${torn.run_id} at line ${torn.line} (indexed up to the line before)\n`);
-        for (const failed of result.failed) io.stdout.write(`  NOT indexed ${failed.run_id}: ${failed.errors.join('; ')}\n`);
+        for (const torn of result.torn)
+          io.stdout.write(
+            `  torn tail in ${torn.run_id} at line ${torn.line} (indexed up to the line before)\n`,
+          );
+        for (const failed of result.failed)
+          io.stdout.write(`  NOT indexed ${failed.run_id}: ${failed.errors.join('; ')}\n`);
       }
       return result.failed.length === 0 ? 0 : 1;
     } finally {
@@ -217,7 +302,15 @@ export const usageCommand: Command = {
   usage: 'Usage: codex-oss usage [--since ISO-DATE] [--project PATH] [--json]\n',
   run(args, io) {
     const { values } = parseFlags(() =>
-      parseArgs({ args, strict: true, options: { project: { type: 'string' }, json: { type: 'boolean', default: false }, since: { type: 'string' } } }),
+      parseArgs({
+        args,
+        strict: true,
+        options: {
+          project: { type: 'string' },
+          json: { type: 'boolean', default: false },
+          since: { type: 'string' },
+        },
+      }),
     );
     const index = openRunIndex(projectRoot(values.project, io));
     try {
@@ -229,8 +322,24 @@ export const usageCommand: Command = {
       io.stdout.write(
         columns([
           ['MODEL', 'RUNS', 'CALLS', 'INPUT', 'CACHED', 'OUTPUT', 'COST'],
-          ...report.by_model.map((row) => [row.model, String(row.runs), String(row.model_calls), String(row.input_tokens), String(row.cached_input_tokens), String(row.output_tokens), `$${row.cost_usd.toFixed(4)}`]),
-          ['total', String(report.overall.runs), String(report.overall.model_calls), String(report.overall.input_tokens), String(report.overall.cached_input_tokens), String(report.overall.output_tokens), `$${report.overall.cost_usd.toFixed(4)}`],
+          ...report.by_model.map((row) => [
+            row.model,
+            String(row.runs),
+            String(row.model_calls),
+            String(row.input_tokens),
+            String(row.cached_input_tokens),
+            String(row.output_tokens),
+            `$${row.cost_usd.toFixed(4)}`,
+          ]),
+          [
+            'total',
+            String(report.overall.runs),
+            String(report.overall.model_calls),
+            String(report.overall.input_tokens),
+            String(report.overall.cached_input_tokens),
+            String(report.overall.output_tokens),
+            `$${report.overall.cost_usd.toFixed(4)}`,
+          ],
         ]),
       );
       return Promise.resolve(0);

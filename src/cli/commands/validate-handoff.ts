@@ -15,20 +15,34 @@ without calling any model. --alias checks the tier against a mission alias. Exit
 `,
   run(args, io) {
     const { values, positionals } = parseFlags(() =>
-      parseArgs({ args, strict: true, allowPositionals: true, options: { alias: { type: 'string' }, json: { type: 'boolean', default: false } } }),
+      parseArgs({
+        args,
+        strict: true,
+        allowPositionals: true,
+        options: { alias: { type: 'string' }, json: { type: 'boolean', default: false } },
+      }),
     );
     const file = positionals[0];
     if (!file) throw new UsageError('validate-handoff needs a FILE (or - for stdin)');
-    const text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(path.resolve(io.cwd, file), 'utf8');
+    const text =
+      file === '-' ? readFileSync(0, 'utf8') : readFileSync(path.resolve(io.cwd, file), 'utf8');
     const aliasTier = values.alias ? /^mission-a([2-6])-/.exec(values.alias)?.[1] : undefined;
-    if (values.alias && aliasTier === undefined) throw new UsageError(`--alias must be a mission alias like mission-a3-kimi (got "${values.alias}")`);
-    const result = validateHandoffText(text, aliasTier === undefined ? {} : { aliasTier: Number(aliasTier) });
+    if (values.alias && aliasTier === undefined)
+      throw new UsageError(
+        `--alias must be a mission alias like mission-a3-kimi (got "${values.alias}")`,
+      );
+    const result = validateHandoffText(
+      text,
+      aliasTier === undefined ? {} : { aliasTier: Number(aliasTier) },
+    );
     if (values.json) {
       io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       return Promise.resolve(result.valid ? 0 : 1);
     }
     if (!result.valid) {
-      io.stdout.write(`INVALID (${result.code})\n${result.problems.map((problem) => `  - ${problem}`).join('\n')}\n`);
+      io.stdout.write(
+        `INVALID (${result.code})\n${result.problems.map((problem) => `  - ${problem}`).join('\n')}\n`,
+      );
       return Promise.resolve(1);
     }
     const mission = result.mission;

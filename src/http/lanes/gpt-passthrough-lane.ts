@@ -7,7 +7,13 @@ import { OVERHEAD_HEADER } from '../sse-writer.js';
 import { elapsedMs, timing } from '../request-timing.js';
 
 /** Response headers from OpenAI worth passing on; hop-by-hop and encoding headers are not. */
-const forwardedHeaders = ['content-type', 'retry-after', 'x-request-id', 'openai-processing-ms', 'openai-version'];
+const forwardedHeaders = [
+  'content-type',
+  'retry-after',
+  'x-request-id',
+  'openai-processing-ms',
+  'openai-version',
+];
 
 /**
  * GPT_MODEL_STRATEGY=openai: the body goes to OpenAI byte for byte and the answer comes back
@@ -21,9 +27,13 @@ export async function runGptPassthrough(
   deps: AppDeps,
 ): Promise<void> {
   const rawBody = httpRequest.rawBody;
-  if (rawBody === undefined) throw new BridgeError('invalid_json', 'The request body is empty; send a JSON object.');
+  if (rawBody === undefined)
+    throw new BridgeError('invalid_json', 'The request body is empty; send a JSON object.');
   if (!deps.config.OPENAI_API_KEY) {
-    throw new BridgeError('openai_key_missing', 'GPT_MODEL_STRATEGY=openai needs OPENAI_API_KEY; set it and restart the bridge.');
+    throw new BridgeError(
+      'openai_key_missing',
+      'GPT_MODEL_STRATEGY=openai needs OPENAI_API_KEY; set it and restart the bridge.',
+    );
   }
   const clock = timing(httpRequest);
   const upstreamStart = performance.now();

@@ -56,7 +56,10 @@ export async function runManagedLane(input: ManagedLaneInput, deps: AppDeps): Pr
     clock.upstreamMs += outcome.modelTimeMs;
     emitter.message(outcome.finalText, { phase: 'final_answer' });
     emitter.complete(toTokenUsage(outcome.record));
-    httpRequest.log.info({ runId: outcome.runId, missionId: outcome.missionId, status: outcome.status }, 'mission answered');
+    httpRequest.log.info(
+      { runId: outcome.runId, missionId: outcome.missionId, status: outcome.status },
+      'mission answered',
+    );
   } catch (error) {
     const failure = toBridgeError(error);
     if (!writer) throw failure;

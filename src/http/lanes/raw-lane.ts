@@ -1,7 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toBridgeError } from '../../errors/index.js';
 import type { ModelEntry } from '../../models/index.js';
-import { convertToChat, ResponseEmitter, streamToEmitter, type ResponsesRequest } from '../../responses/index.js';
+import {
+  convertToChat,
+  ResponseEmitter,
+  streamToEmitter,
+  type ResponsesRequest,
+} from '../../responses/index.js';
 import type { AppDeps } from '../app-deps.js';
 import { OVERHEAD_HEADER, SseWriter } from '../sse-writer.js';
 import { elapsedMs, timing } from '../request-timing.js';
@@ -23,7 +28,10 @@ export async function runRawLane(input: RawLaneInput, deps: AppDeps): Promise<vo
   const { request, httpRequest, reply } = input;
   const conversion = convertToChat(request);
   if (conversion.droppedTools.length > 0) {
-    httpRequest.log.debug({ dropped: conversion.droppedTools }, 'hosted tools dropped for a chat upstream');
+    httpRequest.log.debug(
+      { dropped: conversion.droppedTools },
+      'hosted tools dropped for a chat upstream',
+    );
   }
   const stream = request.stream === true;
   const clock = timing(httpRequest);
@@ -45,7 +53,11 @@ export async function runRawLane(input: RawLaneInput, deps: AppDeps): Promise<vo
     request: conversion.request,
     signal: input.signal,
     ...sessionKey(httpRequest, request),
-    onAttempt: (event) => httpRequest.log.info({ attempt: event.type, model: 'model' in event ? event.model : event.from }, 'upstream attempt'),
+    onAttempt: (event) =>
+      httpRequest.log.info(
+        { attempt: event.type, model: 'model' in event ? event.model : event.from },
+        'upstream attempt',
+      ),
   });
 
   if (writer) {
@@ -54,13 +66,24 @@ export async function runRawLane(input: RawLaneInput, deps: AppDeps): Promise<vo
     emitter.start();
   }
   try {
-    const outcome = await streamToEmitter(parts, emitter, conversion.toolNames, writer ? () => writer.drained() : undefined);
+    const outcome = await streamToEmitter(
+      parts,
+      emitter,
+      conversion.toolNames,
+      writer ? () => writer.drained() : undefined,
+    );
     clock.upstreamMs += outcome.upstreamWaitMs;
     if (outcome.finishReason === 'length') emitter.incomplete('max_output_tokens', outcome.usage);
-    else if (outcome.finishReason === 'content_filter') emitter.incomplete('content_filter', outcome.usage);
+    else if (outcome.finishReason === 'content_filter')
+      emitter.incomplete('content_filter', outcome.usage);
     else emitter.complete(outcome.usage);
     httpRequest.log.info(
-      { model: outcome.model, fallbackFrom: outcome.fallbackFrom, finish: outcome.finishReason, usage: outcome.usage },
+      {
+        model: outcome.model,
+        fallbackFrom: outcome.fallbackFrom,
+        finish: outcome.finishReason,
+        usage: outcome.usage,
+      },
       'raw lane completed',
     );
   } catch (error) {
@@ -87,7 +110,10 @@ export async function runRawLane(input: RawLaneInput, deps: AppDeps): Promise<vo
  * OpenCode Go sticks a session to one provider by x-opencode-session, which keeps prompt-cache
  * hits (wire-protocol.md §5). Codex's thread id (or its prompt_cache_key) is a stable key for that.
  */
-function sessionKey(httpRequest: FastifyRequest, request: ResponsesRequest): { sessionKey?: string } {
+function sessionKey(
+  httpRequest: FastifyRequest,
+  request: ResponsesRequest,
+): { sessionKey?: string } {
   const header = httpRequest.headers['thread-id'] ?? httpRequest.headers['session-id'];
   const key = (Array.isArray(header) ? header[0] : header) ?? request.prompt_cache_key ?? undefined;
   return key ? { sessionKey: key } : {};

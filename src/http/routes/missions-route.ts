@@ -18,9 +18,16 @@ export function registerMissionRoutes(app: FastifyInstance, deps: AppDeps): void
     const query = listQuery.safeParse(request.query);
     if (!query.success) {
       const issue = query.error.issues[0];
-      throw new BridgeError('invalid_request', `${issue?.path.join('.') ?? 'query'}: ${issue?.message ?? 'invalid'}`, { param: issue?.path.join('.') ?? null });
+      throw new BridgeError(
+        'invalid_request',
+        `${issue?.path.join('.') ?? 'query'}: ${issue?.message ?? 'invalid'}`,
+        { param: issue?.path.join('.') ?? null },
+      );
     }
-    const runs = deps.missions.list({ limit: query.data.limit, ...(query.data.state ? { state: query.data.state } : {}) });
+    const runs = deps.missions.list({
+      limit: query.data.limit,
+      ...(query.data.state ? { state: query.data.state } : {}),
+    });
     return reply.send({ object: 'list', data: runs });
   });
 
@@ -30,13 +37,20 @@ export function registerMissionRoutes(app: FastifyInstance, deps: AppDeps): void
     return missionView(record);
   });
 
-  app.get<{ Params: { id: string } }>('/v1/missions/:id/events', (request, reply) => streamEvents(request, reply, deps));
+  app.get<{ Params: { id: string } }>('/v1/missions/:id/events', (request, reply) =>
+    streamEvents(request, reply, deps),
+  );
 }
 
-async function streamEvents(request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply, deps: AppDeps): Promise<void> {
+async function streamEvents(
+  request: FastifyRequest<{ Params: { id: string } }>,
+  reply: FastifyReply,
+  deps: AppDeps,
+): Promise<void> {
   const header = request.headers['last-event-id'];
   const lastEventId = Array.isArray(header) ? header[0] : header;
-  const afterSeq = lastEventId !== undefined && /^\d+$/.test(lastEventId) ? Number(lastEventId) : -1;
+  const afterSeq =
+    lastEventId !== undefined && /^\d+$/.test(lastEventId) ? Number(lastEventId) : -1;
   const raw = reply.raw;
   const pending: string[] = [];
   let opened = false;
@@ -48,11 +62,19 @@ async function streamEvents(request: FastifyRequest<{ Params: { id: string } }>,
   if (!subscription) throw notFound(request.params.id);
 
   reply.hijack();
-  raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
   opened = true;
   for (const frame of pending.splice(0)) raw.write(frame);
   // This stream is read by orchestrators, not Codex, so an SSE comment is a sufficient heartbeat.
-  const keepalive = setInterval(() => raw.write(': keepalive\n\n'), Math.max(1000, deps.config.SSE_KEEPALIVE_SECONDS * 1000));
+  const keepalive = setInterval(
+    () => raw.write(': keepalive\n\n'),
+    Math.max(1000, deps.config.SSE_KEEPALIVE_SECONDS * 1000),
+  );
   keepalive.unref();
   raw.on('close', () => subscription.stop());
   await subscription.done;
@@ -61,7 +83,11 @@ async function streamEvents(request: FastifyRequest<{ Params: { id: string } }>,
 }
 
 function notFound(id: string): BridgeError {
-  return new BridgeError('mission_not_found', `No run or mission "${id}" under this project. GET /v1/missions lists them.`, { param: 'id' });
+  return new BridgeError(
+    'mission_not_found',
+    `No run or mission "${id}" under this project. GET /v1/missions lists them.`,
+    { param: 'id' },
+  );
 }
 
 /** The detail view: the RunRecord's headline figures, with the report summary up front. */

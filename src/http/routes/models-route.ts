@@ -29,5 +29,11 @@ export function registerModelsRoutes(app: FastifyInstance, deps: AppDeps): void 
 }
 
 function row(id: string, lane: ModelRow['lane']): ModelRow {
-  return { id, object: 'model', created: 0, owned_by: lane === 'upstream' ? 'upstream' : 'opencode-bridge', lane };
+  return {
+    id,
+    object: 'model',
+    created: 0,
+    owned_by: lane === 'upstream' ? 'upstream' : 'opencode-bridge',
+    lane,
+  };
 }

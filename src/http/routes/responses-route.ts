@@ -9,12 +9,17 @@ import { runManagedLane } from '../lanes/managed-lane.js';
 import { runRawLane } from '../lanes/raw-lane.js';
 
 export function registerResponsesRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const handler = (httpRequest: FastifyRequest, reply: FastifyReply) => handleResponses(httpRequest, reply, deps);
+  const handler = (httpRequest: FastifyRequest, reply: FastifyReply) =>
+    handleResponses(httpRequest, reply, deps);
   app.post('/v1/responses', handler);
   app.post('/responses', handler);
 }
 
-async function handleResponses(httpRequest: FastifyRequest, reply: FastifyReply, deps: AppDeps): Promise<void> {
+async function handleResponses(
+  httpRequest: FastifyRequest,
+  reply: FastifyReply,
+  deps: AppDeps,
+): Promise<void> {
   // A disconnecting client aborts whatever the lane is waiting on, upstream calls included.
   const controller = new AbortController();
   reply.raw.on('close', () => {
@@ -35,7 +40,10 @@ async function handleResponses(httpRequest: FastifyRequest, reply: FastifyReply,
       { param: 'previous_response_id' },
     );
   }
-  httpRequest.log.info({ model: request.model, lane: decision.lane, stream: request.stream === true }, 'responses request');
+  httpRequest.log.info(
+    { model: request.model, lane: decision.lane, stream: request.stream === true },
+    'responses request',
+  );
 
   const userTexts = collectUserTexts(request);
   if (decision.lane === 'managed' || (decision.lane === 'raw' && containsHandoff(userTexts))) {
@@ -58,7 +66,13 @@ async function handleResponses(httpRequest: FastifyRequest, reply: FastifyReply,
     case 'raw':
       await assertServed(decision, controller.signal, deps);
       await runRawLane(
-        { request, chain: [decision.model, ...decision.fallbacks], httpRequest, reply, signal: controller.signal },
+        {
+          request,
+          chain: [decision.model, ...decision.fallbacks],
+          httpRequest,
+          reply,
+          signal: controller.signal,
+        },
         deps,
       );
       return;
@@ -66,11 +80,16 @@ async function handleResponses(httpRequest: FastifyRequest, reply: FastifyReply,
 }
 
 function peekModel(body: unknown): string {
-  const model = body !== null && typeof body === 'object' ? (body as { model?: unknown }).model : undefined;
+  const model =
+    body !== null && typeof body === 'object' ? (body as { model?: unknown }).model : undefined;
   if (typeof model !== 'string' || model.trim() === '') {
-    throw new BridgeError('invalid_request', 'model: a model name is required (for example mission-a3-kimi or ocg-kimi-k2.6).', {
-      param: 'model',
-    });
+    throw new BridgeError(
+      'invalid_request',
+      'model: a model name is required (for example mission-a3-kimi or ocg-kimi-k2.6).',
+      {
+        param: 'model',
+      },
+    );
   }
   return model;
 }
@@ -85,7 +104,8 @@ export function collectUserTexts(request: ResponsesRequest): string[] {
     if (typeof content === 'string') texts.push(content);
     else if (Array.isArray(content)) {
       for (const part of content as { type?: string; text?: unknown }[]) {
-        if ((part.type === 'input_text' || part.type === 'text') && typeof part.text === 'string') texts.push(part.text);
+        if ((part.type === 'input_text' || part.type === 'text') && typeof part.text === 'string')
+          texts.push(part.text);
       }
     }
   }
@@ -93,14 +113,27 @@ export function collectUserTexts(request: ResponsesRequest): string[] {
 }
 
 /** A model id the registry does not know must be one the upstream serves, when we can ask it. */
-async function assertServed(decision: Extract<LaneDecision, { lane: 'raw' }>, signal: AbortSignal, deps: AppDeps): Promise<void> {
+async function assertServed(
+  decision: Extract<LaneDecision, { lane: 'raw' }>,
+  signal: AbortSignal,
+  deps: AppDeps,
+): Promise<void> {
   if (decision.known) return;
   if (decision.model.id.trim() === '') {
-    throw new BridgeError('invalid_request', `model: "${decision.requested}" names no model after its prefix (try ocg-kimi-k2.6).`, { param: 'model' });
+    throw new BridgeError(
+      'invalid_request',
+      `model: "${decision.requested}" names no model after its prefix (try ocg-kimi-k2.6).`,
+      { param: 'model' },
+    );
   }
   const served = await deps.upstream.listModels(signal);
   if (served === null || served.includes(decision.model.id)) return;
-  const examples = ['mission-a3-kimi', 'ocg-kimi-k2.6', 'ocg-deepseek-v4-pro', ...served.slice(0, 5)];
+  const examples = [
+    'mission-a3-kimi',
+    'ocg-kimi-k2.6',
+    'ocg-deepseek-v4-pro',
+    ...served.slice(0, 5),
+  ];
   throw new BridgeError(
     'model_not_found',
     `Unknown model "${decision.requested}": it is not a bridge alias and the upstream does not serve "${decision.model.id}". Try one of: ${examples.join(', ')} (GET /v1/models lists them all).`,
@@ -117,4 +150,3 @@ function gptRefusal(model: string): BridgeError {
     { param: 'model' },
   );
 }
-
