@@ -28,7 +28,7 @@ import {
   type ModelEntry,
   type ModelRegistry,
 } from '../models/index.js';
-import { openRunIndex, type RunIndex, type RunSummary } from '../store/index.js';
+import { openRunIndex, runSummaryOf, type RunIndex, type RunSummary } from '../store/index.js';
 import { ConcurrencyLimiter, type UpstreamClient } from '../upstream/index.js';
 import { CommentaryChannel, type CommentaryLine } from './commentary-channel.js';
 import { EvidenceLedger } from './evidence-ledger.js';
@@ -152,7 +152,10 @@ export class MissionRuntime {
   list(options: { limit?: number; state?: string } = {}): RunSummary[] {
     const limit = options.limit ?? 50;
     const live = new Map(
-      [...this.active.values()].map((run) => [run.runId, summarize(reduceRunRecord(run.events))]),
+      [...this.active.values()].map((run) => [
+        run.runId,
+        runSummaryOf(reduceRunRecord(run.events)),
+      ]),
     );
     const indexed = this.runIndex()
       .listRuns({ limit: limit + live.size })
@@ -610,26 +613,4 @@ function modelTime(events: readonly MissionEvent[]): number {
       total += Number((event.payload as { latency_ms?: unknown }).latency_ms) || 0;
   }
   return total;
-}
-
-function summarize(record: RunRecord): RunSummary {
-  return {
-    run_id: record.run_id,
-    mission_id: record.mission_id,
-    tier: record.tier,
-    model_alias: record.model_alias,
-    model: record.model,
-    state: record.state,
-    status: record.status,
-    reason: record.reason,
-    started_at: record.started_at,
-    ended_at: record.ended_at,
-    last_event_at: record.last_event_at,
-    event_count: record.event_count,
-    head_hash: record.head_hash,
-    model_calls: record.model_calls,
-    tool_calls: record.tool_calls,
-    total_tokens: record.tokens.total,
-    cost_usd: record.cost_usd,
-  };
 }

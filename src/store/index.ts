@@ -1,6 +1,7 @@
 export {
   INDEX_SCHEMA_VERSION,
   openRunIndex,
+  runSummaryOf,
   type ListRunsOptions,
   type RebuildResult,
   type RunIndex,

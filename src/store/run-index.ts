@@ -70,6 +70,29 @@ export interface ListRunsOptions {
   status?: string;
 }
 
+/** The listing row of a run: what `listRuns` returns, and what live views overlay on it. */
+export function runSummaryOf(record: RunRecord): RunSummary {
+  return {
+    run_id: record.run_id,
+    mission_id: record.mission_id,
+    tier: record.tier,
+    model_alias: record.model_alias,
+    model: record.model,
+    state: record.state,
+    status: record.status,
+    reason: record.reason,
+    started_at: record.started_at,
+    ended_at: record.ended_at,
+    last_event_at: record.last_event_at,
+    event_count: record.event_count,
+    head_hash: record.head_hash,
+    model_calls: record.model_calls,
+    tool_calls: record.tool_calls,
+    total_tokens: record.tokens.total,
+    cost_usd: record.cost_usd,
+  };
+}
+
 /** The derived SQLite index of runs (`.codex-oss/state/index.sqlite`). */
 export interface RunIndex {
   readonly path: string;
@@ -243,28 +266,12 @@ class SqliteRunIndex implements RunIndex {
   #write(record: RunRecord): void {
     const t = record.tokens;
     this.#upsertRun.run({
-      run_id: record.run_id,
-      mission_id: record.mission_id,
-      tier: record.tier,
-      model_alias: record.model_alias,
-      model: record.model,
-      state: record.state,
-      status: record.status,
-      reason: record.reason,
-      started_at: record.started_at,
-      ended_at: record.ended_at,
-      last_event_at: record.last_event_at,
-      event_count: record.event_count,
-      head_hash: record.head_hash,
-      model_calls: record.model_calls,
-      tool_calls: record.tool_calls,
+      ...runSummaryOf(record),
       input_tokens: t.input,
       cached_input_tokens: t.cached_input,
       cache_write_tokens: t.cache_write,
       output_tokens: t.output,
       reasoning_tokens: t.reasoning,
-      total_tokens: t.total,
-      cost_usd: record.cost_usd,
       record_json: JSON.stringify(record),
     });
     this.#deleteModels.run(record.run_id);

@@ -3,10 +3,9 @@ import { toBridgeError } from '../../errors/index.js';
 import type { RunRecord } from '../../events/index.js';
 import type { TokenUsage } from '../../upstream/index.js';
 import type { MissionAlias } from '../../models/index.js';
-import { ResponseEmitter, type ResponsesRequest } from '../../responses/index.js';
+import type { ResponsesRequest } from '../../responses/index.js';
 import type { AppDeps } from '../app-deps.js';
-import { OVERHEAD_HEADER, SseWriter } from '../sse-writer.js';
-import { elapsedMs, timing } from '../request-timing.js';
+import { openResponseChannel } from '../response-channel.js';
 
 export interface ManagedLaneInput {
   readonly request: ResponsesRequest;
@@ -24,25 +23,17 @@ export interface ManagedLaneInput {
  */
 export async function runManagedLane(input: ManagedLaneInput, deps: AppDeps): Promise<void> {
   const { request, httpRequest, reply } = input;
-  const clock = timing(httpRequest);
-  const writer =
-    request.stream === true
-      ? new SseWriter(reply.raw, {
-          keepaliveMs: deps.config.SSE_KEEPALIVE_SECONDS * 1000,
-          overheadMs: () => elapsedMs(clock) - clock.upstreamMs,
-        })
-      : undefined;
-  const emitter = new ResponseEmitter({
-    model: request.model,
-    sink: writer ?? { write: () => undefined },
-    holdItemDone: false,
-    includeEncryptedReasoning: false,
-  });
-  if (writer) {
-    reply.hijack();
-    writer.open(elapsedMs(clock));
-    emitter.start();
-  }
+  const { emitter, writer, clock, open, sendJson } = openResponseChannel(
+    request,
+    httpRequest,
+    reply,
+    deps,
+    {
+      holdItemDone: false,
+      includeEncryptedReasoning: false,
+    },
+  );
+  open();
   try {
     const outcome = await deps.missions.execute({
       userTexts: input.userTexts,
@@ -67,10 +58,7 @@ export async function runManagedLane(input: ManagedLaneInput, deps: AppDeps): Pr
   } finally {
     writer?.end();
   }
-  if (!writer) {
-    reply.header(OVERHEAD_HEADER, (elapsedMs(clock) - clock.upstreamMs).toFixed(3));
-    await reply.code(200).send(emitter.response());
-  }
+  if (!writer) await sendJson();
 }
 
 function toTokenUsage(record: RunRecord): TokenUsage {

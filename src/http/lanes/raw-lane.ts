@@ -1,15 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toBridgeError } from '../../errors/index.js';
 import type { ModelEntry } from '../../models/index.js';
-import {
-  convertToChat,
-  ResponseEmitter,
-  streamToEmitter,
-  type ResponsesRequest,
-} from '../../responses/index.js';
+import { convertToChat, streamToEmitter, type ResponsesRequest } from '../../responses/index.js';
 import type { AppDeps } from '../app-deps.js';
-import { OVERHEAD_HEADER, SseWriter } from '../sse-writer.js';
-import { elapsedMs, timing } from '../request-timing.js';
+import { openResponseChannel } from '../response-channel.js';
 
 export interface RawLaneInput {
   readonly request: ResponsesRequest;
@@ -33,20 +27,16 @@ export async function runRawLane(input: RawLaneInput, deps: AppDeps): Promise<vo
       'hosted tools dropped for a chat upstream',
     );
   }
-  const stream = request.stream === true;
-  const clock = timing(httpRequest);
-  const writer = stream
-    ? new SseWriter(reply.raw, {
-        keepaliveMs: deps.config.SSE_KEEPALIVE_SECONDS * 1000,
-        overheadMs: () => elapsedMs(clock) - clock.upstreamMs,
-      })
-    : undefined;
-  const emitter = new ResponseEmitter({
-    model: request.model,
-    sink: writer ?? { write: () => undefined },
-    holdItemDone: true,
-    includeEncryptedReasoning: request.include?.includes('reasoning.encrypted_content') ?? false,
-  });
+  const { emitter, writer, clock, open, sendJson } = openResponseChannel(
+    request,
+    httpRequest,
+    reply,
+    deps,
+    {
+      holdItemDone: true,
+      includeEncryptedReasoning: request.include?.includes('reasoning.encrypted_content') ?? false,
+    },
+  );
 
   const parts = deps.upstream.stream({
     chain: input.chain,
@@ -60,11 +50,7 @@ export async function runRawLane(input: RawLaneInput, deps: AppDeps): Promise<vo
       ),
   });
 
-  if (writer) {
-    reply.hijack();
-    writer.open(elapsedMs(clock));
-    emitter.start();
-  }
+  open();
   try {
     const outcome = await streamToEmitter(
       parts,
@@ -100,10 +86,7 @@ export async function runRawLane(input: RawLaneInput, deps: AppDeps): Promise<vo
   } finally {
     writer?.end();
   }
-  if (!writer) {
-    reply.header(OVERHEAD_HEADER, (elapsedMs(clock) - clock.upstreamMs).toFixed(3));
-    await reply.code(200).send(emitter.response());
-  }
+  if (!writer) await sendJson();
 }
 
 /**

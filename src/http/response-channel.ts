@@ -1,0 +1,58 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ResponseEmitter, type ResponsesRequest } from '../responses/index.js';
+import type { AppDeps } from './app-deps.js';
+import { elapsedMs, timing, type RequestClock } from './request-timing.js';
+import { OVERHEAD_HEADER, SseWriter } from './sse-writer.js';
+
+export interface ResponseChannel {
+  readonly emitter: ResponseEmitter;
+  /** Present when the client asked for a stream. */
+  readonly writer: SseWriter | undefined;
+  readonly clock: RequestClock;
+  /** Streams: sends the headers and `response.created` now, so keepalives cover the wait. */
+  readonly open: () => void;
+  /** Non-streams: sends the emitter's response object as the JSON answer. */
+  readonly sendJson: () => Promise<void>;
+}
+
+/**
+ * The one place a lane gets its output path: an SSE writer or nothing (for `stream: false`,
+ * the emitter's final object is the answer), and the overhead figure either way.
+ */
+export function openResponseChannel(
+  request: ResponsesRequest,
+  httpRequest: FastifyRequest,
+  reply: FastifyReply,
+  deps: AppDeps,
+  options: { holdItemDone: boolean; includeEncryptedReasoning: boolean },
+): ResponseChannel {
+  const clock = timing(httpRequest);
+  const overhead = () => elapsedMs(clock) - clock.upstreamMs;
+  const writer =
+    request.stream === true
+      ? new SseWriter(reply.raw, {
+          keepaliveMs: deps.config.SSE_KEEPALIVE_SECONDS * 1000,
+          overheadMs: overhead,
+        })
+      : undefined;
+  const emitter = new ResponseEmitter({
+    model: request.model,
+    sink: writer ?? { write: () => undefined },
+    ...options,
+  });
+  return {
+    emitter,
+    writer,
+    clock,
+    open: () => {
+      if (!writer) return;
+      reply.hijack();
+      writer.open(elapsedMs(clock));
+      emitter.start();
+    },
+    sendJson: async () => {
+      reply.header(OVERHEAD_HEADER, overhead().toFixed(3));
+      await reply.code(200).send(emitter.response());
+    },
+  };
+}
