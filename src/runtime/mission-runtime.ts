@@ -74,6 +74,8 @@ interface ActiveRun {
   readonly runId: string;
   readonly events: MissionEvent[];
   readonly listeners: Set<(event: MissionEvent) => void>;
+  /** Called when the run is over, whether or not it reached run.completed (a crash). */
+  readonly onEnd: Set<() => void>;
 }
 
 /** Routes a mission may never run on: a parent's provider or a GPT model (reference §3.3). */
@@ -287,7 +289,7 @@ export class MissionRuntime {
     const { mission, budget } = prepared;
     const log = logger.child({ runId, missionId: mission.mission_id });
     const writer = await openEventLog({ projectRoot: this.projectRoot, runId });
-    const run: ActiveRun = { runId, events: [], listeners: new Set() };
+    const run: ActiveRun = { runId, events: [], listeners: new Set(), onEnd: new Set() };
     this.active.set(runId, run);
     writer.onEvent((event) => {
       run.events.push(event);
@@ -411,23 +413,13 @@ export class MissionRuntime {
             : [],
       });
       const finalText = renderReport(report);
-      if (report.closure !== 'runtime_closed' || report.findings.length > 0) {
-        await record('report.validated', 'runtime', {
-          status: report.status,
-          reasons: [...report.status_reasons],
-          dropped_findings: 0,
-          report,
-          final_text: finalText,
-        });
-      } else {
-        await record('report.validated', 'runtime', {
-          status: report.status,
-          reasons: [...report.status_reasons],
-          dropped_findings: 0,
-          report,
-          final_text: finalText,
-        });
-      }
+      await record('report.validated', 'runtime', {
+        status: report.status,
+        reasons: [...report.status_reasons],
+        dropped_findings: 0,
+        report,
+        final_text: finalText,
+      });
       await record('run.completed', 'runtime', {
         status: report.status,
         reason: report.reason,
@@ -481,7 +473,7 @@ export class MissionRuntime {
       };
     } finally {
       this.active.delete(runId);
-      for (const listener of run.listeners) listener(run.events.at(-1) as MissionEvent);
+      for (const end of run.onEnd) end();
     }
   }
 
@@ -515,6 +507,16 @@ export class MissionRuntime {
       message: `Mission rejected before any model call: ${error.code}.`,
       severity: 'error',
     });
+    const fix =
+      error.code === 'model_admission_failed'
+        ? [
+            '  Use a mission alias (mission-a<2..6>-kimi|deepseek|flash, or mission-a3-<model id>), or an OSS',
+            '  model id for a request carrying a block; GPT and parent-provider routes never run missions.',
+          ]
+        : [
+            '  Send exactly one <OSS_HANDOFF_JSON>{...}</OSS_HANDOFF_JSON> block in the user message (print a valid one with',
+            '  `codex-oss mission template --tier A3`, check one offline with `codex-oss validate-handoff FILE`).',
+          ];
     const finalText = [
       'Status: FAILED',
       `Mission: ${missionId} (run ${runId})`,
@@ -524,8 +526,7 @@ export class MissionRuntime {
       `  ${error.message}`,
       '',
       'How to fix:',
-      '  Send exactly one <OSS_HANDOFF_JSON>{...}</OSS_HANDOFF_JSON> block in the user message (print a valid one with',
-      '  `codex-oss mission template --tier A3`, check one offline with `codex-oss validate-handoff FILE`).',
+      ...fix,
     ].join('\n');
     return { runId, missionId, status: 'FAILED', finalText, report: null, record, modelTimeMs: 0 };
   }

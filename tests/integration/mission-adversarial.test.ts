@@ -336,6 +336,31 @@ describe('invalid handoffs fail closed without an upstream call', () => {
   }
 });
 
+describe('model admission', () => {
+  it('refuses a mission routed to a parent-provider name, before any model call', async () => {
+    bridge.mock.reset();
+    const client = new OpenAI({ apiKey: BRIDGE_KEY, baseURL: bridge.baseURL, maxRetries: 0 });
+    const response = await client.responses.create({
+      model: 'opencode_bridge',
+      input: handoff({ mission_id: 'admission-1' }),
+    });
+    expect(response.output_text.split('\n')[0]).toBe('Status: FAILED');
+    expect(response.output_text).toContain('model_admission_failed');
+    expect(response.output_text).toContain('Use a mission alias');
+    expect(bridge.mock.requests).toHaveLength(0);
+    const detail = (await (
+      await fetch(`${bridge.url}/v1/missions/admission-1`, {
+        headers: { authorization: `Bearer ${BRIDGE_KEY}` },
+      })
+    ).json()) as Record<string, unknown>;
+    expect(detail).toMatchObject({
+      state: 'failed',
+      status: 'FAILED',
+      rejection: { code: 'model_admission_failed' },
+    });
+  });
+});
+
 describe('upstream failures during a mission', () => {
   let failing: BridgeHarness;
   beforeAll(async () => {
