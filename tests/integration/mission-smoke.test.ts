@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
@@ -17,7 +17,10 @@ beforeAll(async () => {
   );
   bridge = await startBridge({ project });
 });
-afterAll(async () => bridge.close());
+afterAll(async () => {
+  await bridge.close();
+  rmSync(project, { recursive: true, force: true });
+});
 
 const handoff = (mission: Record<string, unknown>) =>
   `Please investigate.\n<OSS_HANDOFF_JSON>\n${JSON.stringify({ schema_version: 'oss_agent_mission.v1', mission_id: 'smoke-1', tier: 'A3', objective: 'Which port does the server use?', allowed_paths: ['src/config.ts'], allowed_tool_classes: ['read', 'search'], required_outputs: ['findings'], ...mission })}\n</OSS_HANDOFF_JSON>`;
@@ -38,8 +41,10 @@ describe('mission smoke', () => {
     const commentary: string[] = [];
     stream.on('response.reasoning_summary_text.delta', (event) => commentary.push(event.delta));
     const final = await stream.finalResponse();
-    console.log(final.output_text);
-    console.log(commentary);
     expect(final.output_text.split('\n')[0]).toBe('Status: COMPLETE');
+    expect(final.output_text).toContain('evidence: file:src/config.ts#L1-L1');
+    expect(commentary[0]).toMatch(/^Mission smoke-1 \(A3\) started on kimi-k2\.6/);
+    expect(commentary).toContain("I'm reading src/config.ts.");
+    expect(commentary.at(-1)).toMatch(/^Mission ended COMPLETE/);
   });
 });
