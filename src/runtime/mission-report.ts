@@ -19,6 +19,8 @@ export interface MissionReport {
   readonly status: InvestigationStatus;
   /** Machine code for why the run ended this way. */
   readonly reason: string;
+  /** The same, in words. */
+  readonly reason_text: string;
   readonly closure: 'model_report' | 'model_report_downgraded' | 'runtime_closed';
   readonly summary: string;
   readonly findings: readonly ValidatedFinding[];

@@ -423,7 +423,7 @@ export class MissionRuntime {
       await record('run.completed', 'runtime', {
         status: report.status,
         reason: report.reason,
-        reason_text: report.status_reasons[0] ?? report.reason,
+        reason_text: report.reason_text,
         totals: {
           model_calls: report.model_calls,
           tool_calls: report.tool_calls,

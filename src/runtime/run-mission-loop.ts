@@ -562,6 +562,7 @@ function buildReport(
     tier: mission.tier,
     status: closure.status,
     reason: closure.reason,
+    reason_text: closure.reasonText,
     closure: runtimeClosed
       ? 'runtime_closed'
       : verdict.reason === 'valid_report'
