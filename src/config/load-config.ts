@@ -87,6 +87,11 @@ export function loadConfig(options: LoadConfigOptions): Config {
       'PROXY_API_KEY: the local bridge key equals the upstream key; set PROXY_API_KEY to a different value so clients never hold the upstream key',
     );
   }
+  if (parsed.OPENAI_API_KEY && parsed.OPENAI_API_KEY === parsed.PROXY_API_KEY) {
+    problems.push(
+      'PROXY_API_KEY: the local bridge key equals OPENAI_API_KEY; set PROXY_API_KEY to a different value so clients of the bridge never hold your OpenAI key',
+    );
+  }
   if (upstreamIsOpenCodeGo && !parsed.OPENCODE_GO_API_KEY && !parsed.ALLOW_MISSING_OPENCODE_KEY) {
     problems.push(
       'OPENCODE_GO_API_KEY: required when UPSTREAM_BASE is OpenCode Go; set it (or UPSTREAM_API_KEY), or set ALLOW_MISSING_OPENCODE_KEY=1 to start without one',

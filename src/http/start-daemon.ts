@@ -43,6 +43,14 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
   const { app, startDraining } = buildApp(deps);
 
   await app.listen({ host: config.PROXY_HOST, port: config.PROXY_PORT });
+  // Runs a previous daemon left open (killed mid-mission) are closed as interrupted, in the
+  // background: listening does not wait for it.
+  missions
+    .recoverInterrupted()
+    .then((closed) => {
+      if (closed.length > 0) logger.warn({ runs: closed }, 'closed runs left open by an earlier daemon');
+    })
+    .catch((error: unknown) => logger.error({ err: error }, 'recovering interrupted runs failed'));
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PROXY_PORT;
   const host = config.PROXY_HOST.includes(':') ? `[${config.PROXY_HOST}]` : config.PROXY_HOST;

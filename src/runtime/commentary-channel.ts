@@ -22,8 +22,8 @@ export interface CommentaryOptions {
 
 /**
  * Short, safe progress lines built from runtime state, never from model text verbatim: no file
- * contents, prompts, hidden reasoning or secrets. `summary` drops debug lines; the cap is hard:
- * one notice says lines were suppressed, then nothing more until the mission's last line.
+ * contents, prompts, hidden reasoning or secrets. `summary` drops debug lines; the cap is hard,
+ * and its last slot belongs to the mission's closing line.
  */
 export class CommentaryChannel {
   private emitted = 0;
@@ -44,21 +44,16 @@ export class CommentaryChannel {
     if (this.options.mode === 'off') return;
     if (severity === 'debug' && this.options.mode !== 'detailed') return;
     const limit = this.options.maxEvents;
-    if (this.emitted >= limit && kind !== 'mission_completed') {
+    // The last slot is kept for the closing line, which also says how many lines the cap hid,
+    // so the cap is never exceeded and the user always learns how the mission ended.
+    if (kind === 'mission_completed') {
+      if (this.emitted >= limit) return;
+      if (this.suppressed > 0) {
+        message = `${message} (${this.suppressed} progress line(s) were suppressed by OSS_VISIBLE_TRACE_MAX_EVENTS=${limit}; the event log has every step.)`;
+      }
+    } else if (this.emitted >= limit - 1) {
       this.suppressed += 1;
       return;
-    }
-    if (this.emitted === limit - 1 && kind !== 'mission_completed') {
-      await this.push(
-        'commentary_capped',
-        phase,
-        `Further progress lines are suppressed (OSS_VISIBLE_TRACE_MAX_EVENTS=${limit}); the full trace is in the mission's event log.`,
-        'info',
-      );
-      return;
-    }
-    if (this.suppressed > 0 && kind === 'mission_completed') {
-      message = `${message} (${this.suppressed} progress line(s) were suppressed by the cap.)`;
     }
     await this.push(kind, phase, message, severity);
   }

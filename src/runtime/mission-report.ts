@@ -24,6 +24,8 @@ export interface MissionReport {
   readonly closure: 'model_report' | 'model_report_downgraded' | 'runtime_closed';
   readonly summary: string;
   readonly findings: readonly ValidatedFinding[];
+  /** Findings the model submitted that cited no valid evidence, dropped by validation. */
+  readonly dropped_findings: number;
   readonly obligations: readonly {
     id: string;
     question: string;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/index.js';
 import { BridgeError } from '../errors/index.js';
@@ -9,6 +9,7 @@ import {
   readEventLog,
   reduceRunRecord,
   runPaths,
+  runsDir,
   writeProjections,
   type EventLogWriter,
   type MissionEvent,
@@ -205,11 +206,14 @@ export class MissionRuntime {
       const current = live;
       const listener = (event: MissionEvent) => deliver(event);
       current.listeners.add(listener);
+      // A run that ends without run.completed (a crashed writer) must still end its followers.
+      current.onEnd.add(finish);
       for (const event of [...current.events]) deliver(event);
       return {
         done,
         stop: () => {
           current.listeners.delete(listener);
+          current.onEnd.delete(finish);
           finish();
         },
       };
@@ -218,6 +222,54 @@ export class MissionRuntime {
     for (const event of read.events) deliver(event);
     finish();
     return { done, stop: () => finish() };
+  }
+
+  /**
+   * Closes runs an earlier daemon left open (killed or crashed mid-mission): a log with no
+   * terminal event whose writer is gone gets `run.completed` with reason `interrupted`, then its
+   * projections and index row. A run whose lock is held by a live process is left alone.
+   * Returns the run ids it closed.
+   */
+  async recoverInterrupted(): Promise<string[]> {
+    const dir = runsDir(this.projectRoot);
+    if (!existsSync(dir)) return [];
+    const closed: string[] = [];
+    for (const runId of readdirSync(dir)) {
+      if (this.active.has(runId)) continue;
+      const read = await readEventLog(runPaths(this.projectRoot, runId).logPath).catch(() => undefined);
+      if (!read || read.events.length === 0 || read.chainErrors.length > 0) continue;
+      if (read.events.some((event) => event.type === 'run.completed')) continue;
+      let writer: EventLogWriter;
+      try {
+        writer = await openEventLog({ projectRoot: this.projectRoot, runId, resume: true });
+      } catch {
+        continue; // a live writer holds it, or it cannot be continued; leave it to that owner
+      }
+      const events = [...read.events];
+      writer.onEvent((event) => events.push(event));
+      const record = reduceRunRecord(read.events);
+      const gathered = record.tool_calls > 0 || record.files_inspected.length > 0;
+      await writer.append('run.completed' as never, 'runtime', {
+        status: gathered ? 'PARTIAL' : 'FAILED',
+        reason: 'interrupted',
+        reason_text:
+          'The daemon stopped (killed or crashed) before this mission finished; the run was closed when the daemon next started.' +
+          (writer.recoveredTornTail ? ' Its torn last line was set aside.' : ''),
+        totals: {
+          model_calls: record.model_calls,
+          tool_calls: record.tool_calls,
+          input_tokens: record.tokens.input,
+          cached_input_tokens: record.tokens.cached_input,
+          output_tokens: record.tokens.output,
+          reasoning_tokens: record.tokens.reasoning,
+          total_tokens: record.tokens.total,
+          cost_usd: record.cost_usd,
+        },
+      } as never);
+      await this.finishRun(writer, events);
+      closed.push(runId);
+    }
+    return closed;
   }
 
   close(): Promise<void> {
@@ -370,7 +422,8 @@ export class MissionRuntime {
         },
         record,
         commentary,
-        input.signal,
+        // Tools stop at the client's disconnect and at the mission deadline, whichever comes first.
+        AbortSignal.any([input.signal, AbortSignal.timeout(Math.max(1, deadlineAt - Date.now()))]),
       );
       const totalMs = deadlineAt - startedAt;
       const finalCallTimeoutMs = Math.min(
@@ -416,7 +469,7 @@ export class MissionRuntime {
       await record('report.validated', 'runtime', {
         status: report.status,
         reasons: [...report.status_reasons],
-        dropped_findings: 0,
+        dropped_findings: report.dropped_findings,
         report,
         final_text: finalText,
       });
@@ -484,19 +537,21 @@ export class MissionRuntime {
     error: BridgeError,
   ): Promise<MissionOutcome> {
     const missionId = rawMissionId(input.userTexts) ?? runId;
+    // Validation messages quote the offending value, which can be whatever the user pasted.
+    const message = redactSecrets(error.message).text;
     const writer = await openEventLog({ projectRoot: this.projectRoot, runId });
     const events: MissionEvent[] = [];
     writer.onEvent((event) => events.push(event));
     await writer.append('mission.rejected' as never, 'runtime', {
       code: error.code,
-      message: error.message,
+      message,
       mission_id: missionId,
       model_alias: input.model,
     } as never);
     await writer.append('run.completed' as never, 'runtime', {
       status: 'FAILED',
       reason: error.code,
-      reason_text: error.message,
+      reason_text: message,
       totals: emptyTotals(),
     } as never);
     const record = await this.finishRun(writer, events);
@@ -523,7 +578,7 @@ export class MissionRuntime {
       '',
       'Summary:',
       `  The mission was rejected before any model call (${error.code}).`,
-      `  ${error.message}`,
+      `  ${message}`,
       '',
       'How to fix:',
       ...fix,
@@ -535,8 +590,16 @@ export class MissionRuntime {
     writer: EventLogWriter,
     events: readonly MissionEvent[],
   ): Promise<RunRecord> {
-    await writer.flush();
-    await writer.close();
+    try {
+      await writer.flush();
+    } finally {
+      // A failed writer refuses to flush; its file and lock must be released all the same.
+      await writer
+        .close()
+        .catch((error: unknown) =>
+          this.deps.logger.error({ err: error }, 'event log close failed'),
+        );
+    }
     const record = reduceRunRecord(events);
     await writeProjections(this.projectRoot, record, events);
     this.upsert(events);

@@ -23,7 +23,7 @@ import {
   type ParsedAction,
 } from './model-protocol.js';
 import type { RecordEvent, ToolDispatcher } from './tool-dispatcher.js';
-import { redactSecrets } from './redact-secrets.js';
+import { redactDeep } from './redact-deep.js';
 import { validateReport, type EvidenceView, type ReportVerdict } from './validate-report.js';
 
 export interface LoopBudget {
@@ -264,19 +264,23 @@ export async function runMissionLoop(input: LoopInput): Promise<MissionReport> {
         totalTimeoutMs: timeoutMs,
         onAttempt: (event) => {
           if (event.type === 'fallback')
-            void commentary.say(
-              'model_fallback',
-              'EXPLORE',
-              `${event.from} failed (${event.error.code}); trying ${event.to}.`,
-              'warning',
-            );
+            void commentary
+              .say(
+                'model_fallback',
+                'EXPLORE',
+                `${event.from} failed (${event.error.code}); trying ${event.to}.`,
+                'warning',
+              )
+              .catch(() => undefined);
           if (event.type === 'retry')
-            void commentary.say(
-              'model_retry',
-              'EXPLORE',
-              `${event.model} answered ${event.error.code}; retrying in ${Math.round(event.delayMs / 100) / 10}s.`,
-              'debug',
-            );
+            void commentary
+              .say(
+                'model_retry',
+                'EXPLORE',
+                `${event.model} answered ${event.error.code}; retrying in ${Math.round(event.delayMs / 100) / 10}s.`,
+                'debug',
+              )
+              .catch(() => undefined);
         },
       });
     } catch (error) {
@@ -391,6 +395,9 @@ export async function runMissionLoop(input: LoopInput): Promise<MissionReport> {
     }
 
     let closure: Closure | undefined;
+    // A report sent in the same turn as tool calls could cite refs those calls are about to
+    // create, evidence the model has not seen: it is refused, the tools still run.
+    const exploring = actions.some((action) => action.kind === 'tool');
     for (const [index, action] of actions.entries()) {
       const callId = toolCalls[index]?.id;
       const reply = (text: string) => {
@@ -401,8 +408,21 @@ export async function runMissionLoop(input: LoopInput): Promise<MissionReport> {
         reply('[SKIPPED] The mission already ended.');
         continue;
       }
+      if (action.kind === 'report' && exploring && !forced) {
+        await input.record('report.submitted', 'model', { report: redactDeep(action.report) });
+        reply(
+          `[REPORT NOT ACCEPTED] ${SUBMIT_REPORT} must be the only call in its turn, after you have seen the results it cites. Nothing was validated; read the results above, then report.`,
+        );
+        await commentary.say(
+          'report_downgraded',
+          'REPORT',
+          'The model reported in the same turn as new tool calls; the runtime asked it to report after reading the results.',
+          'warning',
+        );
+        continue;
+      }
       if (action.kind === 'report') {
-        await input.record('report.submitted', 'model', { report: redactedCopy(action.report) });
+        await input.record('report.submitted', 'model', { report: redactDeep(action.report) });
         const verdict = validateReport(action.report, mission, evidenceView(input.ledger));
         await commentary.say(
           'model_report_received',
@@ -444,6 +464,11 @@ export async function runMissionLoop(input: LoopInput): Promise<MissionReport> {
       }
       if (forced) {
         reply(`[REFUSED] Only ${SUBMIT_REPORT} is accepted now.`);
+        continue;
+      }
+      if (input.budget.deadlineAt - now() <= budget.finalReserveMs) {
+        // Several calls in one turn must not carry the mission past its deadline.
+        reply('[SKIPPED] The mission is out of time for more tools.');
         continue;
       }
       const outcome = await input.dispatcher.run(action.name, action.args, 'model');
@@ -563,6 +588,7 @@ function buildReport(
     status: closure.status,
     reason: closure.reason,
     reason_text: closure.reasonText,
+    dropped_findings: verdict?.droppedFindings ?? 0,
     closure: runtimeClosed
       ? 'runtime_closed'
       : verdict.reason === 'valid_report'
@@ -646,18 +672,6 @@ function describeClaim(report: unknown): string {
       ? (report as { status?: unknown }).status
       : undefined;
   return typeof status === 'string' ? status.toUpperCase() : 'status-less';
-}
-
-/** Model-written reports are redacted before they reach the event log. */
-function redactedCopy(value: unknown): unknown {
-  if (typeof value === 'string') return redactSecrets(value).text;
-  if (Array.isArray(value)) return value.map(redactedCopy);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, redactedCopy(item)]),
-    );
-  }
-  return value ?? null;
 }
 
 function evidenceView(ledger: EvidenceLedger): EvidenceView {

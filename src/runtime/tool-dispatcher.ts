@@ -3,6 +3,7 @@ import type { MissionV1 } from '../mission/index.js';
 import type { CommentaryChannel } from './commentary-channel.js';
 import { canonicalJson, type EvidenceLedger } from './evidence-ledger.js';
 import { normalizeToolArgs } from './normalize-tool-args.js';
+import { redactDeep } from './redact-deep.js';
 import type { PathScope } from './path-scope.js';
 import { toolSpecs } from './tools/registry.js';
 import type { ToolObservation, ToolSpec } from './tools/types.js';
@@ -111,7 +112,22 @@ export class ToolDispatcher {
     this.calls += 1;
     const call = this.calls;
     const ref = `cmd:${call}`;
-    await this.record('tool.requested', source, { call, tool: name, args: rawArgs });
+    if (depthOf(rawArgs) > maxArgumentDepth) {
+      // Recorded as a marker, not as is: a pathological value must not reach the event writer.
+      await this.record('tool.requested', source, {
+        call,
+        tool: name,
+        args: { nested_too_deep: true },
+      });
+      return this.deny(
+        call,
+        name,
+        {},
+        'invalid_args',
+        `${name}: the arguments are nested more than ${maxArgumentDepth} levels deep. Nothing was run.`,
+      );
+    }
+    await this.record('tool.requested', source, { call, tool: name, args: redactDeep(rawArgs) });
 
     const spec = this.specs.get(name);
     if (!spec) {
@@ -173,7 +189,7 @@ export class ToolDispatcher {
       await this.record('tool.denied', 'runtime', {
         call,
         tool: name,
-        args,
+        args: redactDeep(args),
         reason_code: 'duplicate_action',
         message: `identical to cmd:${previous}`,
       });
@@ -240,7 +256,13 @@ export class ToolDispatcher {
     critical = false,
   ): Promise<ToolOutcome> {
     this.lowInformation += 1;
-    await this.record('tool.denied', 'runtime', { call, tool, args, reason_code: code, message });
+    await this.record('tool.denied', 'runtime', {
+      call,
+      tool,
+      args: redactDeep(args),
+      reason_code: code,
+      message,
+    });
     await this.commentary.say(
       'tool_denied',
       'EXPLORE',
@@ -268,7 +290,7 @@ export class ToolDispatcher {
     await this.record('tool.completed', 'tool', {
       call,
       tool,
-      args,
+      args: redactDeep(args),
       digest: createHash('sha256').update(observation.text).digest('hex'),
       bytes: observation.bytes,
       refs: [...refs],
@@ -278,6 +300,15 @@ export class ToolDispatcher {
       path: observation.path ?? null,
     });
   }
+}
+
+const maxArgumentDepth = 16;
+
+function depthOf(value: unknown, depth = 0): number {
+  if (depth > maxArgumentDepth || value === null || typeof value !== 'object') return depth;
+  let deepest = depth;
+  for (const item of Object.values(value)) deepest = Math.max(deepest, depthOf(item, depth + 1));
+  return deepest;
 }
 
 /** Every result names the refs it created, first, so the model can cite them (PRODUCT.md §6). */

@@ -243,7 +243,7 @@ class OpenCodeUpstreamClient implements UpstreamClient {
       }
       let releaseSlots: Release;
       try {
-        releaseSlots = await this.acquireSlots(entry, call);
+        releaseSlots = await this.acquireSlots(entry, call, deadlines.totalDeadlineAt);
       } catch (error) {
         this.breaker.recordNeutral(entry.id);
         throw error;
@@ -344,24 +344,44 @@ class OpenCodeUpstreamClient implements UpstreamClient {
     );
   }
 
-  /** Model slot first, then a global one: a caller waiting for a busy model holds no global slot. */
-  private async acquireSlots(entry: ModelEntry, call: ModelCall): Promise<Release> {
+  /**
+   * Model slot first, then a global one: a caller waiting for a busy model holds no global slot.
+   * The wait ends at the call's own deadline too, so a queued mission call cannot outlive it.
+   */
+  private async acquireSlots(
+    entry: ModelEntry,
+    call: ModelCall,
+    deadlineAt: number,
+  ): Promise<Release> {
     const onQueued = (position: number): void => {
       call.onAttempt?.({ type: 'queued', model: entry.id, position });
     };
-    const releaseModel = await this.modelLimiter(entry.id).acquire({
-      signal: call.signal,
-      onQueued,
-    });
+    const remaining = deadlineAt - Date.now();
+    const signal = Number.isFinite(remaining)
+      ? AbortSignal.any([call.signal, AbortSignal.timeout(Math.max(1, remaining))])
+      : call.signal;
+    const waitEnded = (error: unknown): unknown =>
+      signal.aborted && !call.signal.aborted
+        ? new BridgeError(
+            'concurrency_queue_full',
+            `Waited for an upstream slot for ${entry.id} until the call's deadline; every slot stayed busy (MAX_GLOBAL_UPSTREAM_CONCURRENCY / MODEL_CONCURRENCY_JSON).`,
+          )
+        : error;
+    let releaseModel: Release;
     try {
-      const releaseGlobal = await this.global.acquire({ signal: call.signal, onQueued });
+      releaseModel = await this.modelLimiter(entry.id).acquire({ signal, onQueued });
+    } catch (error) {
+      throw waitEnded(error);
+    }
+    try {
+      const releaseGlobal = await this.global.acquire({ signal, onQueued });
       return () => {
         releaseGlobal();
         releaseModel();
       };
     } catch (error) {
       releaseModel();
-      throw error;
+      throw waitEnded(error);
     }
   }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import { request } from 'undici';
 import { BridgeError } from '../errors/index.js';
@@ -68,8 +69,20 @@ export function upstreamHeaders(
     headers['authorization'] = `Bearer ${apiKey}`;
   }
   // Zen hashes this to keep a thread on one provider, which keeps prompt-cache hits (§5).
-  if (sessionKey !== undefined && sessionKey !== '') headers['x-opencode-session'] = sessionKey;
+  if (sessionKey !== undefined && sessionKey !== '')
+    headers['x-opencode-session'] = sessionHeader(sessionKey);
   return headers;
+}
+
+/**
+ * The key comes from the client (Codex's thread id, or any prompt_cache_key). Anything that is
+ * not a plain token is hashed: a value undici refuses as a header would otherwise fail the call
+ * as if the upstream had, and trip the circuit breaker for every user of that model.
+ */
+export function sessionHeader(key: string): string {
+  return /^[A-Za-z0-9._:-]{1,128}$/.test(key)
+    ? key
+    : createHash('sha256').update(key).digest('hex').slice(0, 32);
 }
 
 interface Mapper {

@@ -276,7 +276,25 @@ describe('a daemon killed with SIGKILL in the middle of a mission', () => {
     expect(audit.stdout).toMatch(/torn/i);
     const trace = await cli(['show-trace', missionId]);
     expect(trace.stdout).toContain('torn last line');
-  }, 60_000);
+
+    // The next daemon on this project closes the run as interrupted, setting the torn line aside.
+    daemon = spawn(process.execPath, [path.join(root, 'bin', 'codex-oss'), 'up', '--port', String(port), '--project', fixture.root], {
+      env: { ...process.env, UPSTREAM_BASE: mock.baseUrl, OPENCODE_GO_API_KEY: 'sk-upstream-test', LOG_LEVEL: 'warn' },
+      stdio: 'ignore',
+    });
+    const recovered = await waitForValue(async () => {
+      const response = await fetch(`http://127.0.0.1:${port}/v1/missions/${missionId}`, {
+        headers: { authorization: 'Bearer sk-local-codex-bridge' },
+      }).catch(() => undefined);
+      const view = response?.ok ? ((await response.json()) as { state: string; status: string; reason: string }) : undefined;
+      return view && view.state !== 'waiting_upstream' ? view : undefined;
+    });
+    expect(recovered).toMatchObject({ state: 'completed', status: 'PARTIAL', reason: 'interrupted' });
+    const after = await cli(['audit-mission', missionId]);
+    expect(after.stdout).toContain('Audit passed');
+    process.kill(daemon.pid ?? 0, 'SIGTERM');
+    await new Promise((resolve) => daemon?.once('exit', resolve));
+  }, 90_000);
 });
 
 async function freePort(): Promise<number> {
@@ -289,6 +307,16 @@ async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+async function waitForValue<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('condition not met in time');
 }
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {

@@ -182,6 +182,37 @@ describe('adversarial model: reports are checked against the ledger', () => {
   });
 });
 
+describe('adversarial model: reports must follow the evidence', () => {
+  it('refuses a report sent in the same turn as the reads it cites', async () => {
+    const sneaky = reply()
+      .toolCall('read_file', { path: 'src/config.ts' })
+      .toolCall('submit_report', {
+        status: 'COMPLETE',
+        summary: 'The port is 9999.',
+        findings: [{ claim: 'PORT is 9999', evidence_refs: ['file:src/config.ts#L1-L1', 'cmd:1'] }],
+        confidence: 'HIGH',
+      });
+    const run = await runMission(bridge, {}, [sneaky, report()]);
+    expect(run.upstreamBodies[1]).toContain('[REPORT NOT ACCEPTED] submit_report must be the only call in its turn');
+    expect(run.status).toBe('Status: COMPLETE');
+    expect(run.text).toContain('PORT is 4000');
+    expect(run.text).not.toContain('9999');
+  });
+
+  it('records how many findings validation dropped', async () => {
+    const forged = () =>
+      report({
+        findings: [
+          { claim: 'PORT is 4000', evidence_refs: ['file:src/config.ts#L2-L2'] },
+          { claim: 'made up', evidence_refs: ['cmd:77'] },
+        ],
+      });
+    const run = await runMission(bridge, {}, [readConfig(), forged(), forged()]);
+    const validated = run.events.find((event) => event.type === 'report.validated');
+    expect((validated?.payload as { dropped_findings: number }).dropped_findings).toBe(1);
+  });
+});
+
 describe('adversarial model: the loop stays bounded', () => {
   it('repairs prose once, then ends PARTIAL', async () => {
     const run = await runMission(bridge, {}, [
@@ -305,6 +336,22 @@ describe('secrets never leave the project unredacted', () => {
 });
 
 describe('invalid handoffs fail closed without an upstream call', () => {
+  it('redacts a secret quoted back by a validation error, in the answer and the log', async () => {
+    bridge.mock.reset();
+    const client = new OpenAI({ apiKey: BRIDGE_KEY, baseURL: bridge.baseURL, maxRetries: 0 });
+    const response = await client.responses.create({
+      model: 'mission-a3-kimi',
+      input: handoff({ mission_id: 'quoted-secret', tool_budget: PLANTED_SECRET }),
+    });
+    expect(response.output_text).toMatch(/invalid_mission: tool_budget/);
+    expect(response.output_text).not.toContain(PLANTED_SECRET);
+    const state = path.join(bridge.project, '.codex-oss');
+    for (const [name, contents] of readTree(state)) {
+      if (name.includes('.sqlite')) continue;
+      expect(contents.includes(PLANTED_SECRET), name).toBe(false);
+    }
+  });
+
   const cases: [string, string, RegExp][] = [
     ['no block', 'Just look at the config please.', /missing_handoff/],
     [

@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { reply } from '../../src/demo/index.js';
 import { BRIDGE_KEY, startBridge, type BridgeHarness } from '../support/bridge-harness.js';
 import { createFixtureProject, handoff, type FixtureProject } from '../support/mission-fixtures.js';
@@ -80,6 +80,8 @@ describe('mission introspection', () => {
     bridge.mock.reset();
     bridge.mock.script(readConfig(), reply().hang());
     const controller = new AbortController();
+    // Whatever happens, the hanging mission must not keep the single lane slot for later tests.
+    onTestFinished(() => controller.abort());
     const request = client()
       .responses.create(
         { model: 'mission-a3-kimi', input: handoff({ mission_id: 'live-1' }) },
@@ -89,7 +91,7 @@ describe('mission introspection', () => {
 
     const waiting = await until(async () => {
       const view = await mission('live-1');
-      return view?.['state'] === 'waiting_upstream' ? view : undefined;
+      return view?.['state'] === 'waiting_upstream' && view['model_calls'] === 2 ? view : undefined;
     });
     expect(waiting).toMatchObject({ status: null, tool_calls: 1, model_calls: 2 });
 
@@ -123,9 +125,9 @@ describe('mission introspection', () => {
       model: 'mission-a3-kimi',
       input: handoff({ mission_id: 'replay-1' }),
     });
-    const all = sseFrames(
-      await (await fetch(`${bridge.url}/v1/missions/replay-1/events`, { headers: auth })).text(),
-    );
+    const eventsResponse = await fetch(`${bridge.url}/v1/missions/replay-1/events`, { headers: auth });
+    expect(eventsResponse.headers.get('x-bridge-overhead-ms')).toMatch(/^\d+\.\d{3}$/);
+    const all = sseFrames(await eventsResponse.text());
     expect(all[0]).toMatchObject({ id: 0, event: 'run.admitted' });
     expect(all.at(-1)?.event).toBe('run.completed');
     const rest = sseFrames(
@@ -147,6 +149,7 @@ describe('mission introspection', () => {
     bridge.mock.reset();
     bridge.mock.script(reply().hang());
     const controller = new AbortController();
+    onTestFinished(() => controller.abort());
     const first = client()
       .responses.create(
         { model: 'mission-a3-kimi', input: handoff({ mission_id: 'lane-1' }) },

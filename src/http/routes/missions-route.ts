@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { BridgeError } from '../../errors/index.js';
 import type { RunRecord } from '../../events/index.js';
 import type { AppDeps } from '../app-deps.js';
+import { elapsedMs, timing } from '../request-timing.js';
+import { OVERHEAD_HEADER } from '../sse-writer.js';
 
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -67,6 +69,7 @@ async function streamEvents(
     'cache-control': 'no-cache',
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
+    [OVERHEAD_HEADER]: (elapsedMs(timing(request)) - timing(request).upstreamMs).toFixed(3),
   });
   opened = true;
   for (const frame of pending.splice(0)) raw.write(frame);
