@@ -206,3 +206,29 @@ describe('createPathScope helpers', () => {
     expect(scope({ allowedRoots: ['.'] }).defaultTargets()).toEqual(['']);
   });
 });
+
+describe('createPathScope options', () => {
+  it('exposes its options as frozen plain data, so a worker can rebuild the same scope', () => {
+    const s = scope();
+    expect(s.options).toEqual({
+      projectRoot: root,
+      allowedPaths: ['README.md'],
+      allowedRoots: ['src', 'docs/'],
+      forbiddenRoots: ['src/generated/', '*.secret'],
+      criticalRoots: ['src/auth/'],
+      criticalReadAllowed: false,
+      criticalReason: null,
+    });
+    expect(Object.isFrozen(s.options)).toBe(true);
+    expect(Object.isFrozen(s.options.forbiddenRoots)).toBe(true);
+    const rebuilt = createPathScope(structuredClone(s.options));
+    for (const relative of ['src/a.ts', 'src/generated/out.ts', 'src/x.secret', 'src/auth/a.ts'])
+      expect(rebuilt.checkDescendant(relative)).toEqual(s.checkDescendant(relative));
+  });
+
+  it('fails closed on a forbidden-root glob too complex to match safely', () => {
+    const s = scope({ forbiddenRoots: ['*a'.repeat(21)] });
+    expect(s.isDenied('src/a.ts')).toBe(true);
+    expect(s.resolve('src/a.ts')).toMatchObject({ ok: false, code: 'path_denied' });
+  });
+});

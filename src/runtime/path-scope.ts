@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
-import { compileGlob } from './tools/glob.js';
+import { compileGlob, GlobError } from './tools/glob.js';
 
 /**
  * Path scoping: every path a model names goes through `resolve()` before any tool touches the
@@ -45,6 +45,11 @@ export interface PathScopeOptions {
 export interface PathScope {
   /** The real (symlink-free) project root. */
   readonly projectRoot: string;
+  /**
+   * The options this scope was built from (a frozen copy): plain data, so a worker thread can
+   * rebuild the same scope with `createPathScope(scope.options)`.
+   */
+  readonly options: Readonly<PathScopeOptions>;
   resolve(requested: string): ResolvedPath;
   /** Deny list only (built-in plus the mission's forbidden roots), on a normalised relative path. */
   isDenied(relative: string): boolean;
@@ -121,11 +126,15 @@ function compileRootRule(entry: string): RootRule | null {
   const normalised = normaliseRelative(entry.trim());
   if (normalised === '') return null;
   if (/[*?[{]/.test(normalised)) {
-    return {
-      prefix: null,
-      glob: compileGlob(normalised, { caseInsensitive: true }),
-      globHasSlash: normalised.includes('/'),
-    };
+    let glob: RegExp;
+    try {
+      glob = compileGlob(normalised, { caseInsensitive: true });
+    } catch (error) {
+      // A forbidden root too complex to match safely fails closed: it denies every path.
+      if (error instanceof GlobError) return { prefix: '', glob: null, globHasSlash: false };
+      throw error;
+    }
+    return { prefix: null, glob, globHasSlash: normalised.includes('/') };
   }
   return { prefix: normalised, glob: null, globHasSlash: false };
 }
@@ -322,8 +331,19 @@ export function createPathScope(options: PathScopeOptions): PathScope {
     return [...targets];
   }
 
+  const frozenOptions: Readonly<PathScopeOptions> = Object.freeze({
+    projectRoot: options.projectRoot,
+    allowedPaths: Object.freeze([...options.allowedPaths]),
+    allowedRoots: Object.freeze([...options.allowedRoots]),
+    forbiddenRoots: Object.freeze([...options.forbiddenRoots]),
+    criticalRoots: Object.freeze([...options.criticalRoots]),
+    criticalReadAllowed: options.criticalReadAllowed,
+    criticalReason: options.criticalReason,
+  });
+
   return {
     projectRoot: realRoot,
+    options: frozenOptions,
     resolve,
     isDenied,
     isCritical,

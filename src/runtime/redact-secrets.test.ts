@@ -90,6 +90,184 @@ const truePositives: readonly { name: string; input: string; leaked: string }[] 
     leaked: '9f86d081884c7d659a2feaa0c55ad015',
   },
   { name: 'flag form', input: 'run --api-key=abc123def456', leaked: 'abc123def456' },
+  // Verified by the security review: every one of these used to reach the model.
+  {
+    name: 'docker-compose POSTGRES_PASSWORD (letters-only YAML value)',
+    input: 'services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: mysecretpassword\n',
+    leaked: 'mysecretpassword',
+  },
+  {
+    name: 'docker-compose MYSQL_ROOT_PASSWORD',
+    input: '    MYSQL_ROOT_PASSWORD: rootpass',
+    leaked: 'rootpass',
+  },
+  {
+    name: 'PGPASSWORD (no separator before PASSWORD)',
+    input: 'PGPASSWORD=hunter2',
+    leaked: 'hunter2',
+  },
+  {
+    name: 'PGPASSWORD before a command',
+    input: 'PGPASSWORD=hunter2 psql -h db',
+    leaked: 'hunter2',
+  },
+  { name: 'GITHUBTOKEN (no separator)', input: 'GITHUBTOKEN=abc123def', leaked: 'abc123def' },
+  { name: 'DB_PASS', input: 'DB_PASS=hunter2', leaked: 'hunter2' },
+  { name: 'MYSQL_PWD', input: 'MYSQL_PWD=hunter2', leaked: 'hunter2' },
+  { name: 'any *_KEY', input: 'JWT_SIGNING_KEY=supersecretvalue', leaked: 'supersecretvalue' },
+  {
+    name: 'Authorization: Basic',
+    input: 'Authorization: Basic dXNlcjpwYXNzd29yZA==',
+    leaked: 'dXNlcjpwYXNzd29yZA==',
+  },
+  // Close relatives.
+  { name: '*_PASSWD', input: 'SMTP_PASSWD=s3cret', leaked: 's3cret' },
+  {
+    name: '*_SECRET_KEY',
+    input: 'DJANGO_SECRET_KEY=django-insecure-abc',
+    leaked: 'django-insecure-abc',
+  },
+  {
+    name: '*_PRIVATE_KEY value',
+    input: 'APP_PRIVATE_KEY=0xdeadbeefcafe',
+    leaked: '0xdeadbeefcafe',
+  },
+  {
+    name: '*_CREDENTIALS',
+    input: 'GCP_CREDENTIALS=\'{"type":"service_account"}\'',
+    leaked: 'service_account',
+  },
+  { name: '*_AUTH', input: 'BASIC_AUTH=admin:opensesame', leaked: 'opensesame' },
+  {
+    name: '.netrc on one line',
+    input: 'machine api.example.com login deploy password s3cretpw',
+    leaked: 's3cretpw',
+  },
+  {
+    name: '.netrc on several lines',
+    input: 'machine api.example.com\n  login deploy\n  password s3cretpw\n',
+    leaked: 's3cretpw',
+  },
+  {
+    name: '.netrc read through read_file (line gutter)',
+    input: '  1| machine api.example.com\n  2|   login deploy\n  3|   password s3cretpw\n',
+    leaked: 's3cretpw',
+  },
+  {
+    name: '.npmrc auth token',
+    input: '//registry.npmjs.org/:_authToken=npm_abcdef123456',
+    leaked: 'npm_abcdef123456',
+  },
+  {
+    name: '.npmrc _auth',
+    input: '//registry.example.com/:_auth=dXNlcjpwYXNz',
+    leaked: 'dXNlcjpwYXNz',
+  },
+  {
+    name: 'AWS credentials file (ini, lower case, letters only)',
+    input:
+      '[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMIK7MDENG\n',
+    leaked: 'wJalrXUtnFEMIK7MDENG',
+  },
+  {
+    name: 'docker config.json auth',
+    input: '{"auths": {"ghcr.io": {"auth": "dXNlcjpwYXNzd29yZA=="}}}',
+    leaked: 'dXNlcjpwYXNzd29yZA==',
+  },
+  {
+    name: 'mongodb+srv connection string',
+    input: 'MONGO_URI=mongodb+srv://app:hunter2@cluster0.example.net/db',
+    leaked: 'hunter2',
+  },
+  {
+    name: 'mongodb+srv in YAML',
+    input: 'uri: mongodb+srv://app:hunter2@cluster0.example.net/db',
+    leaked: 'hunter2',
+  },
+  {
+    name: 'redis URL with password only',
+    input: 'redis://:hunter2@cache:6379/0',
+    leaked: 'hunter2',
+  },
+  {
+    name: 'ADO.NET connection string',
+    input: 'Server=db;Database=app;User Id=sa;Password=hunter2;',
+    leaked: 'hunter2',
+  },
+  {
+    name: 'secret assignment inside a non-secret value',
+    input: 'docker build --build-arg=NPM_TOKEN=abc123def .',
+    leaked: 'abc123def',
+  },
+  { name: 'lower-case env', input: 'db_password=hunter2', leaked: 'hunter2' },
+  { name: 'camelCase JSON key', input: '{"clientSecret":"abc123def"}', leaked: 'abc123def' },
+  { name: 'Python dict', input: "config = {'api_key': 'abc123def'}", leaked: 'abc123def' },
+  {
+    name: 'Java properties',
+    input: 'spring.datasource.password=hunter2',
+    leaked: 'hunter2',
+  },
+  {
+    name: 'YAML plain word under a lower-case name',
+    input: 'password: opensesame',
+    leaked: 'opensesame',
+  },
+  {
+    name: 'YAML value with a comment',
+    input: 'api_token: abcdefgh  # rotate me',
+    leaked: 'abcdefgh',
+  },
+  {
+    name: 'YAML default in a reference',
+    input: 'POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:-hunter2}',
+    leaked: 'hunter2',
+  },
+  {
+    name: 'YAML block scalar',
+    input: 'db:\n  password: |\n    correct horse\n    battery staple\nother: 1',
+    leaked: 'horse',
+  },
+  {
+    name: 'Kubernetes env list',
+    input: '- name: DB_PASSWORD\n  value: hunter2',
+    leaked: 'hunter2',
+  },
+  { name: 'Dockerfile ENV', input: 'ENV POSTGRES_PASSWORD hunter2', leaked: 'hunter2' },
+  {
+    name: 'CLI flag with a space',
+    input: 'mysqladmin --password hunter2 status',
+    leaked: 'hunter2',
+  },
+  { name: 'curl -u', input: 'curl -u admin:hunter2 https://api.example.com', leaked: 'hunter2' },
+  {
+    name: 'Basic credentials in a curl header',
+    input: 'curl -H "Authorization: Basic YWRtaW46aHVudGVyMg==" https://x',
+    leaked: 'YWRtaW46aHVudGVyMg==',
+  },
+  {
+    name: 'Authorization header with a short token',
+    input: 'Authorization: Token abc123',
+    leaked: 'abc123',
+  },
+  { name: 'Go := with a string', input: 'password := "hunter2"', leaked: 'hunter2' },
+  {
+    name: 'keyword argument with a literal',
+    input: 'connect(password="hunter2")',
+    leaked: 'hunter2',
+  },
+  {
+    name: 'JSON password equal to a common word',
+    input: '{"DB_PASSWORD": "postgres"}',
+    leaked: 'postgres',
+  },
+  { name: 'weak default in env', input: 'PASSWORD=changeme', leaked: 'changeme' },
+  { name: 'PHP define', input: "define('DB_PASSWORD', 'hunter2');", leaked: 'hunter2' },
+  {
+    name: 'default in an environment lookup',
+    input: 'os.getenv("API_TOKEN", "tok-default-123")',
+    leaked: 'tok-default-123',
+  },
+  { name: 'XML element', input: '<password>hunter2</password>', leaked: 'hunter2' },
 ];
 
 const trueNegatives: readonly string[] = [
@@ -114,6 +292,96 @@ const trueNegatives: readonly string[] = [
   'The authentication token expires after one hour.',
   'risk-assessment-and-mitigation-plan-for-release',
   '-----BEGIN PUBLIC KEY----- is fine to show',
+  // TypeScript: types, expressions and variables named like secrets are code, not secrets.
+  'interface Login { username: string; password: string; remember?: boolean }',
+  'const passwordField = form.password;',
+  'if (token === undefined) return;',
+  'const key = getApiKey();',
+  '  apiKey: options.apiKey ?? process.env.OPENAI_API_KEY,',
+  'headers: { Authorization: `Bearer ${token}` },',
+  'headers.Authorization = `Bearer ${token}`;',
+  '  password: z.string().min(8),',
+  '  password: hashedPassword,',
+  '  token: accessToken',
+  'this.token = token;',
+  'let token: string | undefined;',
+  'token ||= await refresh();',
+  'password !== confirmPassword',
+  'if (password == null) {',
+  'constructor(private readonly token: string) {}',
+  'cancellationToken: CancellationToken',
+  'token: Token | null',
+  'const lastToken = tokens[tokens.length - 1];',
+  'user.password = await hash(password, 10);',
+  'const STORAGE_KEY = "app-theme";',
+  "fetch(url, { credentials: 'include' })",
+  'const SECRET_TTL = 3600;',
+  'export const redactionMarker = "[REDACTED]";',
+  '<input type="password" name="password" autocomplete="current-password" />',
+  // Python.
+  'def login(self, username: str, password: str) -> bool:',
+  'password: Optional[str] = None',
+  'self.token = token',
+  'self.api_key = api_key',
+  '    db.connect(host=host, password=password)',
+  'login(user, password=self.password)',
+  'SECRET_KEY = os.environ["SECRET_KEY"]',
+  'password = getpass.getpass("Password: ")',
+  'token = response.json()["access_token"]',
+  'api_key = None',
+  // Go and Java.
+  'password := os.Getenv("DB_PASSWORD")',
+  'Password string `json:"password"`',
+  'String password = request.getParameter("password");',
+  // YAML and env: keys without values, references, placeholders, lookup keys, settings.
+  'services:\n  db:\n    environment:\n      POSTGRES_PASSWORD:\n      POSTGRES_USER: app',
+  'password:\n  type: string\n  minLength: 8',
+  '      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD}',
+  'GITHUB_TOKEN=$GITHUB_TOKEN',
+  'token: ${{ secrets.GITHUB_TOKEN }}',
+  'password: "{{ .Values.db.password }}"',
+  'API_KEY=<your-key>',
+  'API_KEY=xxx',
+  'API_KEY=',
+  'PASSWORD=""',
+  'DB_PASSWORD=***',
+  'password: *default_password',
+  'token: process.env.TOKEN',
+  'GOOGLE_APPLICATION_CREDENTIALS=/etc/gcp/key.json',
+  'maxTokens: 4096',
+  'MAX_TOKENS=4096',
+  'max_token: 100',
+  'PASSWORD_MIN_LENGTH=8',
+  'sort_key: created_at',
+  'primary_key: id',
+  'auth: oauth2',
+  'auth: true',
+  'PWD=/home/user/project',
+  'bypass: true',
+  'isSecret: false',
+  'kind: Secret',
+  'secretName: db-credentials',
+  // Markdown and prose mentioning passwords and tokens.
+  '## Password reset',
+  'The password must be at least 8 characters.',
+  'Set `DB_PASSWORD` in your `.env` file.',
+  'Password: must contain a digit and a symbol',
+  '- **password**: the user password',
+  '| password | string | The user password |',
+  'Use the --password flag to pass the password.',
+  'password protected',
+  'Basic usage',
+  'Basic authentication is supported.',
+  'Authorization: string;',
+  // Code from this repository that an earlier draft over-redacted.
+  "['password', 'token', 'secret']",
+  "io.stdout.write(`${check.ok ? 'PASS' : 'FAIL'} ${check.name}`);",
+  'config.get("password", "")',
+  't("password", "Password")',
+  'const CHARS_PER_TOKEN = 4;',
+  'env_key = "OPENCODE_BRIDGE_KEY"',
+  "'export OPENCODE_GO_API_KEY=<your key from opencode.ai>, then restart',",
+  'var a=1,b=function(c){return c.token=d.password,e};',
 ];
 
 describe('redactSecrets', () => {
@@ -165,6 +433,105 @@ describe('redactSecrets', () => {
       '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nAAAA',
     );
     expect(result.text).not.toContain('b3BlbnNz');
+  });
+
+  it('reports what kind of secret each redaction was', () => {
+    expect(redactSecrets('PGPASSWORD=hunter2').kinds).toEqual(['named_password']);
+    expect(redactSecrets('GITHUBTOKEN=abc123def').kinds).toEqual(['named_token']);
+    expect(redactSecrets('JWT_SIGNING_KEY=abc').kinds).toEqual(['named_key']);
+    expect(redactSecrets('STRIPE_SECRET=abc').kinds).toEqual(['named_secret']);
+    expect(redactSecrets('Authorization: Basic dXNlcjpwYXNzd29yZA==').kinds).toEqual([
+      'basic_auth',
+    ]);
+    expect(redactSecrets('machine h login u password p4ss').kinds).toEqual(['netrc_password']);
+    expect(redactSecrets('mongodb+srv://u:p@h/db').kinds).toEqual(['url_credentials']);
+  });
+
+  it('keeps names, separators, quotes and code punctuation around a redacted value', () => {
+    expect(redactSecrets('POSTGRES_PASSWORD: mysecretpassword').text).toBe(
+      'POSTGRES_PASSWORD: [REDACTED]',
+    );
+    expect(redactSecrets('PGPASSWORD=hunter2 psql -h db').text).toBe(
+      'PGPASSWORD=[REDACTED] psql -h db',
+    );
+    expect(redactSecrets("{'api_key': 'abc123'}").text).toBe("{'api_key': '[REDACTED]'}");
+    expect(redactSecrets('Authorization: Basic dXNlcjpwYXNzd29yZA==').text).toBe(
+      'Authorization: Basic [REDACTED]',
+    );
+    expect(redactSecrets('//registry.npmjs.org/:_authToken=npm_abc').text).toBe(
+      '//registry.npmjs.org/:_authToken=[REDACTED]',
+    );
+    expect(redactSecrets('Server=db;Password=hunter2;Port=5432').text).toBe(
+      'Server=db;Password=[REDACTED]',
+    );
+    expect(redactSecrets('login(password=hunter2)').text).toBe('login(password=[REDACTED])');
+  });
+
+  it('redacts a YAML block scalar line by line, keeping indentation and line count', () => {
+    const input =
+      '  4| db:\n  5|   password: |\n  6|     correct horse\n  7|\n  8|     staple\n  9|   user: app';
+    expect(redactSecrets(input).text).toBe(
+      '  4| db:\n  5|   password: |\n  6|     [REDACTED]\n  7|\n  8|     [REDACTED]\n  9|   user: app',
+    );
+  });
+
+  it('keeps the demo secrets redacted', () => {
+    const stripe = `export const billingConfig = 'STRIPE_SECRET=sk-demo-${'4f9a8b7c'.repeat(4)}';`;
+    expect(redactSecrets(stripe).text).toBe(
+      "export const billingConfig = 'STRIPE_SECRET=[REDACTED]';",
+    );
+    expect(redactSecrets('DATABASE_URL=postgres://app:s3cr3t@db:5432/app').text).not.toContain(
+      's3cr3t',
+    );
+  });
+
+  describe('cost stays linear', () => {
+    // Patterns were checked by hand for nested quantifiers over overlapping classes (see the
+    // comment above the detectors). These tests back that up without a timing assertion: a
+    // quadratic pattern needs minutes on 1 MB (an earlier draft took 58 s on `password=f(`), so
+    // finishing within vitest's default 5 s timeout is the check.
+    const ordinaryModule = [
+      "import { createHash } from 'node:crypto';",
+      'export interface Credentials { username: string; password: string; token?: string }',
+      'export async function login(credentials: Credentials): Promise<Session> {',
+      '  const { username, password } = credentials;',
+      '  if (password === undefined || password.length < 8) throw new Error("short password");',
+      "  const digest = createHash('sha256').update(password).digest('hex');",
+      '  const token = await issueToken({ username, digest });',
+      '  return { username, token: token, expiresAt: Date.now() + SESSION_TTL_MS };',
+      '}',
+      '// The password and the token never leave this module.',
+      'const SESSION_TTL_MS = 60 * 60 * 1000;',
+    ].join('\n');
+
+    it('leaves 1 MB of ordinary source code unchanged', () => {
+      const unit = [ordinaryModule, ...trueNegatives].join('\n') + '\n';
+      const source = unit.repeat(Math.ceil(1_000_000 / unit.length));
+      expect(source.length).toBeGreaterThanOrEqual(1_000_000);
+      const result = redactSecrets(source);
+      expect(result.count).toBe(0);
+      expect(result.text).toBe(source);
+    });
+
+    const adversarial: Record<string, string> = {
+      'dashed run': 'a-'.repeat(500_000),
+      'dotted run': 'a.'.repeat(500_000),
+      'chained assignments': 'a='.repeat(500_000),
+      'unclosed calls': 'password=f('.repeat(90_000) + ')'.repeat(90_000),
+      'unclosed references': 'password=' + '$('.repeat(500_000),
+      'unclosed templates': 'password: "' + '{{'.repeat(500_000),
+      'one long identifier': 'x'.repeat(1_000_000),
+      'whitespace after a name': 'token' + ' '.repeat(1_000_000),
+      'quoted keys': '"a": '.repeat(200_000),
+      'schemes without credentials': 'http://a'.repeat(125_000),
+      'netrc words': 'password '.repeat(110_000),
+      'block scalars': '  1| password: |\n'.repeat(60_000),
+    };
+    for (const [name, input] of Object.entries(adversarial)) {
+      it(`finishes on 1 MB of ${name}`, () => {
+        expect(typeof redactSecrets(input).text).toBe('string');
+      });
+    }
   });
 
   it('counts every redaction', () => {

@@ -15,36 +15,372 @@ export interface RedactionResult {
   readonly kinds: string[];
 }
 
-interface Detector {
-  readonly kind: string;
-  readonly pattern: RegExp;
-  /** Returns the replacement for one match, or null to keep the match as it is. */
-  readonly replace: (match: string, groups: readonly (string | undefined)[]) => string | null;
+/** Where a match sits: enough to look at the rest of its line without rescanning the text. */
+interface MatchSite {
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
 }
 
-/** Names whose values are secrets: any *_API_KEY, *_SECRET, *_TOKEN, *_PASSWORD and friends. */
-const secretName =
-  '(?:[A-Za-z0-9]+[_-])*(?:API[_-]?KEY|SECRET(?:[_-]?(?:ACCESS[_-])?KEY)?|(?:ACCESS|AUTH|REFRESH|BEARER|SESSION)?[_-]?TOKEN|PASSWORD|PASSWD|PASSPHRASE|PRIVATE[_-]KEY|SECRET[_-]ACCESS[_-]KEY|DATABASE[_-]URL|DB[_-]URL|CONNECTION[_-]STRING|AUTH[_-]TOKEN)';
+type Replacement = string | { readonly text: string; readonly kind: string } | null;
 
-/** Values that are types, placeholders or expressions rather than secrets (`password: string`). */
-const placeholderValue =
-  /^(?:string|number|boolean|any|unknown|null|undefined|none|nil|true|false|never|object|str|int|bool|optional|required|\*+|x+|<[^>]*>|\$\{?[A-Za-z_]\w*\}?|%[sd]|\.\.\.|…)$/i;
-/** Code on the right of `name: ` — calls, arrows, member expressions, bare identifiers. */
-const codeExpression = /[()=>]|^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$|^[a-z_$][A-Za-z_$]*$/;
+/** A detector whose match is replaced as a whole. */
+interface ReplaceDetector {
+  readonly kind: string;
+  readonly pattern: RegExp;
+  /** Returns the replacement for one match (optionally with a finer kind), or null to keep it. */
+  readonly replace: (
+    match: string,
+    groups: readonly (string | undefined)[],
+    site: MatchSite,
+  ) => Replacement;
+}
 
 /**
- * Redacts the value after a secret-looking name, keeping the name and any quotes. `envStyle`
- * (`NAME=value`, no spaces) redacts any value; the YAML/TS `name: value` form skips values that
- * read as code, so `password: string` and `token: this.token` survive.
+ * A detector for `name <separator> value`. Its pattern stops where the value starts, and the
+ * value is read only when the name is a secret's: a name that is not consumes nothing after its
+ * separator, so `--env=PGPASSWORD=x` and `Server=db;Password=x` still reach the secret.
  */
-function redactValue(prefix: string, value: string): string | null {
+interface AssignmentDetector {
+  readonly kind: 'assignment';
+  readonly pattern: RegExp;
+  readonly read: (match: RegExpExecArray) => { readonly name: string; readonly form: Form };
+  /** Sticky pattern for the value; the shared quoted-or-unquoted one when absent. */
+  readonly value?: RegExp;
+}
+
+/** `hint`: text without it cannot match, so the detector is skipped (one fast scan instead). */
+type Detector = (ReplaceDetector | AssignmentDetector) & { readonly hint?: string | RegExp };
+
+/*
+ * Every pattern below is linear in the text: no nested quantifiers over overlapping classes, and
+ * name-like runs start only where a lookbehind says a run begins, so no run is rescanned from
+ * each of its offsets.
+ */
+
+/** Context is read at most this far either side of a match, so one long line costs O(matches). */
+const contextChars = 200;
+
+function lineBefore(site: MatchSite): string {
+  const from = Math.max(0, site.start - contextChars);
+  const chunk = site.text.slice(from, site.start);
+  return chunk.slice(chunk.lastIndexOf('\n') + 1);
+}
+
+function lineAfter(site: MatchSite): string {
+  const chunk = site.text.slice(site.end, site.end + contextChars);
+  const newline = chunk.indexOf('\n');
+  return newline === -1 ? chunk : chunk.slice(0, newline);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secret names. A name is split into lower-case words (`PGPASSWORD` → `pgpassword`,
+// `signingKey` → `signing_key`, `//registry/:_authToken` → `_auth_token`) and judged by how it
+// ends, so any prefix works: `POSTGRES_PASSWORD`, `PGPASSWORD`, `GITHUBTOKEN`, `clientSecret`.
+// ---------------------------------------------------------------------------------------------
+
+/** Endings that mark a secret whatever comes before them, even glued on (`PGPASSWORD`). */
+const strongEnding =
+  /(?:password|passwd|passphrase|secret|token|api_?key|private_?key|access_?key|secret_?key|credentials?|creds|database_?url|db_?url|connection_?string|conn_?str|dsn)$/;
+/** Short endings that only count as a whole word (`DB_PASS`, not `bypass`; `MYSQL_PWD`, not
+ * the shell's `PWD`); `key` and `auth` also have many innocent uses, filtered below. */
+const weakEnding = /(?:^|_)(pass|pwd|pw|auth|key)$/;
+/** Leading words that make the name a count, limit or flag, not a credential (`max_tokens`). */
+const innocentPrefix =
+  /^_*(?:max|min|num|total|count|is|has|use|enable|enabled|require|requires|show|allow|with|no|skip)_|_per_/;
+/** `X_KEY` names that are lookup keys, not key material (`sort_key`, `STORAGE_KEY`). */
+const innocentKeyWords = new Set([
+  'primary',
+  'foreign',
+  'sort',
+  'partition',
+  'hash',
+  'range',
+  'cache',
+  'lookup',
+  'group',
+  'order',
+  'unique',
+  'public',
+  'storage',
+  'object',
+  'i18n',
+  'translation',
+  'label',
+  'value',
+  'id',
+  'name',
+  'join',
+  'shard',
+  'routing',
+  'dedup',
+  'idempotency',
+  'event',
+  'map',
+  'index',
+  'row',
+  'column',
+  'composite',
+  'natural',
+  'surrogate',
+  'query',
+  'react',
+  'list',
+  'dict',
+  'item',
+  'field',
+  'table',
+  'bucket',
+  's3',
+  'short',
+  'hot',
+  'route',
+  'cursor',
+  'state',
+  'context',
+  'theme',
+  'config',
+  'settings',
+  'search',
+  'filter',
+  'sentinel',
+  'message',
+  'metadata',
+  'prefix',
+  'env',
+]);
+
+/** `lookup_key` is a `*_KEY` name that may still be a map key (`signing_key` vs `sort_key`). */
+type NameKind =
+  | 'password'
+  | 'token'
+  | 'secret'
+  | 'key'
+  | 'lookup_key'
+  | 'credentials'
+  | 'connection_string'
+  | 'auth';
+
+/** The kind reported for a redaction: `named_password`, `named_token`, `named_key`… */
+function kindLabel(kind: NameKind): string {
+  return `named_${kind === 'lookup_key' ? 'key' : kind}`;
+}
+
+function words(name: string): string {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1_$2')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_');
+}
+
+/** Every ending above contains one of these (case-insensitively). */
+const mayNameSecret = /pass|pwd|pw|token|secret|key|cred|auth|dsn|url|conn/i;
+
+/** What kind of secret a name holds, or null when the name is not a secret's. */
+function secretNameKind(name: string): NameKind | null {
+  // Cheap screen first: most names in code contain none of these (this runs per assignment).
+  if (!mayNameSecret.test(name)) return null;
+  const normal = words(name).replace(/_+$/, '');
+  if (innocentPrefix.test(normal)) return null;
+  const strong = strongEnding.exec(normal);
+  if (strong) {
+    const end = strong[0];
+    if (/pass/.test(end)) return 'password';
+    if (end.endsWith('token')) return 'token';
+    if (end === 'secret') return 'secret';
+    if (end.endsWith('key')) return 'key';
+    if (/cred/.test(end)) return 'credentials';
+    return 'connection_string';
+  }
+  const weak = weakEnding.exec(normal);
+  if (!weak) return null;
+  const word = weak[1];
+  const before = normal.slice(0, weak.index).replace(/^_+/, '');
+  if (word === 'auth') return 'auth';
+  // Alone, `pwd`/`pw`/`key` are the shell's working directory, a pen, a map key.
+  if (before === '') return word === 'pass' ? 'password' : null;
+  if (word === 'key') {
+    const last = before.slice(before.lastIndexOf('_') + 1);
+    return innocentKeyWords.has(last) ? null : 'lookup_key';
+  }
+  return 'password';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values. Decide whether the value after a secret name is the secret itself, or a type, a
+// placeholder, a reference to somewhere else, or code.
+// ---------------------------------------------------------------------------------------------
+
+/** Types, empty-ish words and fill-me-in markers (`password: string`, `<your-key>`, `xxx`). */
+const placeholderValue =
+  /^(?:string|str|number|int|integer|float|boolean|bool|any|unknown|null|undefined|none|nil|true|false|yes|no|on|off|never|void|object|optional|required|buffer|uint8array|arraybuffer|bytes|secretstr|x+|\*+|<[^>]*>|%[sd]|\.\.\.|…|your[_-][\w-]*|replace[_-]?me|redacted)$/i;
+/** Values for `auth` settings that name a scheme rather than carry one (`auth: oauth2`). */
+const authScheme =
+  /^(?:basic|bearer|digest|oauth2?|oidc|jwt|saml|ldap|kerberos|ntlm|token|api_?key|password|anonymous|session|cookie|header|sso|mtls|tls|iam|hmac|local|remote|disabled|enabled)$/i;
+/** References resolved elsewhere: `${VAR}`, `$VAR`, `$(cmd)`, `{{ .Values.x }}`, `%(x)s`.
+ * `${VAR:-default}` is not stripped: its default may be the secret. The inner classes exclude
+ * the opening characters, so a run of unclosed `$(` cannot be rescanned once per opening. */
+const reference =
+  /\$\{[A-Za-z_]\w*(?::?\?[^${}\n]*)?\}|\$\([^$()\n]*\)?|\$[A-Za-z_]\w*|\{\{[^{}\n]*\}\}|%\([^()\n]*\)s/g;
+/** Lookups of the environment or a secret store (`process.env.X`, `os.environ["X"]`). */
+const environmentLookup = /^(?:process\.env|import\.meta\.env|os\.environ|env|ENV|secrets|vars)\b/;
+const identifier = /^[A-Za-z_$][\w$]*$/;
+const memberExpression = /^[A-Za-z_$][\w$]*(?:\??\.[A-Za-z_$][\w$]*)+$/;
+/** What follows a value on its line in code: operators, a comment, a terminator. */
+const codeContinuation = /^[ \t]*(?:[|&?:=<>+*/%!.,;)}\]]|as\b|in\b|of\b|instanceof\b|satisfies\b)/;
+
+/** `env`: NAME=value; `spaced`: ENV NAME value / --flag value; `colon`: name: value (YAML,
+ * headers, object literals); `equals`: name = value (ini, code); `quoted_key`: "name": value. */
+type Form = 'env' | 'spaced' | 'colon' | 'equals' | 'quoted_key';
+
+function normalizeWord(value: string): string {
+  return value.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+/** True when the value is nothing but references (and punctuation around them). */
+function onlyReferences(value: string): boolean {
+  reference.lastIndex = 0;
+  return !/[A-Za-z0-9]/.test(value.replace(reference, ''));
+}
+
+function benignValue(value: string, kind: NameKind): boolean {
+  if (value.trim() === '' || value.includes(redactionMarker)) return true;
+  if (placeholderValue.test(value) || environmentLookup.test(value)) return true;
+  if (/^\$[({]/.test(value) && !/^\$\{\w+:?[-=]/.test(value)) return true; // `$(cat`, `${VAR}`
+  // The name of another variable (`token_env: "GITHUB_TOKEN"`), not its value.
+  if (/^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/.test(value) && secretNameKind(value) !== null) return true;
+  if (/^[*&!:][A-Za-z_][\w.-]*$/.test(value)) return true; // YAML alias/tag, Ruby symbol
+  if (onlyReferences(value)) return true;
+  if (kind === 'auth' && authScheme.test(value)) return true;
+  // A file that holds the credentials is a path, not the credentials.
+  if (kind === 'credentials' && /^(?:~|\.{1,2})?\/[\w./-]*$|\.json$/.test(value)) return true;
+  // fetch()'s `credentials: 'include'` is a mode, not a credential.
+  if (kind === 'credentials' && /^(?:include|omit|same-origin)$/.test(value)) return true;
+  return false;
+}
+
+/** Splits trailing code punctuation off an unquoted value: `pw),` → [`pw`, `),`]. */
+function splitTrail(value: string): [string, string] {
+  let cut = value.length;
+  while (cut > 0 && ',;)}]'.includes(value[cut - 1] ?? '')) cut--;
+  return [value.slice(0, cut), value.slice(cut)];
+}
+
+function isScreaming(name: string): boolean {
+  const tail = name.slice(name.lastIndexOf('.') + 1);
+  return /[A-Z]/.test(tail) && !/[a-z]/.test(tail);
+}
+
+/** camelCase / PascalCase words, strictly: random tokens (`wJalrXUtnFEMIK7`) have caps runs. */
+const camelCase = /^(?:[a-z][a-z0-9]*|[A-Z][a-z0-9]+)(?:[A-Z][a-z0-9]+)+[A-Z]?$/;
+const snakeCase = /^_*[a-z][a-z0-9]*(?:_[a-z0-9]+)+$/;
+
+/** An identifier the way code names variables (`accessToken`, `db_password`, `self.token`). */
+function looksLikeCodeName(value: string, name: string): boolean {
+  if (memberExpression.test(value)) return true;
+  if (!identifier.test(value)) return false;
+  const tail = name.slice(name.lastIndexOf('.') + 1);
+  return (
+    camelCase.test(value) ||
+    value.includes('$') ||
+    (snakeCase.test(value) && !isScreaming(name)) ||
+    normalizeWord(value) === normalizeWord(tail)
+  );
+}
+
+/**
+ * Decides one `name <sep> value`. Returns the value to put back, or null to keep it. Env style
+ * (`NAME=value`) redacts any value but references and keyword arguments (`f(password=password)`);
+ * the spaced and YAML forms also keep what reads as code, a type, or the start of a sentence.
+ */
+function decideValue(
+  name: string,
+  form: Form,
+  value: string,
+  site: MatchSite,
+): { text: string; kind: string } | null {
+  const kind = secretNameKind(name);
+  if (kind === null) return null;
+  const named = { kind: kindLabel(kind) };
   const quote = value[0] === '"' || value[0] === "'" || value[0] === '`' ? value[0] : '';
-  const closed = quote !== '' && value.length > 1 && value.endsWith(quote);
-  const inner = quote === '' ? value : value.slice(1, closed ? -1 : undefined);
-  if (inner.trim() === '' || inner === redactionMarker || placeholderValue.test(inner)) return null;
-  const envStyle = prefix.endsWith('=') && !/\s=$/.test(prefix);
-  if (quote === '' && !envStyle && codeExpression.test(inner)) return null;
-  return `${prefix}${quote}${redactionMarker}${closed ? quote : ''}`;
+  if (quote !== '') {
+    const closed = value.length > 1 && value.endsWith(quote);
+    const inner = value.slice(1, closed ? -1 : undefined);
+    if (benignValue(inner, kind)) return null;
+    // A template literal with interpolation is an expression, not a stored secret.
+    if (quote === '`' && inner.includes('${')) return null;
+    if (
+      form !== 'env' &&
+      normalizeWord(inner) === normalizeWord(name.slice(name.lastIndexOf('.') + 1))
+    )
+      return null; // i18n labels: `"password": "Password"`
+    return { text: `${quote}${redactionMarker}${closed ? quote : ''}`, ...named };
+  }
+  // `${VAR:-default}`: the default may be the secret itself, so it is never code or a reference.
+  if (/^\$\{\w+:?[-=]/.test(value)) return { text: redactionMarker, ...named };
+  const [core, trail] = splitTrail(value);
+  if (core === '' || benignValue(core, kind)) return null;
+  const redacted = { text: `${redactionMarker}${trail}`, ...named };
+  // `<your key from the dashboard>`: a placeholder that spans words.
+  if (core.startsWith('<') && (core.includes('>') || lineAfter(site).includes('>'))) return null;
+  if (form === 'env' || form === 'spaced') {
+    // Compact code: `token=getToken()` (indexOf, not /\(.*\)/, which is quadratic on `f(f(f(`).
+    const open = value.indexOf('(');
+    if (open !== -1 && value.indexOf(')', open) !== -1) return null;
+    // Keyword arguments and compact code: `connect(password=password)`,
+    // `login(token=self.token, …`, minified `a.token=b.password,c=…`.
+    const argument = /^([^,;)]+)[,)]/.exec(value);
+    if (argument !== null && looksLikeCodeName(argument[1] ?? '', name)) return null;
+    // Prose about a flag: `use the --password flag to set it`.
+    if (form === 'spaced' && /^[a-z]+$/.test(core) && /^[ \t]+[a-z]/.test(lineAfter(site)))
+      return null;
+    return redacted;
+  }
+  const after = lineAfter(site);
+  // Numeric constants in code: `const CHARS_PER_TOKEN = 4;`.
+  if (/^\d+$/.test(core) && /^[,;]/.test(trail)) return null;
+  // Code: calls, indexing, literals, arrows, generics (`Optional[str]`, `z.string()`).
+  if (/[()[\]{}]|=>|&&|\|\||\w<\w/.test(core)) return null;
+  if (memberExpression.test(core)) return null;
+  // A sentence goes on after the first word: `Password: must be 8 characters long`.
+  if (/^[ \t]+[\w'"(]/.test(after) && !/^[ \t]+#/.test(after)) return null;
+  if (identifier.test(core)) {
+    if (trail !== '' || codeContinuation.test(after)) return null; // `password: pw,`
+    if (looksLikeCodeName(core, name)) return null; // `token: accessToken`, `x.token = token`
+    // `sort_key: created`, but not `JWT_SIGNING_KEY` (env-style names in YAML) with a word value.
+    if (kind === 'lookup_key' && !isScreaming(name) && /^[A-Za-z_]+$/.test(core)) return null;
+  }
+  return redacted;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Patterns.
+// ---------------------------------------------------------------------------------------------
+
+/** A name starts where no name character precedes it; optional `--` for CLI flags. */
+const namePattern = '(?<![\\w.-])(-{0,2}[A-Za-z_][\\w.-]*)';
+/** A quoted value (possibly cut at the end of the line) or one unquoted run. */
+const valueAt = /"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?|`[^`\n]*`?|[^\s"'`]+/y;
+const quotedValueAt = /"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?/y;
+
+/** A Basic credential is base64 of `user:password`; checking that keeps `Basic usage` as is. */
+function isBasicCredential(encoded: string): boolean {
+  const decoded = Buffer.from(encoded, 'base64').toString('latin1');
+  return decoded.includes(':') && /^[\x20-\x7e]+$/.test(decoded);
+}
+
+/** `.netrc` lines: `machine h login u password …`, or `password …` alone on its line. */
+function netrcContext(site: MatchSite): boolean {
+  const before = lineBefore(site);
+  if (/(?:^|\s)(?:machine|login|default|account)[ \t]+\S+[ \t]+$/.test(before)) return true;
+  // Alone on its line (a read_file gutter `  12| ` allowed) under a `machine`/`login` line.
+  const recent = site.text.slice(Math.max(0, site.start - contextChars), site.start);
+  return (
+    /^[ \t]*(?:\d+\|[ \t]?)?[ \t]*$/.test(before) &&
+    /^[ \t]*$/.test(lineAfter(site)) &&
+    /(?:^|\s)(?:machine|login)[ \t]+\S+[ \t]*\r?\n/.test(recent)
+  );
 }
 
 const detectors: readonly Detector[] = [
@@ -57,27 +393,104 @@ const detectors: readonly Detector[] = [
     replace: (match) => redactionMarker + '\n'.repeat(match.split('\n').length - 1),
   },
   {
-    kind: 'named_secret',
-    // "NAME": "value"  /  'NAME': 'value'  (JSON and object literals)
-    pattern: new RegExp(
-      `((["'])${secretName}\\2\\s*:\\s*)("(?:[^"\\\\\\n]|\\\\.)*"|'(?:[^'\\\\\\n]|\\\\.)*')`,
-      'gi',
-    ),
-    replace: (_match, groups) => redactValue(groups[0] ?? '', groups[2] ?? ''),
+    kind: 'authorization_header',
+    hint: /authorization/i,
+    // Authorization: <scheme> <credentials>, in headers, YAML, JSON and code.
+    pattern:
+      /(?<![\w-])(Authorization["']?[ \t]*[:=][ \t]*["'`]?[ \t]*)(?:(Basic|Bearer|Token|Bot|ApiKey|Key|OAuth|JWT)([ \t]+))?([A-Za-z0-9._~+/=:-]+)/gi,
+    replace: (_match, [prefix = '', scheme, space = '', value = '']) => {
+      if (placeholderValue.test(value)) return null;
+      if (scheme === undefined && /^[A-Za-z]+$/.test(value)) return null; // `Authorization: Bearer ${t}`
+      if (scheme !== undefined && /^basic$/i.test(scheme) && !isBasicCredential(value)) return null;
+      const kind =
+        scheme !== undefined && /^basic$/i.test(scheme) ? 'basic_auth' : 'authorization_header';
+      return { text: `${prefix}${scheme ?? ''}${space}${redactionMarker}`, kind };
+    },
   },
   {
-    kind: 'named_secret',
-    // NAME=value (env files, shell), NAME = "value" (code), name: value (YAML), name = value
-    // (ini/toml); the unquoted spaced forms skip values that read as code.
+    kind: 'basic_auth',
+    hint: /basic/i,
+    // Basic credentials anywhere else (curl -H, code), recognised by decoding to `user:pass`.
+    pattern: /(?<![\w-])(Basic[ \t]+)([A-Za-z0-9+/]{8,}={0,2})(?![\w+/=])/gi,
+    replace: (_match, [prefix = '', value = '']) =>
+      isBasicCredential(value) ? `${prefix}${redactionMarker}` : null,
+  },
+  {
+    kind: 'assignment',
+    // "name": "value" / 'name': value (JSON, Python dicts, object literals, docker config.json)
+    // Not after `?`: `ok ? 'PASS' : 'FAIL'` is a ternary.
+    pattern: /(?<!\?[ \t]*)(["'])([\w.-]+)\1[ \t]*:[ \t]*/g,
+    read: (match) => ({ name: match[2] ?? '', form: 'quoted_key' }),
+  },
+  {
+    kind: 'assignment',
+    // NAME=value (env, shell, flags, kwargs, properties, .npmrc, connection strings),
+    // NAME = "v" / name := "v" (code), name: value (YAML, headers), name = value (ini/toml).
     pattern: new RegExp(
-      `(\\b${secretName}(?:=|\\s*[:=]\\s*(?=["'\`])|:[ \\t]+|[ \\t]+=[ \\t]*))("(?:[^"\\\\\\n]|\\\\.)*"?|'(?:[^'\\\\\\n]|\\\\.)*'?|\`[^\`\\n]*\`?|[^\\s"'\`,;]+)`,
-      'gi',
+      `${namePattern}(=(?!=)|[ \\t]*(?::=?|=)[ \\t]*(?=["'\`])|:[ \\t]+|[ \\t]+=(?!=)[ \\t]*)`,
+      'g',
     ),
-    replace: (_match, groups) => redactValue(groups[0] ?? '', groups[1] ?? ''),
+    read: (match) => {
+      const separator = match[2] ?? '';
+      const form: Form = separator === '=' ? 'env' : separator.includes('=') ? 'equals' : 'colon';
+      return { name: match[1] ?? '', form };
+    },
+  },
+  {
+    kind: 'assignment',
+    hint: /ENV|--/,
+    // Space-separated forms: Dockerfile `ENV NAME <value>`, CLI `--password <value>`.
+    pattern: /(?<![\w-])(?:ENV[ \t]+|--)([A-Za-z_][\w-]*)[ \t]+(?=[^\s-])/g,
+    read: (match) => ({ name: match[1] ?? '', form: 'spaced' }),
+  },
+  {
+    kind: 'assignment',
+    hint: 'name:',
+    // Kubernetes env lists: `- name: DB_PASSWORD` followed by `value: hunter2`.
+    pattern: /\bname:[ \t]*["']?([\w.-]+)["']?[ \t]*\r?\n[ \t]*(?:-[ \t]+)?value:[ \t]*/g,
+    read: (match) => ({ name: match[1] ?? '', form: 'env' }),
+  },
+  {
+    kind: 'assignment',
+    // Name and value as two string arguments: PHP `define('DB_PASSWORD', 'x')`,
+    // `os.getenv("API_TOKEN", "default")`, `setdefault("SECRET_KEY", "x")`. Only as the first
+    // argument: in `['password', 'token']` the strings are a list of names.
+    pattern: /(?<![[,{][ \t]*)(["'])([\w.-]+)\1[ \t]*,[ \t]*(?=["'])/g,
+    read: (match) => ({ name: match[2] ?? '', form: 'quoted_key' }),
+    value: quotedValueAt,
+  },
+  {
+    kind: 'xml_secret',
+    hint: '</',
+    // <password>hunter2</password> (Maven settings.xml, app configs). Content stops at `<`.
+    pattern: /<([A-Za-z_][\w.-]*)>([^<\n]+)<\/\1>/g,
+    replace: (_match, [name = '', value = ''], site) => {
+      const decided = decideValue(name, 'env', value, site);
+      // The element's whole content is the value (`{encrypted}` keeps no trailing `}`).
+      return decided && { text: `<${name}>${redactionMarker}</${name}>`, kind: decided.kind };
+    },
+  },
+  {
+    kind: 'netrc_password',
+    hint: 'passw',
+    pattern: /(?<![\w-])((?:password|passwd)[ \t]+)([^\s"'`]+)/g,
+    replace: (_match, [prefix = '', value = ''], site) =>
+      netrcContext(site) && !benignValue(value, 'password') ? prefix + redactionMarker : null,
+  },
+  {
+    kind: 'cli_credentials',
+    hint: /-u|--user/,
+    // curl -u user:… / --user user:…
+    pattern: /(?<!\S)((?:-u|--user)[ \t]*["']?)([^\s:"'@]+:)([^\s"']+)/g,
+    replace: (_match, [prefix = '', user = '', password = '']) =>
+      benignValue(password, 'password') ? null : prefix + user + redactionMarker,
   },
   {
     kind: 'url_credentials',
-    pattern: /\b([a-z][a-z0-9+.-]*:\/\/)[^\s:@/"'`]+:[^\s@/"'`]+@/gi,
+    hint: '://',
+    // Credentials in a URL's userinfo, including redis' empty user. The lookbehind makes each scheme
+    // start once, instead of at every `.`/`-` word boundary of a long dotted run.
+    pattern: /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/)[^\s:@/"'`]*:[^\s@/"'`]+@/gi,
     replace: (_match, groups) => `${groups[0] ?? ''}${redactionMarker}@`,
   },
   { kind: 'api_key', pattern: /\bsk-[A-Za-z0-9_-]{20,}/g, replace: () => redactionMarker },
@@ -167,29 +580,120 @@ function looksLikeGenericSecret(token: string): boolean {
   return shannonEntropy(body) >= 4.0 && classChangeRatio(body) >= 0.35;
 }
 
+/** A read_file gutter (`  12| `) and the indentation after it. */
+const gutterAndIndent = /^((?:[ \t]*\d+\| ?)?)([ \t]*)/;
+
+/**
+ * A YAML block scalar under a secret name (`password: |`, `tls.key: >-`): the value is the more
+ * indented lines below. Returns them redacted (indentation and line count kept) and where they
+ * end, or null when nothing is indented below. Each line is visited once.
+ */
+function redactBlockScalar(
+  text: string,
+  site: MatchSite,
+): { readonly text: string; readonly end: number } | null {
+  const keyIndent = (gutterAndIndent.exec(lineBefore(site))?.[2] ?? '').length;
+  let position = text.indexOf('\n', site.end);
+  let out = '';
+  let end = -1;
+  while (position !== -1) {
+    const lineStart = position + 1;
+    const newline = text.indexOf('\n', lineStart);
+    const line = text.slice(lineStart, newline === -1 ? undefined : newline);
+    const [, gutter = '', indent = ''] = gutterAndIndent.exec(line) ?? [];
+    const content = line.slice(gutter.length + indent.length);
+    if (content.trim() !== '') {
+      if (indent.length <= keyIndent) break;
+      out += text.slice(end === -1 ? site.end : end, lineStart) + gutter + indent + redactionMarker;
+      end = lineStart + line.length;
+    }
+    position = newline;
+  }
+  return end === -1 ? null : { text: out, end };
+}
+
+/** Runs one assignment detector (see AssignmentDetector) over the text. */
+function redactAssignments(
+  text: string,
+  detector: AssignmentDetector,
+  found: (kind: string) => void,
+): string {
+  const { pattern } = detector;
+  const valuePattern = detector.value ?? valueAt;
+  let out = '';
+  let copied = 0;
+  pattern.lastIndex = 0;
+  for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+    const { name, form } = detector.read(match);
+    const kind = secretNameKind(name);
+    if (kind === null) continue;
+    const start = match.index + match[0].length;
+    valuePattern.lastIndex = start;
+    const value = valuePattern.exec(text)?.[0];
+    if (value === undefined) continue;
+    const end = start + value.length;
+    // A value that was kept (code, a reference) is not rescanned: that keeps the scan linear.
+    pattern.lastIndex = end;
+    if (form === 'colon' && /^[|>][-+]?\d?$/.test(value)) {
+      const block = redactBlockScalar(text, { text, start, end });
+      if (block === null) continue;
+      out += text.slice(copied, end) + block.text;
+      copied = block.end;
+      pattern.lastIndex = block.end;
+      found(kindLabel(kind));
+      continue;
+    }
+    const decided = decideValue(name, form, value, { text, start, end });
+    if (decided === null) continue;
+    out += text.slice(copied, start) + decided.text;
+    copied = end;
+    found(decided.kind);
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
 export function redactSecrets(text: string): RedactionResult {
   let count = 0;
   const kinds = new Set<string>();
+  const found = (kind: string): void => {
+    count++;
+    kinds.add(kind);
+  };
   let out = text;
   for (const detector of detectors) {
+    const { hint } = detector;
+    if (typeof hint === 'string' ? !out.includes(hint) : hint?.test(out) === false) continue;
+    if ('read' in detector) {
+      out = redactAssignments(out, detector, found);
+      continue;
+    }
+    const source = out;
     detector.pattern.lastIndex = 0;
-    out = out.replace(detector.pattern, (...args: unknown[]) => {
+    out = source.replace(detector.pattern, (...args: unknown[]) => {
       const match = args[0] as string;
       const groups: (string | undefined)[] = [];
-      for (let i = 1; i < args.length && typeof args[i] !== 'number'; i++)
+      let i = 1;
+      for (; i < args.length && typeof args[i] !== 'number'; i++)
         groups.push(args[i] as string | undefined);
-      const replacement = detector.replace(match, groups);
+      const start = args[i] as number;
+      const replacement = detector.replace(match, groups, {
+        text: source,
+        start,
+        end: start + match.length,
+      });
       if (replacement === null) return match;
-      count++;
-      kinds.add(detector.kind);
-      return replacement;
+      if (typeof replacement === 'string') {
+        found(detector.kind);
+        return replacement;
+      }
+      found(replacement.kind);
+      return replacement.text;
     });
   }
   tokenCandidate.lastIndex = 0;
   out = out.replace(tokenCandidate, (match) => {
     if (!looksLikeGenericSecret(match)) return match;
-    count++;
-    kinds.add('high_entropy');
+    found('high_entropy');
     return redactionMarker;
   });
   return { text: out, count, kinds: [...kinds] };

@@ -224,7 +224,12 @@ describe('search_text', () => {
   });
 
   it('never shows secrets or denied files', async () => {
-    const result = await call('search_text', { pattern: 'sk-', path: 'src' });
+    // `sk-` matches only inside the secret, so the match is withheld (the pattern must match
+    // the redacted line); text around the secret still finds the line, shown redacted.
+    const probe = await call('search_text', { pattern: 'sk-', path: 'src' });
+    expect(probe).toMatchObject({ ok: true, matches: 0, withheld: 1 });
+    expect(probe.text).not.toContain('leaky');
+    const result = await call('search_text', { pattern: 'const key', path: 'src' });
     expect(result.text).toContain('src/leaky.ts:2: const key = "[REDACTED]";');
     const broad = await call(
       'search_text',

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { compileGlob } from './glob.js';
+import { compileGlob, GlobError } from './glob.js';
 
 /**
  * The basic subset of `.gitignore` the searcher honours (root file only): comments, blank lines,
@@ -41,7 +41,15 @@ export function parseGitignore(content: string): IgnoreMatcher {
     const anchored = line.includes('/');
     if (line.startsWith('/')) line = line.slice(1);
     if (line === '') continue;
-    rules.push({ regex: compileGlob(line), negate, directoryOnly, anchored });
+    let regex: RegExp;
+    try {
+      regex = compileGlob(line);
+    } catch (error) {
+      // A rule too complex to match in bounded time is skipped (the file is searched).
+      if (error instanceof GlobError) continue;
+      throw error;
+    }
+    rules.push({ regex, negate, directoryOnly, anchored });
   }
 
   return {

@@ -50,7 +50,34 @@ function splitAlternatives(body: string): string[] {
   return parts;
 }
 
-function globToRegexSource(glob: string): string {
+/** More wildcards than this make a glob invalid (see `compileGlob`). */
+export const maxGlobWildcards = 20;
+
+/** A glob refused before compiling: too many wildcards to match in bounded time. */
+export class GlobError extends Error {}
+
+/** Index just past the run of `*` that starts at `start` (`start` itself if there is none). */
+function runEnd(glob: string, start: number): number {
+  let end = start;
+  while (glob[end] === '*') end++;
+  return end;
+}
+
+interface CompileState {
+  wildcards: number;
+}
+
+function countWildcard(state: CompileState): void {
+  state.wildcards++;
+  if (state.wildcards > maxGlobWildcards) {
+    throw new GlobError(
+      `The glob has more than ${maxGlobWildcards} wildcards (*, ** and ?), which makes matching ` +
+        `too slow. Use a simpler glob such as "*.ts" or "src/**/*.ts".`,
+    );
+  }
+}
+
+function globToRegexSource(glob: string, state: CompileState): string {
   let out = '';
   for (let i = 0; i < glob.length; i++) {
     const ch = glob[i] ?? '';
@@ -63,32 +90,45 @@ function globToRegexSource(glob: string): string {
         out += '\\\\';
       }
     } else if (ch === '*') {
-      if (glob[i + 1] === '*') {
-        const atSegmentStart = i === 0 || glob[i - 1] === '/';
-        const afterStars = glob[i + 2];
-        if (atSegmentStart && afterStars === '/') {
-          // `**/` matches zero or more whole directories.
-          out += '(?:[^/]*/)*';
-          i += 2;
-        } else if (atSegmentStart && afterStars === undefined) {
+      // Runs of stars are collapsed while compiling: each `**/` becomes `(?:[^/]*/)*` and each
+      // `*` `[^/]*`, and consecutive copies of either match exactly the paths one copy matches
+      // but give the regex engine that many ways to split a path between them, all of which it
+      // tries when a match fails (12 consecutive `**/` took 31 s on a deep path). So
+      // `**/**/` → `**/`, a trailing `**/**` → `**`, and `a**b` or `***` → `*`.
+      countWildcard(state);
+      const end = runEnd(glob, i);
+      const atSegmentStart = i === 0 || glob[i - 1] === '/';
+      if (end - i === 2 && atSegmentStart && glob[end] === '/') {
+        // `**/` matches zero or more whole directories.
+        let next = end + 1;
+        while (runEnd(glob, next) - next === 2 && glob[next + 2] === '/') next += 3;
+        if (runEnd(glob, next) - next === 2 && next + 2 === glob.length) {
           out += '.*';
-          i += 1;
+          i = glob.length - 1;
         } else {
-          // `**` glued to other characters behaves like `*` (as in git and ripgrep).
-          out += '[^/]*';
-          i += 1;
+          out += '(?:[^/]*/)*';
+          i = next - 1;
         }
+      } else if (end - i === 2 && atSegmentStart && end === glob.length) {
+        out += '.*';
+        i = end - 1;
       } else {
+        // `**` glued to other characters, or a run of three or more stars, behaves like `*`
+        // (as in git).
         out += '[^/]*';
+        i = end - 1;
       }
     } else if (ch === '?') {
+      countWildcard(state);
       out += '[^/]';
     } else if (ch === '{') {
       const close = closingBrace(glob, i);
       if (close === -1) {
         out += '\\{';
       } else {
-        const alternatives = splitAlternatives(glob.slice(i + 1, close)).map(globToRegexSource);
+        const alternatives = splitAlternatives(glob.slice(i + 1, close)).map((alternative) =>
+          globToRegexSource(alternative, state),
+        );
         out += `(?:${alternatives.join('|')})`;
         i = close;
       }
@@ -111,9 +151,14 @@ function globToRegexSource(glob: string): string {
   return out;
 }
 
-/** Compiles a glob into an anchored RegExp over `/`-separated relative paths. */
+/**
+ * Compiles a glob into an anchored RegExp over `/`-separated relative paths. Throws `GlobError`
+ * when the glob has more than `maxGlobWildcards` wildcards (a run of stars counts once): the
+ * regex backtracks polynomially in the number of wildcards, so a bound keeps it matchable.
+ */
 export function compileGlob(glob: string, options: GlobOptions = {}): RegExp {
-  return new RegExp(`^${globToRegexSource(glob)}$`, options.caseInsensitive === true ? 'i' : '');
+  const source = globToRegexSource(glob, { wildcards: 0 });
+  return new RegExp(`^${source}$`, options.caseInsensitive === true ? 'i' : '');
 }
 
 export interface PathGlob {

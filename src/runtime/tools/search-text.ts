@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { redactSecrets } from '../redact-secrets.js';
-import { searchTree, SearchPatternError, type SearchMatch } from './searcher.js';
+import { GlobError } from './glob.js';
+import { searchInWorker, SearchTimeoutError } from './search-runner.js';
+import { SearchPatternError, type SearchMatch, type SearchResult } from './searcher.js';
 import {
   effectiveLimits,
   failure,
@@ -61,13 +63,23 @@ function renderMatches(
       if (withContext && lines.length > 0 && (previous === 0 || line > previous + 1))
         lines.push('--');
       const separator = entry.match ? ':' : '-';
-      const redacted = redactSecrets(shorten(entry.text, lineChars));
+      // Redact before shortening: a cut could leave a secret too short for its detector.
+      const redacted = redactSecrets(entry.text);
       redactions += redacted.count;
-      lines.push(`${file}${separator}${line}${separator} ${redacted.text}`);
+      lines.push(`${file}${separator}${line}${separator} ${shorten(redacted.text, lineChars)}`);
       previous = line;
     }
   }
   return { lines, redactions };
+}
+
+/**
+ * Matches withheld for matching only a secret's hidden text go on the observation for the
+ * record, never into the text: "1 match withheld" for `KEY=sk-live-P` and "0" for `KEY=sk-live-Q`
+ * would answer exactly the question the redaction hides.
+ */
+function withheldExtra(result: SearchResult): { withheld?: number } {
+  return result.withheld > 0 ? { withheld: result.withheld } : {};
 }
 
 export async function executeSearchText(
@@ -100,24 +112,38 @@ export async function executeSearchText(
     limits.searchMaxResults,
   );
   const contextLines = Math.min(args.context_lines ?? 0, maxContextLines);
-  let result;
+  let result: SearchResult;
   try {
-    result = await searchTree({
-      root: ctx.scope.projectRoot,
-      targets,
-      pattern: args.pattern,
-      caseSensitive: args.case_sensitive ?? false,
-      ...(args.glob !== undefined ? { glob: args.glob } : {}),
-      maxResults,
-      contextLines,
-      maxFileBytes: limits.searchMaxFileBytes,
-      respectGitignore: true,
-      // The deny list (and critical roots without permission) applies to every file walked.
-      filter: (relative) => ctx.scope.checkDescendant(relative).ok,
-      signal: ctx.signal,
-    });
+    // In a worker with a deadline: the pattern and glob come from the model (search-runner.ts).
+    // The worker rebuilds the deny-list filter from the scope's options and withholds matches
+    // that only match the secret part of a line (the redacted text must match too).
+    result = await searchInWorker(
+      {
+        root: ctx.scope.projectRoot,
+        targets,
+        pattern: args.pattern,
+        caseSensitive: args.case_sensitive ?? false,
+        ...(args.glob !== undefined ? { glob: args.glob } : {}),
+        maxResults,
+        contextLines,
+        maxFileBytes: limits.searchMaxFileBytes,
+        respectGitignore: true,
+        scope: ctx.scope.options,
+      },
+      { timeoutMs: limits.searchTimeoutMs, signal: ctx.signal },
+    );
   } catch (error) {
     if (error instanceof SearchPatternError) return failure('invalid_pattern', error.message);
+    if (error instanceof GlobError) return failure('invalid_glob', error.message);
+    if (error instanceof SearchTimeoutError) {
+      return failure(
+        'search_timeout',
+        `The search was stopped after ${limits.searchTimeoutMs / 1000} s: the pattern or glob ` +
+          `is too expensive to evaluate (a regex with nested or repeated quantifiers such as ` +
+          `(\\w+\\s?)* can take exponential time). Search for a simpler literal, or narrow the ` +
+          `search with path or glob.`,
+      );
+    }
     throw error;
   }
 
@@ -128,7 +154,7 @@ export async function executeSearchText(
     return observation(
       true,
       `0 matches for ${JSON.stringify(args.pattern)}${scopeNote} (${result.filesSearched} files searched, case ${args.case_sensitive === true ? 'sensitive' : 'insensitive'})`,
-      { ...extras, matches: 0, complete: true },
+      { ...extras, matches: 0, complete: true, ...withheldExtra(result) },
     );
   }
 
@@ -152,7 +178,7 @@ export async function executeSearchText(
   return observation(
     true,
     text,
-    { ...extras, matches: result.matches.length, complete },
+    { ...extras, matches: result.matches.length, complete, ...withheldExtra(result) },
     rendered.redactions,
   );
 }
@@ -163,7 +189,8 @@ export const searchTextTool: ToolSpec<typeof searchTextArgs> = {
   description:
     'Search file contents in the mission scope with a JavaScript regular expression (plain words ' +
     'work as literals). Returns "path:line: text" lines. Case-insensitive unless case_sensitive is ' +
-    'true. Zero matches is a valid result.',
+    'true. Zero matches is a valid result. Secrets are shown as [REDACTED] and the pattern must ' +
+    'match the line as shown.',
   schema: searchTextArgs,
   parameters: {
     type: 'object',

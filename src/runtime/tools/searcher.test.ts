@@ -138,6 +138,31 @@ describe('searchTree', () => {
     await expect(search({ pattern: 'foo(' })).rejects.toThrow(/Invalid regular expression/);
   });
 
+  it('withholds a match that no longer matches the line as shown, from results and counts', async () => {
+    // `shownAs` stands in for redaction: `alpha` is hidden on every line.
+    const shownAs = (line: string): string => line.replace(/alpha/gi, '[HIDDEN]');
+    const hidden = await search({ targets: ['src'], shownAs });
+    expect(hits(hidden)).toEqual([]);
+    expect(hidden.withheld).toBe(5);
+    expect(hidden.filesMatched).toBe(0);
+    // The case-sensitive literal path (matched on bytes) withholds the same way.
+    const bytes = await search({ targets: ['src'], caseSensitive: true, shownAs });
+    expect(hits(bytes)).toEqual([]);
+    expect(bytes.withheld).toBe(4);
+    // A pattern that still matches the shown line keeps its match (shown text is the caller's).
+    const visible = await search({ pattern: 'function', targets: ['src/a.ts'], shownAs });
+    expect(hits(visible)).toEqual(['src/a.ts:1', 'src/a.ts:4']);
+    expect(visible.withheld).toBe(0);
+    // Withheld matches do not use up maxResults.
+    const limited = await search({
+      pattern: 'alpha|line',
+      targets: ['src/deep/c.mjs'],
+      shownAs,
+      maxResults: 3,
+    });
+    expect(hits(limited)).toEqual(['src/deep/c.mjs:1', 'src/deep/c.mjs:2', 'src/deep/c.mjs:4']);
+  });
+
   it('honours an aborted signal', async () => {
     const controller = new AbortController();
     controller.abort(new Error('stop'));

@@ -38,6 +38,13 @@ export interface SearchRequest {
   readonly respectGitignore?: boolean;
   /** Return false to skip a file or a whole directory (the caller's deny list). */
   readonly filter?: (relative: string, kind: 'file' | 'dir') => boolean;
+  /**
+   * The text a matched line will be shown as (the caller's redaction). When it differs from the
+   * line, the pattern must also match the shown text or the match is withheld: it is left out of
+   * `matches` and every count, and only `withheld` grows. Otherwise a match on a hidden part of
+   * a line (a secret) would confirm what the hidden text says, a character at a time.
+   */
+  readonly shownAs?: (line: string) => string;
   /** Longest stretch of synchronous work before yielding to the event loop. Default 8 ms. */
   readonly sliceMs?: number;
   readonly signal?: AbortSignal;
@@ -62,6 +69,8 @@ export interface SearchResult {
   readonly filesMatched: number;
   /** Stopped at `maxResults`; more matches may exist. */
   readonly truncated: boolean;
+  /** Matches dropped because the pattern no longer matched the line as `shownAs` shows it. */
+  readonly withheld: number;
   readonly skipped: {
     binary: number;
     tooLarge: number;
@@ -242,6 +251,9 @@ function stripCr(line: string): string {
   return line.endsWith('\r') ? line.slice(0, -1) : line;
 }
 
+/** Whether a matched line stands (see `SearchRequest.shownAs`). */
+type LineCheck = (line: string) => boolean;
+
 /**
  * Runs the regex over the whole text and reports each matching line once. A match that spans a
  * newline (possible with `\s`) is re-checked against its first line alone, because matches are
@@ -254,6 +266,7 @@ function matchText(
   lineProbe: RegExp,
   limit: number,
   contextLines: number,
+  accept: LineCheck,
 ): SearchMatch[] {
   const regex = compiled.regex;
   const matches: SearchMatch[] = [];
@@ -278,6 +291,7 @@ function matchText(
       lineProbe.lastIndex = 0;
       accepted = lineProbe.test(lineText.endsWith('\r') ? lineText.slice(0, -1) : lineText);
     }
+    if (accepted) accepted = accept(stripCr(lineText));
     if (accepted) {
       matches.push({
         path: relative,
@@ -340,6 +354,7 @@ function matchBytes(
   relative: string,
   limit: number,
   contextLines: number,
+  accept: LineCheck,
 ): SearchMatch[] {
   const matches: SearchMatch[] = [];
   let line = 1;
@@ -353,13 +368,16 @@ function matchBytes(
       newline = bytes.indexOf(0x0a, lineStart);
     }
     const lineEnd = newline === -1 ? bytes.length : newline;
-    matches.push({
-      path: relative,
-      line,
-      text: decodeLine(bytes, lineStart, lineEnd),
-      before: contextLines > 0 ? byteLinesBefore(bytes, lineStart, line, contextLines) : [],
-      after: contextLines > 0 ? byteLinesAfter(bytes, lineEnd, line, contextLines) : [],
-    });
+    const text = decodeLine(bytes, lineStart, lineEnd);
+    if (accept(text)) {
+      matches.push({
+        path: relative,
+        line,
+        text,
+        before: contextLines > 0 ? byteLinesBefore(bytes, lineStart, line, contextLines) : [],
+        after: contextLines > 0 ? byteLinesAfter(bytes, lineEnd, line, contextLines) : [],
+      });
+    }
     if (lineEnd >= bytes.length) break;
     lineStart = lineEnd + 1;
     line++;
@@ -390,6 +408,19 @@ export async function searchTree(request: SearchRequest): Promise<SearchResult> 
   const literalBytes =
     pattern.requiredLiterals?.map((literal) => Buffer.from(literal, 'utf8')) ?? null;
   const maxResults = request.maxResults ?? Number.POSITIVE_INFINITY;
+  let withheld = 0;
+  const shownAs = request.shownAs;
+  const accept: LineCheck =
+    shownAs === undefined
+      ? () => true
+      : (line) => {
+          const shown = shownAs(line);
+          if (shown === line) return true;
+          lineProbe.lastIndex = 0;
+          if (lineProbe.test(shown)) return true;
+          withheld++;
+          return false;
+        };
   const maxFileBytes = request.maxFileBytes ?? 2 * 1024 * 1024;
   const contextLines = request.contextLines ?? 0;
 
@@ -417,13 +448,22 @@ export async function searchTree(request: SearchRequest): Promise<SearchResult> 
   const searchBytes = (bytes: Buffer, relative: string, limit: number): SearchMatch[] => {
     if (literalBytes !== null && !literalBytes.some((literal) => bytes.indexOf(literal) !== -1))
       return [];
-    if (byteNeedle !== null) return matchBytes(bytes, byteNeedle, relative, limit, contextLines);
+    if (byteNeedle !== null)
+      return matchBytes(bytes, byteNeedle, relative, limit, contextLines, accept);
     let latin1: string | null = null;
     if (probe !== null) {
       latin1 = bytes.toString('latin1');
       if (!probe.test(latin1)) return [];
     }
-    return matchText(decodeText(bytes, latin1), relative, pattern, lineProbe, limit, contextLines);
+    return matchText(
+      decodeText(bytes, latin1),
+      relative,
+      pattern,
+      lineProbe,
+      limit,
+      contextLines,
+      accept,
+    );
   };
 
   const matches: SearchMatch[] = [];
@@ -458,5 +498,5 @@ export async function searchTree(request: SearchRequest): Promise<SearchResult> 
     }
     await slicer.tick();
   }
-  return { matches, filesSearched, filesMatched, truncated, skipped };
+  return { matches, filesSearched, filesMatched, truncated, withheld, skipped };
 }

@@ -28,6 +28,12 @@ export interface ToolObservation {
   /** read_file: the whole file was shown. Other tools: nothing was cut by a cap. */
   readonly complete?: boolean;
   readonly matches?: number;
+  /**
+   * search_text: matches left out because the pattern matched only a redacted part of the line.
+   * For the operator's record; never put in `text`, where the count would itself answer the
+   * question the redaction hides.
+   */
+  readonly withheld?: number;
   /** Denial or error code (path-scope codes, `invalid_args`, `binary_file`, `not_a_git_repo`…). */
   readonly code?: string;
 }
@@ -44,6 +50,11 @@ export interface ToolLimits {
   readonly searchOutputChars: number;
   /** search_text: characters of one matched line shown before it is shortened. */
   readonly searchLineChars: number;
+  /**
+   * search_text: wall-clock limit for one search, which runs in a worker thread that is
+   * terminated at this point (a catastrophic regex or glob cannot be interrupted otherwise).
+   */
+  readonly searchTimeoutMs: number;
   readonly listMaxEntries: number;
   readonly gitOutputChars: number;
   readonly gitTimeoutMs: number;
@@ -57,6 +68,7 @@ export const defaultToolLimits: ToolLimits = Object.freeze({
   searchMaxResults: 500,
   searchOutputChars: 100_000,
   searchLineChars: 400,
+  searchTimeoutMs: 10_000,
   listMaxEntries: 1000,
   gitOutputChars: 20_000,
   gitTimeoutMs: 10_000,
