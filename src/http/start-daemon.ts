@@ -48,7 +48,8 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
   missions
     .recoverInterrupted()
     .then((closed) => {
-      if (closed.length > 0) logger.warn({ runs: closed }, 'closed runs left open by an earlier daemon');
+      if (closed.length > 0)
+        logger.warn({ runs: closed }, 'closed runs left open by an earlier daemon');
     })
     .catch((error: unknown) => logger.error({ err: error }, 'recovering interrupted runs failed'));
   const address = app.server.address();

@@ -236,7 +236,9 @@ export class MissionRuntime {
     const closed: string[] = [];
     for (const runId of readdirSync(dir)) {
       if (this.active.has(runId)) continue;
-      const read = await readEventLog(runPaths(this.projectRoot, runId).logPath).catch(() => undefined);
+      const read = await readEventLog(runPaths(this.projectRoot, runId).logPath).catch(
+        () => undefined,
+      );
       if (!read || read.events.length === 0 || read.chainErrors.length > 0) continue;
       if (read.events.some((event) => event.type === 'run.completed')) continue;
       let writer: EventLogWriter;

@@ -278,18 +278,40 @@ describe('a daemon killed with SIGKILL in the middle of a mission', () => {
     expect(trace.stdout).toContain('torn last line');
 
     // The next daemon on this project closes the run as interrupted, setting the torn line aside.
-    daemon = spawn(process.execPath, [path.join(root, 'bin', 'codex-oss'), 'up', '--port', String(port), '--project', fixture.root], {
-      env: { ...process.env, UPSTREAM_BASE: mock.baseUrl, OPENCODE_GO_API_KEY: 'sk-upstream-test', LOG_LEVEL: 'warn' },
-      stdio: 'ignore',
-    });
+    daemon = spawn(
+      process.execPath,
+      [
+        path.join(root, 'bin', 'codex-oss'),
+        'up',
+        '--port',
+        String(port),
+        '--project',
+        fixture.root,
+      ],
+      {
+        env: {
+          ...process.env,
+          UPSTREAM_BASE: mock.baseUrl,
+          OPENCODE_GO_API_KEY: 'sk-upstream-test',
+          LOG_LEVEL: 'warn',
+        },
+        stdio: 'ignore',
+      },
+    );
     const recovered = await waitForValue(async () => {
       const response = await fetch(`http://127.0.0.1:${port}/v1/missions/${missionId}`, {
         headers: { authorization: 'Bearer sk-local-codex-bridge' },
       }).catch(() => undefined);
-      const view = response?.ok ? ((await response.json()) as { state: string; status: string; reason: string }) : undefined;
+      const view = response?.ok
+        ? ((await response.json()) as { state: string; status: string; reason: string })
+        : undefined;
       return view && view.state !== 'waiting_upstream' ? view : undefined;
     });
-    expect(recovered).toMatchObject({ state: 'completed', status: 'PARTIAL', reason: 'interrupted' });
+    expect(recovered).toMatchObject({
+      state: 'completed',
+      status: 'PARTIAL',
+      reason: 'interrupted',
+    });
     const after = await cli(['audit-mission', missionId]);
     expect(after.stdout).toContain('Audit passed');
     process.kill(daemon.pid ?? 0, 'SIGTERM');
@@ -309,7 +331,10 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function waitForValue<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+async function waitForValue<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     const value = await probe();

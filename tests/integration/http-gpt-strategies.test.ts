@@ -56,11 +56,17 @@ describe('requests that name nothing to answer', () => {
 describe('the upstream session key', () => {
   it('hashes a client key that is not a plain token instead of failing the call', async () => {
     bridge.mock.script(reply().text('ok'));
-    const response = await post({ model: 'ocg-kimi-k2.6', input: 'hi', prompt_cache_key: '日本\nsession' });
+    const response = await post({
+      model: 'ocg-kimi-k2.6',
+      input: 'hi',
+      prompt_cache_key: '日本\nsession',
+    });
     expect(response.status).toBe(200);
     const sent = bridge.mock.requests.at(-1)?.headers['x-opencode-session'];
     expect(sent).toMatch(/^[0-9a-f]{32}$/);
-    const health = (await (await fetch(`${bridge.url}/health`, { headers: { authorization: `Bearer ${BRIDGE_KEY}` } })).json()) as {
+    const health = (await (
+      await fetch(`${bridge.url}/health`, { headers: { authorization: `Bearer ${BRIDGE_KEY}` } })
+    ).json()) as {
       model_health: Record<string, { consecutiveErrors: number }>;
     };
     for (const model of Object.values(health.model_health)) expect(model.consecutiveErrors).toBe(0);

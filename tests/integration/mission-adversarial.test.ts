@@ -193,7 +193,9 @@ describe('adversarial model: reports must follow the evidence', () => {
         confidence: 'HIGH',
       });
     const run = await runMission(bridge, {}, [sneaky, report()]);
-    expect(run.upstreamBodies[1]).toContain('[REPORT NOT ACCEPTED] submit_report must be the only call in its turn');
+    expect(run.upstreamBodies[1]).toContain(
+      '[REPORT NOT ACCEPTED] submit_report must be the only call in its turn',
+    );
     expect(run.status).toBe('Status: COMPLETE');
     expect(run.text).toContain('PORT is 4000');
     expect(run.text).not.toContain('9999');

@@ -125,7 +125,9 @@ describe('mission introspection', () => {
       model: 'mission-a3-kimi',
       input: handoff({ mission_id: 'replay-1' }),
     });
-    const eventsResponse = await fetch(`${bridge.url}/v1/missions/replay-1/events`, { headers: auth });
+    const eventsResponse = await fetch(`${bridge.url}/v1/missions/replay-1/events`, {
+      headers: auth,
+    });
     expect(eventsResponse.headers.get('x-bridge-overhead-ms')).toMatch(/^\d+\.\d{3}$/);
     const all = sseFrames(await eventsResponse.text());
     expect(all[0]).toMatchObject({ id: 0, event: 'run.admitted' });

@@ -20,10 +20,15 @@ function channel(mode: 'off' | 'summary' | 'detailed', maxEvents: number) {
 describe('CommentaryChannel', () => {
   it('never exceeds the cap, keeps the last slot for the closing line, and says what it hid', async () => {
     const { commentary, recorded, live } = channel('summary', 3);
-    for (let index = 0; index < 6; index += 1) await commentary.say('tool_action_started', 'EXPLORE', `step ${index}`);
+    for (let index = 0; index < 6; index += 1)
+      await commentary.say('tool_action_started', 'EXPLORE', `step ${index}`);
     await commentary.say('mission_completed', 'REPORT', 'Mission ended COMPLETE');
     expect(recorded).toHaveLength(3);
-    expect(live).toEqual(['step 0', 'step 1', expect.stringMatching(/^Mission ended COMPLETE \(4 progress line\(s\) were suppressed/)]);
+    expect(live).toEqual([
+      'step 0',
+      'step 1',
+      expect.stringMatching(/^Mission ended COMPLETE \(4 progress line\(s\) were suppressed/),
+    ]);
   });
 
   it('drops debug lines in summary mode, keeps them in detailed mode, and says nothing when off', async () => {
@@ -40,7 +45,11 @@ describe('CommentaryChannel', () => {
 
   it('redacts secrets and bounds each line', async () => {
     const { recorded } = channel('summary', 10);
-    await commentary(recorded).say('tool_result_summary', 'EXPLORE', `found OPENAI_API_KEY=sk-${'a'.repeat(40)} in   a\nfile ${'x'.repeat(100)}`);
+    await commentary(recorded).say(
+      'tool_result_summary',
+      'EXPLORE',
+      `found OPENAI_API_KEY=sk-${'a'.repeat(40)} in   a\nfile ${'x'.repeat(100)}`,
+    );
     expect(recorded[0]?.message).not.toContain('sk-aaaa');
     expect(recorded[0]?.message.length).toBeLessThanOrEqual(60);
     expect(recorded[0]?.message).not.toContain('\n');
