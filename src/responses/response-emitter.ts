@@ -183,7 +183,11 @@ export class ResponseEmitter {
     writer.finish();
   }
 
-  addReasoning(): ReasoningWriter {
+  /**
+   * A reasoning item. Upstream thinking also carries its exact text in `content` (and, when asked,
+   * `encrypted_content`) so it comes back on the next turn; a summary-only item is commentary.
+   */
+  addReasoning(options: { summaryOnly?: boolean } = {}): ReasoningWriter {
     this.start();
     const index = this.output.length;
     this.output.push(undefined);
@@ -219,15 +223,18 @@ export class ResponseEmitter {
         closed = true;
         // The summary is what Codex shows; `content` and `encrypted_content` carry the exact
         // text back to us on the next turn (wire-protocol.md §6.3, finding 8).
-        const item: OutputItem = {
-          id,
-          type: 'reasoning',
-          summary: [{ type: 'summary_text', text }],
-          content: [{ type: 'reasoning_text', text }],
-          ...(this.options.includeEncryptedReasoning
-            ? { encrypted_content: encodeReasoning(text) }
-            : {}),
-        };
+        const summary = [{ type: 'summary_text', text }];
+        const item: OutputItem = options.summaryOnly
+          ? { id, type: 'reasoning', summary }
+          : {
+              id,
+              type: 'reasoning',
+              summary,
+              content: [{ type: 'reasoning_text', text }],
+              ...(this.options.includeEncryptedReasoning
+                ? { encrypted_content: encodeReasoning(text) }
+                : {}),
+            };
         this.close(index, item, () => {
           this.emit({
             type: 'response.reasoning_summary_text.done',
@@ -253,46 +260,9 @@ export class ResponseEmitter {
    * `reasoning` item before the answer, and it never counts as the answer (docs/decisions/0001).
    */
   commentary(text: string): void {
-    this.start();
-    const index = this.output.length;
-    this.output.push(undefined);
-    const id = newId('rs');
-    const part = { type: 'summary_text', text };
-    this.emit({
-      type: 'response.output_item.added',
-      output_index: index,
-      item: { id, type: 'reasoning', summary: [] },
-    });
-    this.emit({
-      type: 'response.reasoning_summary_part.added',
-      item_id: id,
-      output_index: index,
-      summary_index: 0,
-      part: { type: 'summary_text', text: '' },
-    });
-    this.emit({
-      type: 'response.reasoning_summary_text.delta',
-      item_id: id,
-      output_index: index,
-      summary_index: 0,
-      delta: text,
-    });
-    this.close(index, { id, type: 'reasoning', summary: [part] }, () => {
-      this.emit({
-        type: 'response.reasoning_summary_text.done',
-        item_id: id,
-        output_index: index,
-        summary_index: 0,
-        text,
-      });
-      this.emit({
-        type: 'response.reasoning_summary_part.done',
-        item_id: id,
-        output_index: index,
-        summary_index: 0,
-        part,
-      });
-    });
+    const writer = this.addReasoning({ summaryOnly: true });
+    writer.delta(text);
+    writer.finish();
   }
 
   addFunctionCall(call: { callId: string; name: string; namespace?: string }): ArgumentsWriter {

@@ -203,27 +203,7 @@ describe('a daemon killed with SIGKILL in the middle of a mission', () => {
     const missionId = 'killed-mid-run';
     mock.reset();
     mock.script(reply().toolCall('read_file', { path: 'src/config.ts' }), reply().hang());
-    daemon = spawn(
-      process.execPath,
-      [
-        path.join(root, 'bin', 'codex-oss'),
-        'up',
-        '--port',
-        String(port),
-        '--project',
-        fixture.root,
-      ],
-      {
-        env: {
-          ...process.env,
-          UPSTREAM_BASE: mock.baseUrl,
-          OPENCODE_GO_API_KEY: 'sk-upstream-test',
-          LOG_LEVEL: 'warn',
-          UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS: '600',
-        },
-        stdio: 'ignore',
-      },
-    );
+    daemon = spawnDaemon(port, { UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS: '600' });
     await waitFor(
       async () =>
         (
@@ -278,26 +258,7 @@ describe('a daemon killed with SIGKILL in the middle of a mission', () => {
     expect(trace.stdout).toContain('torn last line');
 
     // The next daemon on this project closes the run as interrupted, setting the torn line aside.
-    daemon = spawn(
-      process.execPath,
-      [
-        path.join(root, 'bin', 'codex-oss'),
-        'up',
-        '--port',
-        String(port),
-        '--project',
-        fixture.root,
-      ],
-      {
-        env: {
-          ...process.env,
-          UPSTREAM_BASE: mock.baseUrl,
-          OPENCODE_GO_API_KEY: 'sk-upstream-test',
-          LOG_LEVEL: 'warn',
-        },
-        stdio: 'ignore',
-      },
-    );
+    daemon = spawnDaemon(port);
     const recovered = await waitForValue(async () => {
       const response = await fetch(`http://127.0.0.1:${port}/v1/missions/${missionId}`, {
         headers: { authorization: 'Bearer sk-local-codex-bridge' },
@@ -318,6 +279,24 @@ describe('a daemon killed with SIGKILL in the middle of a mission', () => {
     await new Promise((resolve) => daemon?.once('exit', resolve));
   }, 90_000);
 });
+
+/** The real CLI's foreground daemon on this fixture, talking to the mock upstream. */
+function spawnDaemon(port: number, env: Record<string, string> = {}): ChildProcess {
+  return spawn(
+    process.execPath,
+    [path.join(root, 'bin', 'codex-oss'), 'up', '--port', String(port), '--project', fixture.root],
+    {
+      env: {
+        ...process.env,
+        UPSTREAM_BASE: mock.baseUrl,
+        OPENCODE_GO_API_KEY: 'sk-upstream-test',
+        LOG_LEVEL: 'warn',
+        ...env,
+      },
+      stdio: 'ignore',
+    },
+  );
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
