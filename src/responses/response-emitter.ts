@@ -95,26 +95,18 @@ export class ResponseEmitter {
   }
 
   addMessage(options: { phase?: string; metadata?: Record<string, unknown> } = {}): MessageWriter {
-    this.start();
-    const index = this.output.length;
-    this.output.push(undefined);
-    const id = newId('msg');
     const extra = {
       ...(options.phase ? { phase: options.phase } : {}),
       ...(options.metadata ? { metadata: options.metadata } : {}),
     };
-    this.emit({
-      type: 'response.output_item.added',
-      output_index: index,
-      item: {
-        id,
-        type: 'message',
-        role: 'assistant',
-        status: 'in_progress',
-        content: [],
-        ...extra,
-      },
-    });
+    const { id, index } = this.openItem('msg', (itemId) => ({
+      id: itemId,
+      type: 'message',
+      role: 'assistant',
+      status: 'in_progress',
+      content: [],
+      ...extra,
+    }));
     this.emit({
       type: 'response.content_part.added',
       item_id: id,
@@ -188,15 +180,11 @@ export class ResponseEmitter {
    * `encrypted_content`) so it comes back on the next turn; a summary-only item is commentary.
    */
   addReasoning(options: { summaryOnly?: boolean } = {}): ReasoningWriter {
-    this.start();
-    const index = this.output.length;
-    this.output.push(undefined);
-    const id = newId('rs');
-    this.emit({
-      type: 'response.output_item.added',
-      output_index: index,
-      item: { id, type: 'reasoning', summary: [] },
-    });
+    const { id, index } = this.openItem('rs', (itemId) => ({
+      id: itemId,
+      type: 'reasoning',
+      summary: [],
+    }));
     this.emit({
       type: 'response.reasoning_summary_part.added',
       item_id: id,
@@ -266,22 +254,12 @@ export class ResponseEmitter {
   }
 
   addFunctionCall(call: { callId: string; name: string; namespace?: string }): ArgumentsWriter {
-    this.start();
-    const index = this.output.length;
-    this.output.push(undefined);
-    const id = newId('fc');
-    const base = {
-      id,
-      type: 'function_call',
-      call_id: call.callId,
-      name: call.name,
-      ...(call.namespace ? { namespace: call.namespace } : {}),
-    };
-    this.emit({
-      type: 'response.output_item.added',
-      output_index: index,
-      item: { ...base, status: 'in_progress', arguments: '' },
-    });
+    const { id, index } = this.openItem('fc', (itemId) => ({
+      ...toolCallBase(itemId, 'function_call', call),
+      status: 'in_progress',
+      arguments: '',
+    }));
+    const base = toolCallBase(id, 'function_call', call);
     let args = '';
     let closed = false;
     return {
@@ -314,22 +292,12 @@ export class ResponseEmitter {
 
   /** A freeform tool call; its input is known only once the upstream's JSON arguments are whole. */
   customToolCall(call: { callId: string; name: string; namespace?: string; input: string }): void {
-    this.start();
-    const index = this.output.length;
-    this.output.push(undefined);
-    const id = newId('ctc');
-    const base = {
-      id,
-      type: 'custom_tool_call',
-      call_id: call.callId,
-      name: call.name,
-      ...(call.namespace ? { namespace: call.namespace } : {}),
-    };
-    this.emit({
-      type: 'response.output_item.added',
-      output_index: index,
-      item: { ...base, status: 'in_progress', input: '' },
-    });
+    const { id, index } = this.openItem('ctc', (itemId) => ({
+      ...toolCallBase(itemId, 'custom_tool_call', call),
+      status: 'in_progress',
+      input: '',
+    }));
+    const base = toolCallBase(id, 'custom_tool_call', call);
     this.emit({
       type: 'response.custom_tool_call_input.delta',
       item_id: id,
@@ -406,6 +374,19 @@ export class ResponseEmitter {
     };
   }
 
+  /** Reserves the next output index and announces the item with `output_item.added`. */
+  private openItem(
+    prefix: string,
+    added: (id: string) => Record<string, unknown>,
+  ): { id: string; index: number } {
+    this.start();
+    const index = this.output.length;
+    this.output.push(undefined);
+    const id = newId(prefix);
+    this.emit({ type: 'response.output_item.added', output_index: index, item: added(id) });
+    return { id, index };
+  }
+
   private close(index: number, item: OutputItem, closingEvents: () => void): void {
     const flush = () => {
       closingEvents();
@@ -419,6 +400,20 @@ export class ResponseEmitter {
   private emit(event: ResponseEvent): void {
     this.options.sink.write(event);
   }
+}
+
+function toolCallBase(
+  id: string,
+  type: 'function_call' | 'custom_tool_call',
+  call: { callId: string; name: string; namespace?: string },
+): { id: string; type: string; call_id: string; name: string; namespace?: string } {
+  return {
+    id,
+    type,
+    call_id: call.callId,
+    name: call.name,
+    ...(call.namespace ? { namespace: call.namespace } : {}),
+  };
 }
 
 export interface MessageWriter {
