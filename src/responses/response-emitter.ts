@@ -114,12 +114,8 @@ export class ResponseEmitter {
       content_index: 0,
       part: { type: 'output_text', text: '', annotations: [] },
     });
-    let text = '';
-    let closed = false;
-    return {
-      delta: (chunk: string) => {
-        if (closed || chunk.length === 0) return;
-        text += chunk;
+    return accumulate(
+      (chunk) =>
         this.emit({
           type: 'response.output_text.delta',
           item_id: id,
@@ -127,11 +123,8 @@ export class ResponseEmitter {
           content_index: 0,
           delta: chunk,
           logprobs: [],
-        });
-      },
-      finish: () => {
-        if (closed) return;
-        closed = true;
+        }),
+      (text) => {
         const part = { type: 'output_text', text, annotations: [] };
         const item: OutputItem = {
           id,
@@ -159,10 +152,7 @@ export class ResponseEmitter {
           });
         });
       },
-      get text() {
-        return text;
-      },
-    };
+    );
   }
 
   /** A whole message at once (managed lane commentary and reports). */
@@ -192,23 +182,16 @@ export class ResponseEmitter {
       summary_index: 0,
       part: { type: 'summary_text', text: '' },
     });
-    let text = '';
-    let closed = false;
-    return {
-      delta: (chunk: string) => {
-        if (closed || chunk.length === 0) return;
-        text += chunk;
+    return accumulate(
+      (chunk) =>
         this.emit({
           type: 'response.reasoning_summary_text.delta',
           item_id: id,
           output_index: index,
           summary_index: 0,
           delta: chunk,
-        });
-      },
-      finish: () => {
-        if (closed) return;
-        closed = true;
+        }),
+      (text) => {
         // The summary is what Codex shows; `content` and `encrypted_content` carry the exact
         // text back to us on the next turn (wire-protocol.md §6.3, finding 8).
         const summary = [{ type: 'summary_text', text }];
@@ -240,7 +223,7 @@ export class ResponseEmitter {
           });
         });
       },
-    };
+    );
   }
 
   /**
@@ -260,22 +243,15 @@ export class ResponseEmitter {
       arguments: '',
     }));
     const base = toolCallBase(id, 'function_call', call);
-    let args = '';
-    let closed = false;
-    return {
-      delta: (chunk: string) => {
-        if (closed || chunk.length === 0) return;
-        args += chunk;
+    return accumulate(
+      (chunk) =>
         this.emit({
           type: 'response.function_call_arguments.delta',
           item_id: id,
           output_index: index,
           delta: chunk,
-        });
-      },
-      finish: () => {
-        if (closed) return;
-        closed = true;
+        }),
+      (args) => {
         const item: OutputItem = { ...base, status: 'completed', arguments: args };
         this.close(index, item, () => {
           this.emit({
@@ -287,7 +263,7 @@ export class ResponseEmitter {
           });
         });
       },
-    };
+    );
   }
 
   /** A freeform tool call; its input is known only once the upstream's JSON arguments are whole. */
@@ -316,22 +292,26 @@ export class ResponseEmitter {
   }
 
   complete(usage?: TokenUsage): void {
-    if (this.finished) return;
-    this.start();
-    for (const flush of this.held.splice(0)) flush();
-    this.usage = toResponseUsage(usage);
-    this.status = 'completed';
-    this.emit({ type: 'response.completed', response: this.response() });
+    this.settle('completed', usage);
   }
 
   incomplete(reason: 'max_output_tokens' | 'content_filter', usage?: TokenUsage): void {
+    this.settle('incomplete', usage, reason);
+  }
+
+  /** A clean end: held items are released (done) before the one terminal event. */
+  private settle(
+    status: 'completed' | 'incomplete',
+    usage: TokenUsage | undefined,
+    reason?: string,
+  ): void {
     if (this.finished) return;
     this.start();
     for (const flush of this.held.splice(0)) flush();
     this.usage = toResponseUsage(usage);
-    this.status = 'incomplete';
-    this.incompleteReason = reason;
-    this.emit({ type: 'response.incomplete', response: this.response() });
+    this.status = status;
+    if (reason !== undefined) this.incompleteReason = reason;
+    this.emit({ type: `response.${status}`, response: this.response() });
   }
 
   /** Ends the response as failed; held items are dropped, never marked done. */
@@ -400,6 +380,30 @@ export class ResponseEmitter {
   private emit(event: ResponseEvent): void {
     this.options.sink.write(event);
   }
+}
+
+/** Text that grows by deltas and is finished once: the shape every streamed item shares. */
+function accumulate(
+  onDelta: (chunk: string) => void,
+  onFinish: (text: string) => void,
+): MessageWriter {
+  let text = '';
+  let closed = false;
+  return {
+    delta: (chunk: string) => {
+      if (closed || chunk.length === 0) return;
+      text += chunk;
+      onDelta(chunk);
+    },
+    finish: () => {
+      if (closed) return;
+      closed = true;
+      onFinish(text);
+    },
+    get text() {
+      return text;
+    },
+  };
 }
 
 function toolCallBase(
