@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/index.js';
 import { BridgeError } from '../errors/index.js';
@@ -9,7 +9,6 @@ import {
   readEventLog,
   reduceRunRecord,
   runPaths,
-  runsDir,
   writeProjections,
   type EventLogWriter,
   type MissionEvent,
@@ -173,7 +172,7 @@ export class MissionRuntime {
   async get(id: string): Promise<RunRecord | null> {
     const live = this.liveRun(id);
     if (live) return reduceRunRecord(live.events);
-    const runId = await findRun(this.projectRoot, id);
+    const runId = await this.resolveRunId(id);
     if (!runId) return null;
     const read = await readEventLog(runPaths(this.projectRoot, runId).logPath);
     return read.events.length > 0 ? reduceRunRecord(read.events) : null;
@@ -190,7 +189,7 @@ export class MissionRuntime {
     onEvent: (event: MissionEvent) => void,
   ): Promise<{ done: Promise<void>; stop: () => void } | null> {
     let live = this.liveRun(id);
-    const runId = live?.runId ?? (await findRun(this.projectRoot, id));
+    const runId = live?.runId ?? (await this.resolveRunId(id));
     if (!runId) return null;
     live ??= this.active.get(runId);
     let lastSeq = afterSeq;
@@ -231,10 +230,13 @@ export class MissionRuntime {
    * Returns the run ids it closed.
    */
   async recoverInterrupted(): Promise<string[]> {
-    const dir = runsDir(this.projectRoot);
-    if (!existsSync(dir)) return [];
+    // The index is written at admission, so every run a crash interrupted is in it as unfinished;
+    // only those logs are read, not every log of the project.
+    const unfinished = ['running', 'waiting_upstream'].flatMap((state) =>
+      this.runIndex().listRuns({ limit: 10_000, state: state as RunSummary['state'] }),
+    );
     const closed: string[] = [];
-    for (const runId of readdirSync(dir)) {
+    for (const { run_id: runId } of unfinished) {
       if (this.active.has(runId)) continue;
       const read = await readEventLog(runPaths(this.projectRoot, runId).logPath).catch(
         () => undefined,
@@ -278,6 +280,12 @@ export class MissionRuntime {
     this.index?.close();
     this.index = undefined;
     return Promise.resolve();
+  }
+
+  /** Run id for a run id or mission id: the index first, a scan of the logs if it lacks the run. */
+  private async resolveRunId(id: string): Promise<string | null> {
+    const indexed = this.runIndex().getRun(id)?.run_id;
+    return indexed ?? (await findRun(this.projectRoot, id));
   }
 
   private liveRun(id: string): ActiveRun | undefined {
