@@ -332,6 +332,32 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 20_000): P
   throw new Error('condition not met in time');
 }
 
+describe('the inspection verbs refuse bad input and never plant state', () => {
+  it('rejects a bad --limit, --state or --since with exit 2, naming the flag', async () => {
+    for (const [args, flag] of [
+      [['runs', '--limit', 'abc'], '--limit'],
+      [['runs', '--state', 'bogus'], '--state'],
+      [['usage', '--since', 'yesterday'], '--since'],
+    ] as const) {
+      const result = await cli([...args]);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr).toContain(flag);
+    }
+  });
+
+  it('says a directory has no mission state, points at --project, and creates nothing', async () => {
+    const { mkdtempSync, readdirSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const empty = mkdtempSync(path.join(tmpdir(), 'ocb-empty-'));
+    for (const verb of ['runs', 'usage', 'reindex']) {
+      const result = await cli([verb, '--project', empty]);
+      expect(result.code, verb).toBe(1);
+      expect(result.stderr).toContain('Pass --project PATH');
+    }
+    expect(readdirSync(empty)).toEqual([]);
+  });
+});
+
 describe('codex-oss install', () => {
   it('sets a project up once, and keeps what is already there', async () => {
     const { mkdtempSync, statSync, existsSync, readFileSync: read } = await import('node:fs');

@@ -10,8 +10,10 @@ import {
   runPaths,
   type MissionEvent,
   type RunRecord,
+  type RunState,
+  STATE_DIR,
 } from '../../events/index.js';
-import { openRunIndex } from '../../store/index.js';
+import { openRunIndex, type RunIndex } from '../../store/index.js';
 import { UsageError, type CliIO, type Command } from '../cli-io.js';
 import { columns } from '../format.js';
 import { parseFlags } from '../parse-flags.js';
@@ -230,12 +232,10 @@ export const runsCommand: Command = {
         },
       }),
     );
-    const index = openRunIndex(projectRoot(values.project, io));
-    try {
-      const rows = index.listRuns({
-        limit: Number(values.limit) || 20,
-        ...(values.state ? { state: values.state as never } : {}),
-      });
+    const limit = limitFlag(values.limit);
+    const state = stateFlag(values.state);
+    return withRunIndex(values.project, io, (index) => {
+      const rows = index.listRuns({ limit, ...(state ? { state } : {}) });
       if (values.json) io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       else if (rows.length === 0) io.stdout.write('No runs yet in this project.\n');
       else {
@@ -255,10 +255,8 @@ export const runsCommand: Command = {
           ]),
         );
       }
-      return Promise.resolve(0);
-    } finally {
-      index.close();
-    }
+      return 0;
+    });
   },
 };
 
@@ -267,7 +265,7 @@ export const reindexCommand: Command = {
   summary: 'rebuild the SQLite run index from the event logs',
   usage:
     'Usage: codex-oss reindex [--project PATH] [--json]\n\nThe index is derived; this drops it and rebuilds it from .codex-oss/runs/*/events.jsonl.\n',
-  async run(args, io) {
+  run(args, io) {
     const { values } = parseFlags(() =>
       parseArgs({
         args,
@@ -275,9 +273,7 @@ export const reindexCommand: Command = {
         options: { project: { type: 'string' }, json: { type: 'boolean', default: false } },
       }),
     );
-    const root = projectRoot(values.project, io);
-    const index = openRunIndex(root);
-    try {
+    return withRunIndex(values.project, io, async (index, root) => {
       const result = await index.rebuild(root);
       if (values.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else {
@@ -290,9 +286,7 @@ export const reindexCommand: Command = {
           io.stdout.write(`  NOT indexed ${failed.run_id}: ${failed.errors.join('; ')}\n`);
       }
       return result.failed.length === 0 ? 0 : 1;
-    } finally {
-      index.close();
-    }
+    });
   },
 };
 
@@ -312,12 +306,12 @@ export const usageCommand: Command = {
         },
       }),
     );
-    const index = openRunIndex(projectRoot(values.project, io));
-    try {
-      const report = index.usage(values.since ? { since: values.since } : {});
+    const since = sinceFlag(values.since);
+    return withRunIndex(values.project, io, (index) => {
+      const report = index.usage(since ? { since } : {});
       if (values.json) {
         io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        return Promise.resolve(0);
+        return 0;
       }
       io.stdout.write(
         columns([
@@ -342,12 +336,69 @@ export const usageCommand: Command = {
           ],
         ]),
       );
-      return Promise.resolve(0);
-    } finally {
-      index.close();
-    }
+      return 0;
+    });
   },
 };
+
+/**
+ * Opens the project's run index for a verb that reads it, or says why there is none. It never
+ * creates one: a missing or mistyped --project must not plant .codex-oss/ in another directory.
+ */
+async function withRunIndex(
+  flag: string | undefined,
+  io: CliIO,
+  use: (index: RunIndex, root: string) => number | Promise<number>,
+): Promise<number> {
+  const root = projectRoot(flag, io);
+  if (!existsSync(path.join(root, STATE_DIR))) {
+    io.stderr.write(
+      `No opencode-bridge state under ${root}: no mission has run in this project. Pass --project PATH (or set CODEX_OSS_PROJECT) to look at another one.\n`,
+    );
+    return 1;
+  }
+  const index = openRunIndex(root);
+  try {
+    return await use(index, root);
+  } finally {
+    index.close();
+  }
+}
+
+const runStates: readonly RunState[] = [
+  'running',
+  'waiting_upstream',
+  'completed',
+  'failed',
+  'cancelled',
+];
+
+function limitFlag(value: string | undefined): number {
+  const limit = Number(value ?? '20');
+  if (!/^\d+$/.test(value ?? '20') || limit < 1 || limit > 1000) {
+    throw new UsageError(`--limit must be a whole number from 1 to 1000, got "${value ?? ''}"`);
+  }
+  return limit;
+}
+
+function stateFlag(value: string | undefined): RunState | undefined {
+  if (value === undefined) return undefined;
+  const state = runStates.find((candidate) => candidate === value);
+  if (!state)
+    throw new UsageError(`--state must be one of ${runStates.join(', ')}, got "${value}"`);
+  return state;
+}
+
+function sinceFlag(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) {
+    throw new UsageError(
+      `--since must be a date such as 2026-11-01 or 2026-11-01T09:00:00Z, got "${value}"`,
+    );
+  }
+  return new Date(time).toISOString();
+}
 
 function describeEvent(event: MissionEvent): string {
   const payload = event.payload as Record<string, unknown>;
