@@ -11,7 +11,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../dist/config/index.js';
 import { reply, startMockUpstream, toolResults } from '../dist/demo/index.js';
-import { createRegistry } from '../dist/http/index.js';
+import { createRegistry } from '../dist/models/index.js';
 import { createLogger } from '../dist/log/index.js';
 import { MissionRuntime } from '../dist/runtime/index.js';
 import { createUpstreamClient } from '../dist/upstream/index.js';

@@ -1,6 +1,6 @@
 import { computeSourceHash, packageVersion, type Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
-import { ModelRegistry } from '../models/index.js';
+import { createRegistry } from '../models/index.js';
 import { createUpstreamClient } from '../upstream/index.js';
 import { MissionRuntime } from '../runtime/index.js';
 import type { AppDeps } from './app-deps.js';
@@ -17,15 +17,6 @@ export interface RunningDaemon {
 export interface StartDaemonOptions {
   readonly config: Config;
   readonly logger: Logger;
-}
-
-export function createRegistry(config: Config): ModelRegistry {
-  return new ModelRegistry({
-    modelMap: config.MODEL_MAP_JSON,
-    fallbackMap: config.FALLBACK_MODEL_MAP_JSON,
-    gptStrategy: config.GPT_MODEL_STRATEGY,
-    gptOssFallback: config.GPT_MODEL_OSS_FALLBACK,
-  });
 }
 
 /** Wires the daemon's parts together and listens on PROXY_HOST:PROXY_PORT. */

@@ -1,4 +1,5 @@
 export {
+  createRegistry,
   ModelRegistry,
   priceUsage,
   type GptStrategy,

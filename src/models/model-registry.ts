@@ -1,3 +1,4 @@
+import type { Config } from '../config/index.js';
 import type { TokenUsage } from '../upstream/index.js';
 import {
   legacyAliases,
@@ -173,6 +174,16 @@ export class ModelRegistry {
     this.entries.set(id, { ...base, ...(partial as Partial<ModelEntry>), id, endpoint });
     if (key !== id) this.aliasToId.set(key, id);
   }
+}
+
+/** The registry the daemon and the CLI use: the table, with the configured overrides applied. */
+export function createRegistry(config: Config): ModelRegistry {
+  return new ModelRegistry({
+    modelMap: config.MODEL_MAP_JSON,
+    fallbackMap: config.FALLBACK_MODEL_MAP_JSON,
+    gptStrategy: config.GPT_MODEL_STRATEGY,
+    gptOssFallback: config.GPT_MODEL_OSS_FALLBACK,
+  });
 }
 
 /** Dollars for one call at the model's list price (per million tokens). */

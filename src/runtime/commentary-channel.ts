@@ -31,10 +31,6 @@ export class CommentaryChannel {
 
   constructor(private readonly options: CommentaryOptions) {}
 
-  get count(): number {
-    return this.emitted;
-  }
-
   async say(
     kind: string,
     phase: string,

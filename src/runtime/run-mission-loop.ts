@@ -482,12 +482,7 @@ export async function runMissionLoop(input: LoopInput): Promise<MissionReport> {
         };
       }
     }
-    if (closure?.verdict) return finish(closure);
-    if (closure)
-      return finish({
-        ...closeWithoutReport(input, closure.reason, closure.reasonText),
-        status: closure.status,
-      });
+    if (closure) return finish(closure);
     if (forced)
       return finish(
         closeWithoutReport(

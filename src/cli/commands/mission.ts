@@ -174,7 +174,7 @@ async function runMission(args: string[], io: CliIO): Promise<number> {
   // Loaded on demand so template/compile stay fast and work from a partial build.
   const [{ createRegistry }, { createUpstreamClient }, { MissionRuntime }, { createLogger }] =
     await Promise.all([
-      import('../../http/index.js'),
+      import('../../models/index.js'),
       import('../../upstream/index.js'),
       import('../../runtime/index.js'),
       import('../../log/index.js'),

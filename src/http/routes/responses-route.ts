@@ -95,7 +95,7 @@ function peekModel(body: unknown): string {
 }
 
 /** User-role text only: a MissionV1 block quoted in developer/system text (AGENTS.md) never counts. */
-export function collectUserTexts(request: ResponsesRequest): string[] {
+function collectUserTexts(request: ResponsesRequest): string[] {
   if (typeof request.input === 'string') return [request.input];
   const texts: string[] = [];
   for (const item of request.input) {
