@@ -172,7 +172,11 @@ export class MissionRuntime {
   async get(id: string): Promise<RunRecord | null> {
     const live = this.liveRun(id);
     if (live) return reduceRunRecord(live.events);
-    const runId = await this.resolveRunId(id);
+    // A finished run's index row is the reduced log, written after its last event: no re-read.
+    const indexed = this.runIndex().getRun(id);
+    if (indexed && indexed.state !== 'running' && indexed.state !== 'waiting_upstream')
+      return indexed;
+    const runId = indexed?.run_id ?? (await findRun(this.projectRoot, id));
     if (!runId) return null;
     const read = await readEventLog(runPaths(this.projectRoot, runId).logPath);
     return read.events.length > 0 ? reduceRunRecord(read.events) : null;
