@@ -8,6 +8,7 @@ const domains = [
   'errors',
   'events',
   'http',
+  'implementation',
   'log',
   'mission',
   'models',
