@@ -16,6 +16,7 @@ const domains = [
   'runtime',
   'store',
   'upstream',
+  'usage',
 ];
 
 // Plain .js/.mjs files (bench, examples, bin) run on Node; typed files get globals from @types/node.

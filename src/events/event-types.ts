@@ -5,14 +5,9 @@
  * on those domains' types.
  */
 
-export interface TokenUsage {
-  readonly input_tokens: number;
-  readonly cached_input_tokens: number;
-  readonly cache_write_tokens: number;
-  readonly output_tokens: number;
-  readonly reasoning_tokens: number;
-  readonly total_tokens: number;
-}
+import type { TokenUsage } from '../usage/index.js';
+
+export type { TokenUsage };
 
 export interface MissionBudgets {
   readonly tool_budget: number;

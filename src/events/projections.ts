@@ -179,8 +179,8 @@ function renderLedger(record: RunRecord, events: readonly MissionEvent[]): Recor
       model_calls: record.model_calls,
       files: record.files_inspected.length,
       observation_bytes: record.observation_bytes,
-      output_tokens: record.tokens.output,
-      total_tokens: record.tokens.total,
+      output_tokens: record.tokens.output_tokens,
+      total_tokens: record.tokens.total_tokens,
       cost_usd: record.cost_usd,
     },
     files_inspected: record.files_inspected,
@@ -242,8 +242,8 @@ function renderSummary(record: RunRecord): string {
   );
   const t = record.tokens;
   lines.push(
-    `- Tokens: input ${t.input} (cached ${t.cached_input}), output ${t.output}, ` +
-      `reasoning ${t.reasoning}, total ${t.total}; cost $${record.cost_usd}`,
+    `- Tokens: input ${t.input_tokens} (cached ${t.cached_input_tokens}), output ${t.output_tokens}, ` +
+      `reasoning ${t.reasoning_tokens}, total ${t.total_tokens}; cost $${record.cost_usd}`,
   );
   if (record.rejection !== null) {
     lines.push(

@@ -1,16 +1,11 @@
+import { addUsage, emptyUsage, type MutableTokenUsage, type TokenUsage } from '../usage/index.js';
 import type { MissionEvent } from './event-schema.js';
 import type { MissionBudgets } from './event-types.js';
 
 export type RunState = 'running' | 'waiting_upstream' | 'completed' | 'failed' | 'cancelled';
 
-export interface TokenTotals {
-  input: number;
-  cached_input: number;
-  cache_write: number;
-  output: number;
-  reasoning: number;
-  total: number;
-}
+/** @deprecated alias: RunRecord token totals are the one TokenUsage. */
+export type TokenTotals = MutableTokenUsage;
 
 export interface ModelUsage {
   model: string;
@@ -105,12 +100,13 @@ export class RunRecordReducer {
   #modelCalls = 0;
   #modelFailures = 0;
   #pendingModelCall = false;
+  #lastModel: string | null = null;
   readonly #toolCalls = new Set<string>();
   #toolsDenied = 0;
   #cacheHits = 0;
   #observationBytes = 0;
   readonly #fallbacks: { from: string; to: string }[] = [];
-  readonly #tokens: TokenTotals = emptyTokens();
+  readonly #tokens: TokenTotals = emptyUsage();
   #cost = 0;
   readonly #byModel = new Map<string, ModelUsage>();
   readonly #files = new Map<string, Set<string>>();
@@ -213,26 +209,29 @@ export class RunRecordReducer {
 
   #foldResponse(p: Readonly<Record<string, unknown>>): void {
     const model = str(p['model']) ?? 'unknown';
+    this.#lastModel = model;
     const fallbackFrom = str(p['fallback_from']);
     if (fallbackFrom !== null) this.#fallbacks.push({ from: fallbackFrom, to: model });
     const usage = obj(p['usage']) ?? {};
     const cost = finiteOrNull(p['upstream_cost_usd']) ?? num(p['cost_usd']);
     let perModel = this.#byModel.get(model);
     if (perModel === undefined) {
-      perModel = { model, calls: 0, tokens: emptyTokens(), cost_usd: 0 };
+      perModel = { model, calls: 0, tokens: emptyUsage(), cost_usd: 0 };
       this.#byModel.set(model, perModel);
     }
     perModel.calls++;
     perModel.cost_usd += cost;
     this.#cost += cost;
-    for (const target of [this.#tokens, perModel.tokens]) {
-      target.input += num(usage['input_tokens']);
-      target.cached_input += num(usage['cached_input_tokens']);
-      target.cache_write += num(usage['cache_write_tokens']);
-      target.output += num(usage['output_tokens']);
-      target.reasoning += num(usage['reasoning_tokens']);
-      target.total += num(usage['total_tokens']);
-    }
+    const counted: TokenUsage = {
+      input_tokens: num(usage['input_tokens']),
+      cached_input_tokens: num(usage['cached_input_tokens']),
+      cache_write_tokens: num(usage['cache_write_tokens']),
+      output_tokens: num(usage['output_tokens']),
+      reasoning_tokens: num(usage['reasoning_tokens']),
+      total_tokens: num(usage['total_tokens']),
+    };
+    addUsage(this.#tokens, counted);
+    addUsage(perModel.tokens, counted);
   }
 
   #foldToolResult(p: Readonly<Record<string, unknown>>): void {
@@ -255,6 +254,25 @@ export class RunRecordReducer {
       this.#files.set(path, set);
     }
     for (const ref of refs) set.add(ref);
+  }
+
+  /** The running totals alone (cheap: no copy of the record's lists), for a loop in flight. */
+  totals(): {
+    usage: TokenUsage;
+    cost_usd: number;
+    model_calls: number;
+    tool_calls: number;
+    last_model: string | null;
+    fallbacks_used: string[];
+  } {
+    return {
+      usage: { ...this.#tokens },
+      cost_usd: roundUsd(this.#cost),
+      model_calls: this.#modelCalls,
+      tool_calls: this.#toolCalls.size,
+      last_model: this.#lastModel ?? this.#model,
+      fallbacks_used: [...new Set(this.#fallbacks.map((f) => f.to))],
+    };
   }
 
   /**
@@ -324,10 +342,6 @@ export function reduceRunRecord(events: Iterable<MissionEvent>): RunRecord {
   const reducer = new RunRecordReducer();
   for (const event of events) reducer.apply(event);
   return reducer.snapshot();
-}
-
-function emptyTokens(): TokenTotals {
-  return { input: 0, cached_input: 0, cache_write: 0, output: 0, reasoning: 0, total: 0 };
 }
 
 // Sums of binary fractions drift (0.1 + 0.2); nine decimals is far below a billing cent.

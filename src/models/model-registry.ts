@@ -190,12 +190,12 @@ export function createRegistry(config: Config): ModelRegistry {
 export function priceUsage(entry: ModelEntry, usage: TokenUsage): number {
   const uncached = Math.max(
     0,
-    usage.inputTokens - usage.cachedInputTokens - usage.cacheWriteTokens,
+    usage.input_tokens - usage.cached_input_tokens - usage.cache_write_tokens,
   );
   const dollars =
     uncached * entry.price.input +
-    usage.cachedInputTokens * entry.price.cachedInput +
-    usage.cacheWriteTokens * (entry.price.cacheWrite ?? entry.price.input) +
-    usage.outputTokens * entry.price.output;
+    usage.cached_input_tokens * entry.price.cachedInput +
+    usage.cache_write_tokens * (entry.price.cacheWrite ?? entry.price.input) +
+    usage.output_tokens * entry.price.output;
   return dollars / 1_000_000;
 }

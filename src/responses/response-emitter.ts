@@ -46,17 +46,17 @@ export function newId(prefix: string): string {
 }
 
 export function toResponseUsage(usage: TokenUsage | undefined): ResponseUsage {
-  const input = usage?.inputTokens ?? 0;
-  const output = usage?.outputTokens ?? 0;
+  const input = usage?.input_tokens ?? 0;
+  const output = usage?.output_tokens ?? 0;
   return {
     input_tokens: input,
     input_tokens_details: {
-      cached_tokens: usage?.cachedInputTokens ?? 0,
-      ...(usage?.cacheWriteTokens ? { cache_write_tokens: usage.cacheWriteTokens } : {}),
+      cached_tokens: usage?.cached_input_tokens ?? 0,
+      ...(usage?.cache_write_tokens ? { cache_write_tokens: usage.cache_write_tokens } : {}),
     },
     output_tokens: output,
-    output_tokens_details: { reasoning_tokens: usage?.reasoningTokens ?? 0 },
-    total_tokens: usage?.totalTokens || input + output,
+    output_tokens_details: { reasoning_tokens: usage?.reasoning_tokens ?? 0 },
+    total_tokens: usage?.total_tokens || input + output,
   };
 }
 

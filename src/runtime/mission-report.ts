@@ -1,14 +1,10 @@
 import type { InvestigationStatus } from './model-protocol.js';
 import type { ValidatedFinding } from './validate-report.js';
 
-export interface UsageTotals {
-  input_tokens: number;
-  cached_input_tokens: number;
-  cache_write_tokens: number;
-  output_tokens: number;
-  reasoning_tokens: number;
-  total_tokens: number;
-}
+import type { TokenUsage } from '../usage/index.js';
+
+/** @deprecated name kept for readers of report.json's `usage`: it is the one TokenUsage. */
+export type UsageTotals = TokenUsage;
 
 /** The runtime's report (`report.json`, and the basis of the text answer). */
 export interface MissionReport {

@@ -8,6 +8,7 @@ import {
   openEventLog,
   readEventLog,
   reduceRunRecord,
+  RunRecordReducer,
   runPaths,
   writeProjections,
   type EventLogWriter,
@@ -266,11 +267,11 @@ export class MissionRuntime {
         totals: {
           model_calls: record.model_calls,
           tool_calls: record.tool_calls,
-          input_tokens: record.tokens.input,
-          cached_input_tokens: record.tokens.cached_input,
-          output_tokens: record.tokens.output,
-          reasoning_tokens: record.tokens.reasoning,
-          total_tokens: record.tokens.total,
+          input_tokens: record.tokens.input_tokens,
+          cached_input_tokens: record.tokens.cached_input_tokens,
+          output_tokens: record.tokens.output_tokens,
+          reasoning_tokens: record.tokens.reasoning_tokens,
+          total_tokens: record.tokens.total_tokens,
           cost_usd: record.cost_usd,
         },
       } as never);
@@ -357,7 +358,10 @@ export class MissionRuntime {
     const writer = await openEventLog({ projectRoot: this.projectRoot, runId });
     const run: ActiveRun = { runId, events: [], listeners: new Set(), onEnd: new Set() };
     this.active.set(runId, run);
+    // Run totals (tokens, dollars, calls) are one fold over the events as they are written.
+    const fold = new RunRecordReducer();
     writer.onEvent((event) => {
+      fold.apply(event);
       run.events.push(event);
       for (const listener of run.listeners) listener(event);
     });
@@ -464,6 +468,17 @@ export class MissionRuntime {
         commentary,
         record,
         price: (model, usage) => priceUsage(registry.entry(model), usage),
+        totals: () => {
+          const t = fold.totals();
+          return {
+            usage: t.usage,
+            costUsd: t.cost_usd,
+            modelCalls: t.model_calls,
+            toolCalls: t.tool_calls,
+            model: t.last_model ?? chain[0]?.id ?? 'unknown',
+            fallbacksUsed: t.fallbacks_used,
+          };
+        },
         signal: input.signal,
         sessionKey: input.sessionKey ?? runId,
         scopeAreas: () => scopeAreas(scope, mission),

@@ -125,7 +125,7 @@ export type ParsedAction =
  * or in one fenced block: {"tool": "...", "args": {...}}, {"action_type": "tool_call",
  * "tool_name", "arguments"}, {"action": "submit_report", "report": {...}}, or a report object.
  */
-export function parseTextAction(text: string): ParsedAction {
+export function parseTextAction(text: string, finalName: string = SUBMIT_REPORT): ParsedAction {
   const trimmed = text.trim();
   if (trimmed === '') return { kind: 'invalid', reason: 'the reply was empty' };
   const fences = [...trimmed.matchAll(/```(?:json)?\s*\n?([\s\S]*?)```/g)];
@@ -144,7 +144,7 @@ export function parseTextAction(text: string): ParsedAction {
   const action = value as Record<string, unknown>;
   const name = action['tool'] ?? action['tool_name'] ?? action['name'];
   const kind = action['action_type'] ?? action['action'] ?? action['type'];
-  if (kind === 'final_report' || kind === SUBMIT_REPORT || name === SUBMIT_REPORT) {
+  if (kind === 'final_report' || kind === finalName || name === finalName) {
     return {
       kind: 'report',
       report: action['report'] ?? action['arguments'] ?? action['args'] ?? action,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MissionV1 } from '../mission/index.js';
+import type { ChatTool } from '../upstream/index.js';
 import type { CommentaryChannel } from './commentary-channel.js';
 import { canonicalJson, type EvidenceLedger } from './evidence-ledger.js';
 import { normalizeToolArgs } from './normalize-tool-args.js';
@@ -83,6 +84,14 @@ export class ToolDispatcher {
 
   get definitions(): ToolSpec[] {
     return [...this.specs.values()];
+  }
+
+  /** The tools offered to the model, as Chat Completions function definitions. */
+  chatTools(): ChatTool[] {
+    return this.definitions.map((spec) => ({
+      type: 'function' as const,
+      function: { name: spec.name, description: spec.description, parameters: spec.parameters },
+    }));
   }
 
   get callCount(): number {

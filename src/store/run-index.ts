@@ -88,7 +88,7 @@ export function runSummaryOf(record: RunRecord): RunSummary {
     head_hash: record.head_hash,
     model_calls: record.model_calls,
     tool_calls: record.tool_calls,
-    total_tokens: record.tokens.total,
+    total_tokens: record.tokens.total_tokens,
     cost_usd: record.cost_usd,
   };
 }
@@ -267,11 +267,7 @@ class SqliteRunIndex implements RunIndex {
     const t = record.tokens;
     this.#upsertRun.run({
       ...runSummaryOf(record),
-      input_tokens: t.input,
-      cached_input_tokens: t.cached_input,
-      cache_write_tokens: t.cache_write,
-      output_tokens: t.output,
-      reasoning_tokens: t.reasoning,
+      ...t,
       record_json: JSON.stringify(record),
     });
     this.#deleteModels.run(record.run_id);
@@ -280,12 +276,7 @@ class SqliteRunIndex implements RunIndex {
         run_id: record.run_id,
         model: m.model,
         calls: m.calls,
-        input_tokens: m.tokens.input,
-        cached_input_tokens: m.tokens.cached_input,
-        cache_write_tokens: m.tokens.cache_write,
-        output_tokens: m.tokens.output,
-        reasoning_tokens: m.tokens.reasoning,
-        total_tokens: m.tokens.total,
+        ...m.tokens,
         cost_usd: m.cost_usd,
       });
     }

@@ -2,17 +2,12 @@
  * The versioned internal stream every upstream adapter produces and every consumer (the
  * Responses writer, the mission runtime, the event log) reads. Adding a field needs three users.
  */
+import type { TokenUsage } from '../usage/index.js';
+
+export type { TokenUsage };
+
 export type FinishReason = 'stop' | 'tool_calls' | 'length' | 'content_filter';
 
-export interface TokenUsage {
-  /** OpenAI semantics: all prompt tokens, cached ones included. */
-  readonly inputTokens: number;
-  readonly cachedInputTokens: number;
-  readonly cacheWriteTokens: number;
-  readonly outputTokens: number;
-  readonly reasoningTokens: number;
-  readonly totalTokens: number;
-}
 
 export type StreamPart =
   /** First part of every call: which upstream model actually answers (after any fallback). */
@@ -40,11 +35,11 @@ export const STREAM_PART_VERSION = 1;
 
 export function emptyUsage(): TokenUsage {
   return {
-    inputTokens: 0,
-    cachedInputTokens: 0,
-    cacheWriteTokens: 0,
-    outputTokens: 0,
-    reasoningTokens: 0,
-    totalTokens: 0,
+    input_tokens: 0,
+    cached_input_tokens: 0,
+    cache_write_tokens: 0,
+    output_tokens: 0,
+    reasoning_tokens: 0,
+    total_tokens: 0,
   };
 }

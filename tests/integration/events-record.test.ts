@@ -244,12 +244,12 @@ describe('reduceRunRecord', () => {
       observation_bytes: 1500,
       fallbacks_used: [{ from: 'kimi-k2', to: 'deepseek-v3' }],
       tokens: {
-        input: 2500,
-        cached_input: 20,
-        cache_write: 0,
-        output: 500,
-        reasoning: 10,
-        total: 3000,
+        input_tokens: 2500,
+        cached_input_tokens: 20,
+        cache_write_tokens: 0,
+        output_tokens: 500,
+        reasoning_tokens: 10,
+        total_tokens: 3000,
       },
       // 0.1 estimated + 0.25 reported by the upstream (preferred over the 0.2 estimate).
       cost_usd: 0.35,

@@ -53,12 +53,12 @@ describe('upstream client: dialects and mapping', () => {
       {
         type: 'usage',
         usage: {
-          inputTokens: 100,
-          cachedInputTokens: 40,
-          cacheWriteTokens: 0,
-          outputTokens: 12,
-          reasoningTokens: 5,
-          totalTokens: 112,
+          input_tokens: 100,
+          cached_input_tokens: 40,
+          cache_write_tokens: 0,
+          output_tokens: 12,
+          reasoning_tokens: 5,
+          total_tokens: 112,
         },
       },
       { type: 'cost', usd: 0.0012 },
@@ -94,10 +94,10 @@ describe('upstream client: dialects and mapping', () => {
       { id: 'functions.grep:1', name: 'grep', arguments: '{"pattern":"x"}' },
     ]);
     expect(result.usage).toMatchObject({
-      inputTokens: 50,
-      cachedInputTokens: 30,
-      outputTokens: 9,
-      totalTokens: 59,
+      input_tokens: 50,
+      cached_input_tokens: 30,
+      output_tokens: 9,
+      total_tokens: 59,
     });
     expect(bodyOf(harness.mock, 0)['temperature']).toBe(1);
   });
@@ -142,7 +142,7 @@ describe('upstream client: dialects and mapping', () => {
       toolCalls: [{ id: 'toolu_01', name: 'ls', arguments: '{"dir":"."}' }],
       upstreamCostUsd: 0.0004,
     });
-    expect(result.usage.cachedInputTokens).toBe(10);
+    expect(result.usage.cached_input_tokens).toBe(10);
     const [request] = harness.mock.requests;
     expect(request?.path).toBe('/v1/messages');
     expect(request?.headers['x-api-key']).toBe('sk-upstream-test');

@@ -34,7 +34,7 @@ describe('ResponseEmitter', () => {
     message.finish();
     call.finish();
     expect(types().filter((type) => type.endsWith('.done'))).toEqual([]);
-    emitter.complete({ ...emptyUsage(), inputTokens: 10, outputTokens: 5, totalTokens: 15 });
+    emitter.complete({ ...emptyUsage(), input_tokens: 10, output_tokens: 5, total_tokens: 15 });
 
     expect(types()).toEqual([
       'response.created',

@@ -196,7 +196,7 @@ export const explainCommand: Command = {
           (record.budgets.max_cost_usd === null ? '' : `, $${record.budgets.max_cost_usd} cap`),
       );
     }
-    lines.push(`Spent: ${record.tokens.total} tokens, $${record.cost_usd.toFixed(6)}`);
+    lines.push(`Spent: ${record.tokens.total_tokens} tokens, $${record.cost_usd.toFixed(6)}`);
     for (const action of denied)
       lines.push(
         `  refused cmd:${action.call} ${action.tool} (${action.reason_code}): ${action.message}`,

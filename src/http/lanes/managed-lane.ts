@@ -46,7 +46,7 @@ export async function runManagedLane(input: ManagedLaneInput, deps: AppDeps): Pr
     });
     clock.upstreamMs += outcome.modelTimeMs;
     emitter.message(outcome.finalText, { phase: 'final_answer' });
-    emitter.complete(toTokenUsage(outcome.record));
+    emitter.complete(outcome.record.tokens);
     httpRequest.log.info(
       { runId: outcome.runId, missionId: outcome.missionId, status: outcome.status },
       'mission answered',
@@ -61,14 +61,3 @@ export async function runManagedLane(input: ManagedLaneInput, deps: AppDeps): Pr
   if (!writer) await sendJson();
 }
 
-function toTokenUsage(record: RunRecord): TokenUsage {
-  const tokens = record.tokens;
-  return {
-    inputTokens: tokens.input,
-    cachedInputTokens: tokens.cached_input,
-    cacheWriteTokens: tokens.cache_write,
-    outputTokens: tokens.output,
-    reasoningTokens: tokens.reasoning,
-    totalTokens: tokens.total,
-  };
-}

@@ -162,17 +162,17 @@ export class MessagesStreamMapper {
   private usage(): TokenUsage | undefined {
     const fields = this.usageFields;
     if (fields.input === undefined && fields.output === undefined) return undefined;
-    const cachedInputTokens = fields.cacheRead ?? 0;
-    const cacheWriteTokens = fields.cacheCreation ?? 0;
-    const inputTokens = (fields.input ?? 0) + cachedInputTokens + cacheWriteTokens;
-    const outputTokens = fields.output ?? 0;
+    const cached_input_tokens = fields.cacheRead ?? 0;
+    const cache_write_tokens = fields.cacheCreation ?? 0;
+    const input_tokens = (fields.input ?? 0) + cached_input_tokens + cache_write_tokens;
+    const output_tokens = fields.output ?? 0;
     return {
-      inputTokens,
-      cachedInputTokens,
-      cacheWriteTokens,
-      outputTokens,
-      reasoningTokens: 0,
-      totalTokens: inputTokens + outputTokens,
+      input_tokens,
+      cached_input_tokens,
+      cache_write_tokens,
+      output_tokens,
+      reasoning_tokens: 0,
+      total_tokens: input_tokens + output_tokens,
     };
   }
 }

@@ -11,20 +11,20 @@ export function mapChatUsage(raw: unknown): TokenUsage | undefined {
   if (usage === undefined) return undefined;
   const promptDetails = asRecord(usage['prompt_tokens_details']);
   const completionDetails = asRecord(usage['completion_tokens_details']);
-  const inputTokens = asNumber(usage['prompt_tokens']) ?? asNumber(usage['input_tokens']) ?? 0;
-  const outputTokens =
+  const input_tokens = asNumber(usage['prompt_tokens']) ?? asNumber(usage['input_tokens']) ?? 0;
+  const output_tokens =
     asNumber(usage['completion_tokens']) ?? asNumber(usage['output_tokens']) ?? 0;
-  const cachedInputTokens =
+  const cached_input_tokens =
     asNumber(promptDetails?.['cached_tokens']) ??
     asNumber(usage['cached_tokens']) ??
     asNumber(usage['prompt_cache_hit_tokens']) ??
     0;
   return {
-    inputTokens,
-    cachedInputTokens,
-    cacheWriteTokens: asNumber(promptDetails?.['cache_write_tokens']) ?? 0,
-    outputTokens,
-    reasoningTokens: asNumber(completionDetails?.['reasoning_tokens']) ?? 0,
-    totalTokens: asNumber(usage['total_tokens']) ?? inputTokens + outputTokens,
+    input_tokens,
+    cached_input_tokens,
+    cache_write_tokens: asNumber(promptDetails?.['cache_write_tokens']) ?? 0,
+    output_tokens,
+    reasoning_tokens: asNumber(completionDetails?.['reasoning_tokens']) ?? 0,
+    total_tokens: asNumber(usage['total_tokens']) ?? input_tokens + output_tokens,
   };
 }
