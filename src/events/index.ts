@@ -49,7 +49,6 @@ export {
   type ModelUsage,
   type RunRecord,
   type RunState,
-  type TokenTotals,
 } from './reduce-run-record.js';
 export {
   MANIFEST_FILE_NAME,

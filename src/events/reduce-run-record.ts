@@ -4,14 +4,11 @@ import type { MissionBudgets } from './event-types.js';
 
 export type RunState = 'running' | 'waiting_upstream' | 'completed' | 'failed' | 'cancelled';
 
-/** @deprecated alias: RunRecord token totals are the one TokenUsage. */
-export type TokenTotals = MutableTokenUsage;
-
 export interface ModelUsage {
   model: string;
   /** Answered calls (model.responded) served by this model. */
   calls: number;
-  tokens: TokenTotals;
+  tokens: MutableTokenUsage;
   cost_usd: number;
 }
 
@@ -61,7 +58,7 @@ export interface RunRecord {
   cache_hits: number;
   observation_bytes: number;
   fallbacks_used: { from: string; to: string }[];
-  tokens: TokenTotals;
+  tokens: MutableTokenUsage;
   /** Sum over answered calls; the upstream's own figure wins over our estimate when present. */
   cost_usd: number;
   models_used: ModelUsage[];
@@ -106,7 +103,7 @@ export class RunRecordReducer {
   #cacheHits = 0;
   #observationBytes = 0;
   readonly #fallbacks: { from: string; to: string }[] = [];
-  readonly #tokens: TokenTotals = emptyUsage();
+  readonly #tokens: MutableTokenUsage = emptyUsage();
   #cost = 0;
   readonly #byModel = new Map<string, ModelUsage>();
   readonly #files = new Map<string, Set<string>>();

@@ -1,5 +1,5 @@
 import type { Config } from '../config/index.js';
-import type { TokenUsage } from '../upstream/index.js';
+import type { TokenUsage } from '../usage/index.js';
 import {
   legacyAliases,
   missionProfiles,

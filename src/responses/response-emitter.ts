@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { BridgeError } from '../errors/index.js';
-import type { TokenUsage } from '../upstream/index.js';
+import type { TokenUsage } from '../usage/index.js';
 import { encodeReasoning } from './reasoning-carrier.js';
 
 /** A Responses stream event before the SSE writer stamps its `sequence_number`. */

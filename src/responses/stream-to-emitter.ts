@@ -1,4 +1,5 @@
-import type { FinishReason, StreamPart, TokenUsage } from '../upstream/index.js';
+import type { FinishReason, StreamPart } from '../upstream/index.js';
+import type { TokenUsage } from '../usage/index.js';
 import type {
   ArgumentsWriter,
   MessageWriter,

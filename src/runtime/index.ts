@@ -78,6 +78,6 @@ export {
   type MissionOutcome,
   type MissionRuntimeDeps,
 } from './mission-runtime.js';
-export type { MissionReport, UsageTotals } from './mission-report.js';
+export type { MissionReport } from './mission-report.js';
 export type { CommentaryLine } from './commentary-channel.js';
 export { renderReport } from './render-report.js';

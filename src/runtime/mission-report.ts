@@ -3,9 +3,6 @@ import type { ValidatedFinding } from './validate-report.js';
 
 import type { TokenUsage } from '../usage/index.js';
 
-/** @deprecated name kept for readers of report.json's `usage`: it is the one TokenUsage. */
-export type UsageTotals = TokenUsage;
-
 /** The runtime's report (`report.json`, and the basis of the text answer). */
 export interface MissionReport {
   readonly schema: 'mission_report.v1';
@@ -39,6 +36,6 @@ export interface MissionReport {
   readonly fallbacks_used: readonly string[];
   readonly model_calls: number;
   readonly tool_calls: number;
-  readonly usage: UsageTotals;
+  readonly usage: TokenUsage;
   readonly cost_usd: number;
 }

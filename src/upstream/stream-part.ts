@@ -8,7 +8,6 @@ export type { TokenUsage };
 
 export type FinishReason = 'stop' | 'tool_calls' | 'length' | 'content_filter';
 
-
 export type StreamPart =
   /** First part of every call: which upstream model actually answers (after any fallback). */
   | {

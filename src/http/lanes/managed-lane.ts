@@ -1,7 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toBridgeError } from '../../errors/index.js';
-import type { RunRecord } from '../../events/index.js';
-import type { TokenUsage } from '../../upstream/index.js';
 import type { MissionAlias } from '../../models/index.js';
 import type { ResponsesRequest } from '../../responses/index.js';
 import type { AppDeps } from '../app-deps.js';
@@ -60,4 +58,3 @@ export async function runManagedLane(input: ManagedLaneInput, deps: AppDeps): Pr
   }
   if (!writer) await sendJson();
 }
-
