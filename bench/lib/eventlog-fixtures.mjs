@@ -173,6 +173,8 @@ export function missionRuns(count, runSize, seed = 2) {
         objective_style: 'open_investigation',
         model_alias: 'mission-a3-kimi',
         model: 'kimi-k2',
+        fallback_chain: [],
+        fallbacks_refused: [],
         mission: { objective: words(random, 10, 20) },
         budgets: {
           tool_budget: 40,
@@ -183,8 +185,11 @@ export function missionRuns(count, runSize, seed = 2) {
           max_files: 50,
           max_observation_bytes: 1000000,
         },
+        budget_reductions: [],
         deadline_at: '2026-01-01T00:10:00.000Z',
         request_id: null,
+        source: 'handoff_block',
+        warnings: [],
       },
     ]);
     for (let i = 1; i < size - 1; i++) events.push(step(random, i, i % 5, true));

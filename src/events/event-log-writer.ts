@@ -16,7 +16,12 @@ import { canonicalJson } from './canonical-json.js';
 import { EventLogError } from './event-log-error.js';
 import { EVENT_SCHEMA, eventSources, ZERO_HASH } from './event-schema.js';
 import type { EventSource, MissionEvent } from './event-schema.js';
-import { durableEventTypes, TERMINAL_EVENT_TYPE } from './event-types.js';
+import {
+  durableEventTypes,
+  eventPayloadSchemas,
+  isKnownEventType,
+  TERMINAL_EVENT_TYPE,
+} from './event-types.js';
 import type { EventType, PayloadFor } from './event-types.js';
 import { canonicalEnvelope, eventLine, sha256Hex } from './hash-event.js';
 import type { EventHeader } from './hash-event.js';
@@ -268,6 +273,21 @@ class FileEventLogWriter implements EventLogWriter {
     }
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
       throw new EventLogError('invalid_event', `payload of ${type} must be a JSON object`);
+    }
+    if (!isKnownEventType(type)) {
+      throw new EventLogError(
+        'invalid_event',
+        `unknown event type ${JSON.stringify(type)}: every event type is declared in events/event-types.ts`,
+      );
+    }
+    // Validated once, here at the boundary; the schemas are built once at module load.
+    const checked = eventPayloadSchemas[type].safeParse(payload);
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      throw new EventLogError(
+        'invalid_event',
+        `payload of ${type} does not match its schema: ${issue?.path.join('.') || '(payload)'}: ${issue?.message ?? 'invalid'}`,
+      );
     }
     let canonicalPayload: string;
     try {

@@ -1,146 +1,220 @@
 /**
- * The event types the runtime emits and their payloads (the contract agreed with the runtime).
- * The log accepts any type; the reducer folds only these. Fields that carry objects owned by
- * other domains (the mission, tool args, reports) are `unknown` here so that events never depend
- * on those domains' types.
+ * Every event type the runtime writes, declared once: one zod schema per type. The payload
+ * types are inferred from these schemas, the writer validates each append against its type's
+ * schema, and the reducer reads payloads through the same schemas. Fields that carry objects
+ * owned by other domains (the mission, tool args, reports, patch checks) are `unknown` here so
+ * that events never depend on those domains' types.
  */
-
+import { z } from 'zod';
 import type { TokenUsage } from '../usage/index.js';
 
 export type { TokenUsage };
 
-export interface MissionBudgets {
-  readonly tool_budget: number;
-  readonly time_budget_seconds: number;
-  readonly max_model_calls: number;
-  readonly max_cost_usd: number | null;
-  readonly max_output_tokens: number | null;
-  readonly max_files: number;
-  readonly max_observation_bytes: number;
-}
+const count = z.number().int().nonnegative();
+const text = z.string();
+const nullableText = z.string().nullable();
 
-export type RunStatus = 'COMPLETE' | 'PARTIAL' | 'ESCALATE' | 'FAILED';
+const tokenUsage = z.strictObject({
+  input_tokens: count,
+  cached_input_tokens: count,
+  cache_write_tokens: count,
+  output_tokens: count,
+  reasoning_tokens: count,
+  total_tokens: count,
+}) satisfies z.ZodType<TokenUsage>;
 
-export interface EventPayloadMap {
-  'run.admitted': {
-    readonly mission_id: string;
-    readonly tier: string;
-    readonly objective_style: string;
-    readonly model_alias: string;
-    readonly model: string;
-    readonly mission: unknown;
-    readonly budgets: MissionBudgets;
-    readonly deadline_at: string;
-    readonly request_id: string | null;
-  };
-  'mission.rejected': {
-    readonly code: string;
-    readonly message: string;
-    readonly mission_id: string | null;
-  };
-  'model.requested': {
-    readonly call: number;
-    readonly model: string;
-    readonly fallback_chain: readonly string[];
-    readonly forced_final: boolean;
-    readonly message_count: number;
-    readonly prompt_bytes: number;
-  };
-  'model.responded': {
-    readonly call: number;
-    readonly model: string;
-    readonly fallback_from: string | null;
-    readonly latency_ms: number;
-    readonly usage: TokenUsage;
-    readonly cost_usd: number;
-    readonly upstream_cost_usd: number | null;
-    readonly finish_reason: string;
-    readonly action: 'tool_call' | 'final_report' | 'text' | 'invalid';
-  };
-  'model.failed': {
-    readonly call: number;
-    readonly model: string;
-    readonly code: string;
-    readonly message: string;
-    readonly retryable: boolean;
-  };
-  'tool.requested': { readonly call: number; readonly tool: string; readonly args: unknown };
-  'tool.denied': {
-    readonly call: number;
-    readonly tool: string;
-    readonly args: unknown;
-    readonly reason_code: string;
-    readonly message: string;
-  };
-  'tool.completed': {
-    readonly call: number;
-    readonly tool: string;
-    readonly args: unknown;
+const budgets = z.strictObject({
+  tool_budget: count,
+  time_budget_seconds: z.number().nonnegative(),
+  max_model_calls: count,
+  max_cost_usd: z.number().nonnegative().nullable(),
+  max_output_tokens: count.nullable(),
+  max_files: count,
+  max_observation_bytes: count,
+});
+
+const runTotals = z.strictObject({
+  model_calls: count,
+  tool_calls: count,
+  input_tokens: count,
+  cached_input_tokens: count,
+  output_tokens: count,
+  reasoning_tokens: count,
+  total_tokens: count,
+  cost_usd: z.number().nonnegative(),
+});
+
+const fileChange = z.strictObject({
+  path: text,
+  change: z.enum(['add', 'modify', 'delete']),
+  added_lines: count,
+  removed_lines: count,
+  base_sha256: nullableText,
+  new_sha256: nullableText,
+  whole_file_rewrite: z.boolean(),
+});
+
+export const eventPayloadSchemas = {
+  'run.admitted': z.strictObject({
+    mission_id: text,
+    tier: text,
+    objective_style: text,
+    model_alias: text,
+    model: text,
+    fallback_chain: z.array(text),
+    fallbacks_refused: z.array(text),
+    mission: z.unknown(),
+    budgets,
+    budget_reductions: z.array(text),
+    deadline_at: text,
+    request_id: nullableText,
+    source: text,
+    warnings: z.array(text),
+    /** The run this one continues (PRODUCT.md §6.3), when it does. */
+    continues: nullableText.optional(),
+  }),
+  'mission.rejected': z.strictObject({
+    code: text,
+    message: text,
+    mission_id: nullableText,
+    model_alias: text.optional(),
+  }),
+  'model.requested': z.strictObject({
+    call: count,
+    model: text,
+    fallback_chain: z.array(text),
+    forced_final: z.boolean(),
+    message_count: count,
+    prompt_bytes: count,
+  }),
+  'model.responded': z.strictObject({
+    call: count,
+    model: text,
+    fallback_from: nullableText,
+    latency_ms: z.number().nonnegative(),
+    usage: tokenUsage,
+    cost_usd: z.number().nonnegative(),
+    upstream_cost_usd: z.number().nullable(),
+    finish_reason: text,
+    action: z.enum(['tool_call', 'final_report', 'text', 'invalid']),
+  }),
+  'model.failed': z.strictObject({
+    call: count,
+    model: text,
+    code: text,
+    message: text,
+    retryable: z.boolean(),
+  }),
+  'tool.requested': z.strictObject({ call: count, tool: text, args: z.unknown() }),
+  'tool.denied': z.strictObject({
+    call: count,
+    tool: text,
+    args: z.unknown(),
+    reason_code: text,
+    message: text,
+  }),
+  'tool.completed': z.strictObject({
+    call: count,
+    tool: text,
+    args: z.unknown(),
     /** sha256 hex of the observation text. */
-    readonly digest: string;
-    readonly bytes: number;
-    readonly refs: readonly string[];
-    readonly cache_hit: boolean;
-    readonly redactions: number;
-    readonly summary: string;
-    readonly path: string | null;
-  };
-  'commentary.emitted': {
-    readonly index: number;
-    readonly kind: string;
-    readonly phase: string;
-    readonly message: string;
-    readonly severity: 'info' | 'warning' | 'error' | 'debug';
-  };
-  'report.submitted': { readonly report: unknown };
-  'report.validated': {
-    readonly status: string;
-    readonly reasons: readonly string[];
-    readonly dropped_findings: number;
-    readonly report: unknown;
-    readonly final_text: string;
-  };
-  'run.completed': {
-    readonly status: RunStatus;
-    readonly reason: string;
-    readonly reason_text: string;
-    readonly totals: {
-      readonly model_calls: number;
-      readonly tool_calls: number;
-      readonly input_tokens: number;
-      readonly cached_input_tokens: number;
-      readonly output_tokens: number;
-      readonly reasoning_tokens: number;
-      readonly total_tokens: number;
-      readonly cost_usd: number;
-    };
-  };
-}
+    digest: text,
+    bytes: count,
+    refs: z.array(text),
+    cache_hit: z.boolean(),
+    redactions: count,
+    summary: text,
+    path: nullableText,
+  }),
+  'commentary.emitted': z.strictObject({
+    index: count,
+    kind: text,
+    phase: text,
+    message: text,
+    severity: z.enum(['info', 'warning', 'error', 'debug']),
+  }),
+  'report.submitted': z.strictObject({ report: z.unknown() }),
+  'report.validated': z.strictObject({
+    status: text,
+    reasons: z.array(text),
+    dropped_findings: count,
+    report: z.unknown(),
+    final_text: text,
+  }),
+  /** The isolated copy an implementation mission works in (PRODUCT.md §6.1). */
+  'isolation.created': z.strictObject({
+    kind: z.enum(['git_worktree', 'copy']),
+    root: text,
+    base_commit: nullableText,
+    carried: z.array(text),
+    notes: z.array(text),
+  }),
+  'isolation.removed': z.strictObject({ root: text, kept: z.boolean() }),
+  /** The runtime-built diff of what the model staged, at a `submit_patch`. */
+  'patch.proposed': z.strictObject({
+    round: count,
+    summary: text,
+    rationale: text,
+    claims: z.unknown(),
+    diff: text,
+    rollback: text,
+    bytes: count,
+    files: z.array(fileChange),
+  }),
+  'patch.validated': z.strictObject({
+    round: count,
+    status: z.enum(['VALID', 'ESCALATE']),
+    checks: z.unknown(),
+    flags: z.unknown(),
+    reasons: z.array(text),
+  }),
+  'patch.rejected': z.strictObject({
+    round: count,
+    status: z.enum(['INVALID', 'ESCALATE']),
+    checks: z.unknown(),
+    flags: z.unknown(),
+    reasons: z.array(text),
+    repairable: z.boolean(),
+  }),
+  'verification.started': z.strictObject({
+    round: count,
+    commands: z.array(z.array(text)),
+    isolation: z.unknown(),
+  }),
+  'verification.completed': z.strictObject({
+    round: count,
+    passed: z.boolean(),
+    results: z.unknown(),
+  }),
+  'run.completed': z.strictObject({
+    status: text,
+    reason: text,
+    reason_text: text,
+    totals: runTotals,
+  }),
+} as const;
 
-export type KnownEventType = keyof EventPayloadMap;
+export type KnownEventType = keyof typeof eventPayloadSchemas;
 
-export const knownEventTypes: readonly KnownEventType[] = [
-  'run.admitted',
-  'mission.rejected',
-  'model.requested',
-  'model.responded',
-  'model.failed',
-  'tool.requested',
-  'tool.denied',
-  'tool.completed',
-  'commentary.emitted',
-  'report.submitted',
-  'report.validated',
-  'run.completed',
-];
+export type EventPayloadMap = {
+  readonly [K in KnownEventType]: z.input<(typeof eventPayloadSchemas)[K]>;
+};
 
-/** Any event type: the known ones autocomplete, others (e.g. `patch.*`) are accepted as-is. */
-export type EventType = KnownEventType | (string & NonNullable<unknown>);
+export type MissionBudgets = z.infer<typeof budgets>;
+
+export type RunStatus = string;
+
+export const knownEventTypes = Object.keys(eventPayloadSchemas) as readonly KnownEventType[];
+
+/** Event types are the declared ones; the writer refuses any other. */
+export type EventType = KnownEventType;
 
 /** The payload type `append` expects for a given event type. */
-export type PayloadFor<T extends string> = T extends KnownEventType
-  ? EventPayloadMap[T]
-  : Readonly<Record<string, unknown>>;
+export type PayloadFor<T extends KnownEventType> = EventPayloadMap[T];
+
+export function isKnownEventType(type: string): type is KnownEventType {
+  return Object.hasOwn(eventPayloadSchemas, type);
+}
 
 /**
  * Types fsynced before `append` resolves (PRODUCT.md §7: admission, each tool result, the
@@ -156,6 +230,9 @@ export const durableEventTypes: ReadonlySet<string> = new Set([
   'model.requested',
   'tool.completed',
   'tool.denied',
+  // A verification command may take minutes: its start and result must survive a crash.
+  'verification.started',
+  'verification.completed',
   'run.completed',
 ]);
 

@@ -1,6 +1,6 @@
 import { addUsage, emptyUsage, type MutableTokenUsage, type TokenUsage } from '../usage/index.js';
 import type { MissionEvent } from './event-schema.js';
-import type { MissionBudgets } from './event-types.js';
+import { eventPayloadSchemas, isKnownEventType, type MissionBudgets } from './event-types.js';
 
 export type RunState = 'running' | 'waiting_upstream' | 'completed' | 'failed' | 'cancelled';
 
@@ -49,6 +49,8 @@ export interface RunRecord {
   deadline_at: string | null;
   last_event_at: string | null;
   event_count: number;
+  /** Events whose payload did not match its type's schema (not folded). */
+  invalid_payloads: number;
   head_hash: string | null;
   budgets: MissionBudgets | null;
   model_calls: number;
@@ -98,6 +100,7 @@ export class RunRecordReducer {
   #modelFailures = 0;
   #pendingModelCall = false;
   #lastModel: string | null = null;
+  #invalidPayloads = 0;
   readonly #toolCalls = new Set<string>();
   #toolsDenied = 0;
   #cacheHits = 0;
@@ -122,6 +125,15 @@ export class RunRecordReducer {
     this.#eventCount++;
     this.#lastEventAt = event.ts;
     this.#headHash = event.hash;
+    // Payloads are read through the schemas they were written with; one that does not match
+    // (a foreign or hand-edited log) is counted, never folded as if it were sound.
+    if (
+      isKnownEventType(event.type) &&
+      !eventPayloadSchemas[event.type].safeParse(event.payload).success
+    ) {
+      this.#invalidPayloads++;
+      return;
+    }
     const p = event.payload;
     switch (event.type) {
       case 'run.admitted':
@@ -295,6 +307,7 @@ export class RunRecordReducer {
       deadline_at: this.#deadlineAt,
       last_event_at: this.#lastEventAt,
       event_count: this.#eventCount,
+      invalid_payloads: this.#invalidPayloads,
       head_hash: this.#headHash,
       budgets: this.#budgets,
       model_calls: this.#modelCalls,

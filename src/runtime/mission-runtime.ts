@@ -38,7 +38,7 @@ import { createPathScope, type PathScope } from './path-scope.js';
 import { redactSecrets } from './redact-secrets.js';
 import { renderReport } from './render-report.js';
 import { runMissionLoop } from './run-mission-loop.js';
-import { ToolDispatcher } from './tool-dispatcher.js';
+import { ToolDispatcher, type RecordEvent } from './tool-dispatcher.js';
 
 export interface MissionRuntimeDeps {
   readonly config: Config;
@@ -258,7 +258,7 @@ export class MissionRuntime {
       writer.onEvent((event) => events.push(event));
       const record = reduceRunRecord(read.events);
       const gathered = record.tool_calls > 0 || record.files_inspected.length > 0;
-      await writer.append('run.completed' as never, 'runtime', {
+      await writer.append('run.completed', 'runtime', {
         status: gathered ? 'PARTIAL' : 'FAILED',
         reason: 'interrupted',
         reason_text:
@@ -274,7 +274,7 @@ export class MissionRuntime {
           total_tokens: record.tokens.total_tokens,
           cost_usd: record.cost_usd,
         },
-      } as never);
+      });
       await this.finishRun(writer, events);
       closed.push(runId);
     }
@@ -365,12 +365,8 @@ export class MissionRuntime {
       run.events.push(event);
       for (const listener of run.listeners) listener(event);
     });
-    const record = async (
-      type: string,
-      source: 'runtime' | 'model' | 'tool',
-      payload: Record<string, unknown>,
-    ) => {
-      await writer.append(type as never, source, payload as never);
+    const record: RecordEvent = async (type, source, payload) => {
+      await writer.append(type, source, payload);
     };
 
     const startedAt = Date.now();
@@ -571,18 +567,18 @@ export class MissionRuntime {
     const writer = await openEventLog({ projectRoot: this.projectRoot, runId });
     const events: MissionEvent[] = [];
     writer.onEvent((event) => events.push(event));
-    await writer.append('mission.rejected' as never, 'runtime', {
+    await writer.append('mission.rejected', 'runtime', {
       code: error.code,
       message,
       mission_id: missionId,
       model_alias: input.model,
-    } as never);
-    await writer.append('run.completed' as never, 'runtime', {
+    });
+    await writer.append('run.completed', 'runtime', {
       status: 'FAILED',
       reason: error.code,
       reason_text: message,
       totals: emptyTotals(),
-    } as never);
+    });
     const record = await this.finishRun(writer, events);
     input.onCommentary?.({
       index: 1,

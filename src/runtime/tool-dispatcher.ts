@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { EventPayloadMap, KnownEventType } from '../events/index.js';
 import type { MissionV1 } from '../mission/index.js';
 import type { ChatTool } from '../upstream/index.js';
 import type { CommentaryChannel } from './commentary-channel.js';
@@ -9,10 +10,10 @@ import type { PathScope } from './path-scope.js';
 import { toolSpecs } from './tools/registry.js';
 import type { ToolObservation, ToolSpec } from './tools/types.js';
 
-export type RecordEvent = (
-  type: string,
+export type RecordEvent = <T extends KnownEventType>(
+  type: T,
   source: 'runtime' | 'model' | 'tool',
-  payload: Record<string, unknown>,
+  payload: EventPayloadMap[T],
 ) => Promise<void>;
 
 export interface ToolOutcome {

@@ -9,6 +9,7 @@ import {
   readEventLog,
   runPaths,
   verifyEventLog,
+  type EventPayloadMap,
   type MissionEvent,
 } from '../../src/events/index.js';
 
@@ -45,6 +46,84 @@ async function rawLines(path: string): Promise<Record<string, unknown>[]> {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
+// Minimal payloads that satisfy each type's schema, for tests about the log rather than the runtime.
+const payloads = {
+  admitted: (missionId: string): EventPayloadMap['run.admitted'] => ({
+    mission_id: missionId,
+    tier: 'A3',
+    objective_style: 'deterministic_lookup',
+    model_alias: 'mission-a3-kimi',
+    model: 'kimi-k2',
+    fallback_chain: [],
+    fallbacks_refused: [],
+    mission: {},
+    budgets: {
+      tool_budget: 1,
+      time_budget_seconds: 1,
+      max_model_calls: 1,
+      max_cost_usd: null,
+      max_output_tokens: null,
+      max_files: 1,
+      max_observation_bytes: 1,
+    },
+    budget_reductions: [],
+    deadline_at: '2026-01-01T00:00:00.000Z',
+    request_id: null,
+    source: 'handoff_block',
+    warnings: [],
+  }),
+  note: (index: number): EventPayloadMap['commentary.emitted'] => ({
+    index,
+    kind: 'progress',
+    phase: 'EXPLORE',
+    message: `line ${index}`,
+    severity: 'info',
+  }),
+  requested: (call: number): EventPayloadMap['model.requested'] => ({
+    call,
+    model: 'kimi-k2',
+    fallback_chain: [],
+    forced_final: false,
+    message_count: 2,
+    prompt_bytes: 10,
+  }),
+  responded: (call: number): EventPayloadMap['model.responded'] => ({
+    call,
+    model: 'kimi-k2',
+    fallback_from: null,
+    latency_ms: 1,
+    usage: {
+      input_tokens: 1,
+      cached_input_tokens: 0,
+      cache_write_tokens: 0,
+      output_tokens: 1,
+      reasoning_tokens: 0,
+      total_tokens: 2,
+    },
+    cost_usd: 0,
+    upstream_cost_usd: null,
+    finish_reason: 'tool_calls',
+    action: 'tool_call',
+  }),
+  toolRequested: (call: number): EventPayloadMap['tool.requested'] => ({
+    call,
+    tool: 'read_file',
+    args: { path: 'a.ts' },
+  }),
+  toolCompleted: (call: number, refs: string[]): EventPayloadMap['tool.completed'] => ({
+    call,
+    tool: 'read_file',
+    args: { path: 'a.ts' },
+    digest: 'ab'.repeat(32),
+    bytes: 1,
+    refs,
+    cache_hit: false,
+    redactions: 0,
+    summary: 'Read a.ts.',
+    path: 'a.ts',
+  }),
+};
+
 let root: string;
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), 'events-log-'));
@@ -61,6 +140,8 @@ async function writeSample(runId = 'run-a', count = 6): Promise<string> {
     objective_style: 'open_investigation',
     model_alias: 'mission-a3-kimi',
     model: 'kimi-k2',
+    fallback_chain: [],
+    fallbacks_refused: [],
     mission: { objective: 'Où est le cache? 日本 😀', nested: { z: 1, a: [true, null] } },
     budgets: {
       tool_budget: 10,
@@ -73,6 +154,9 @@ async function writeSample(runId = 'run-a', count = 6): Promise<string> {
     },
     deadline_at: '2026-01-01T00:02:00.000Z',
     request_id: null,
+    budget_reductions: [],
+    source: 'handoff_block',
+    warnings: [],
   });
   for (let i = 1; i < count; i++) {
     await writer.append('commentary.emitted', 'runtime', {
@@ -114,35 +198,73 @@ describe('event log writer and chain', () => {
     expect(writer.head()).toBeNull();
     const seen: MissionEvent[] = [];
     const unsubscribe = writer.onEvent((e) => seen.push(e));
-    const first = await writer.append('run.admitted', 'runtime', {
-      mission_id: 'm',
-      dropped: undefined,
-      when: new Date(0),
-    } as never);
-    const second = await writer.append('custom.future_type', 'client', { n: Number.NaN });
+    const first = await writer.append('tool.requested', 'runtime', {
+      call: 1,
+      tool: 'read_file',
+      args: { path: 'm', dropped: undefined, when: new Date(0) },
+    });
+    const second = await writer.append('tool.requested', 'model', {
+      call: 2,
+      tool: 'search_text',
+      args: { n: Number.NaN },
+    });
     unsubscribe();
-    await writer.append('commentary.emitted', 'runtime', { index: 1 } as never);
+    await writer.append('commentary.emitted', 'runtime', {
+      index: 1,
+      kind: 'k',
+      phase: 'PLAN',
+      message: 'm',
+      severity: 'info',
+    });
     expect(writer.head()).toEqual({ seq: 2, hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
     await writer.close();
     const { events } = await readEventLog(writer.logPath);
     expect(events[0]).toEqual(first);
     expect(events[1]).toEqual(second);
-    expect(first.payload).toEqual({ mission_id: 'm', when: '1970-01-01T00:00:00.000Z' });
-    expect(second.payload).toEqual({ n: null });
+    expect(first.payload).toEqual({
+      call: 1,
+      tool: 'read_file',
+      args: { path: 'm', when: '1970-01-01T00:00:00.000Z' },
+    });
+    expect(second.payload).toEqual({ call: 2, tool: 'search_text', args: { n: null } });
     expect(seen).toEqual([first, second]);
+  });
+
+  it('refuses an undeclared event type and a payload its schema does not declare', async () => {
+    const writer = await openEventLog({ projectRoot: root, runId: 'run-schema' });
+    await expect(
+      writer.append('custom.future_type' as never, 'runtime', {} as never),
+    ).rejects.toMatchObject({ code: 'invalid_event', message: /unknown event type/ });
+    await expect(
+      writer.append('tool.requested', 'runtime', {
+        call: 1,
+        tool: 'read_file',
+        args: {},
+        extra: 'not declared',
+      } as never),
+    ).rejects.toMatchObject({ code: 'invalid_event', message: /tool\.requested.*schema/ });
+    await expect(
+      writer.append('model.failed', 'runtime', { call: 1, model: 'm', code: 'x' } as never),
+    ).rejects.toMatchObject({ code: 'invalid_event', message: /message/ });
+    expect(writer.head()).toBeNull();
+    await writer.close();
   });
 
   it('blanks string values under secret-looking keys but keeps token counts', async () => {
     const writer = await openEventLog({ projectRoot: root, runId: 'run-c' });
-    const event = await writer.append('custom.probe', 'runtime', {
-      api_key: 'sk-live-123',
-      nested: { Authorization: 'Bearer abc', list: [{ password: 'hunter2' }], apiKey: 'x' },
-      usage: { input_tokens: 12, output_tokens: 3 },
-      access_token: 'tok',
-      secret_count: 2,
+    const event = await writer.append('tool.requested', 'runtime', {
+      call: 1,
+      tool: 'probe',
+      args: {
+        api_key: 'sk-live-123',
+        nested: { Authorization: 'Bearer abc', list: [{ password: 'hunter2' }], apiKey: 'x' },
+        usage: { input_tokens: 12, output_tokens: 3 },
+        access_token: 'tok',
+        secret_count: 2,
+      },
     });
     await writer.close();
-    expect(event.payload).toEqual({
+    expect(event.payload['args']).toEqual({
       api_key: '[REDACTED]',
       nested: {
         Authorization: '[REDACTED]',
@@ -166,17 +288,17 @@ describe('event log writer and chain', () => {
     });
     const flushed: number[] = [];
     writer.onFlush((head) => flushed.push(head.seq));
-    await writer.append('run.admitted', 'runtime', { mission_id: 'm' } as never);
+    await writer.append('run.admitted', 'runtime', payloads.admitted('m'));
     expect((await readEventLog(writer.logPath)).events).toHaveLength(1);
-    await writer.append('model.requested', 'runtime', { call: 1 } as never);
+    await writer.append('model.requested', 'runtime', payloads.requested(1));
     expect((await readEventLog(writer.logPath)).events).toHaveLength(2);
-    await writer.append('model.responded', 'model', { call: 1 } as never);
-    await writer.append('tool.requested', 'runtime', { call: 1 } as never);
+    await writer.append('model.responded', 'model', payloads.responded(1));
+    await writer.append('tool.requested', 'runtime', payloads.toolRequested(1));
     // Buffered, not yet written: the group-commit limits are far away.
     expect((await readEventLog(writer.logPath)).events).toHaveLength(2);
-    await writer.append('tool.completed', 'tool', { call: 1, refs: ['cmd:1'] } as never);
+    await writer.append('tool.completed', 'tool', payloads.toolCompleted(1, ['cmd:1']));
     expect((await readEventLog(writer.logPath)).events).toHaveLength(5);
-    await writer.append('commentary.emitted', 'runtime', { index: 1 } as never);
+    await writer.append('commentary.emitted', 'runtime', payloads.note(1));
     await writer.flush();
     expect((await readEventLog(writer.logPath)).events).toHaveLength(6);
     expect(flushed).toEqual([0, 1, 4, 5]);
@@ -194,9 +316,9 @@ describe('event log writer and chain', () => {
         if (head.seq > 0) resolve(head.seq);
       });
     });
-    await writer.append('run.admitted', 'runtime', { mission_id: 'm' } as never);
+    await writer.append('run.admitted', 'runtime', payloads.admitted('m'));
     for (let i = 1; i <= 4; i++)
-      await writer.append('commentary.emitted', 'runtime', { index: i } as never);
+      await writer.append('commentary.emitted', 'runtime', payloads.note(i));
     expect(await flushedTo).toBe(4);
     await writer.close();
   });
@@ -206,28 +328,45 @@ describe('event log writer and chain', () => {
     await writer.append('run.completed', 'runtime', {
       status: 'FAILED',
       reason: 'invalid_mission',
-    } as never);
+      reason_text: 'rejected',
+      totals: {
+        model_calls: 0,
+        tool_calls: 0,
+        input_tokens: 0,
+        cached_input_tokens: 0,
+        output_tokens: 0,
+        reasoning_tokens: 0,
+        total_tokens: 0,
+        cost_usd: 0,
+      },
+    });
     await expect(
-      writer.append('commentary.emitted', 'runtime', { index: 1 } as never),
+      writer.append('commentary.emitted', 'runtime', payloads.note(1)),
     ).rejects.toMatchObject({
       code: 'run_already_completed',
     });
     await writer.close();
-    await expect(writer.append('x.y', 'runtime', {})).rejects.toMatchObject({
+    await expect(writer.append('x.y' as never, 'runtime', {} as never)).rejects.toMatchObject({
       code: 'writer_closed',
     });
-    await expect(writer.append('', 'runtime', {})).rejects.toBeInstanceOf(EventLogError);
+    await expect(writer.append('' as never, 'runtime', {} as never)).rejects.toBeInstanceOf(
+      EventLogError,
+    );
   });
 
   it('rejects payloads that are not JSON objects and unknown sources', async () => {
     const writer = await openEventLog({ projectRoot: root, runId: 'run-g' });
-    await expect(writer.append('x.y', 'runtime', [] as never)).rejects.toMatchObject({
+    await expect(writer.append('tool.requested', 'runtime', [] as never)).rejects.toMatchObject({
       code: 'invalid_event',
     });
-    await expect(writer.append('x.y', 'nobody' as never, {})).rejects.toMatchObject({
+    await expect(
+      writer.append('tool.requested', 'nobody' as never, { call: 1, tool: 't', args: {} }),
+    ).rejects.toMatchObject({
       code: 'invalid_event',
     });
-    await expect(writer.append('x.y', 'runtime', { big: 1n })).rejects.toMatchObject({
+    await expect(
+      writer.append('tool.requested', 'runtime', { call: 1, tool: 't', args: { big: 1n } }),
+    ).rejects.toMatchObject({
       code: 'invalid_event',
     });
     expect(writer.head()).toBeNull();
@@ -239,7 +378,7 @@ describe('event log writer and chain', () => {
     await expect(openEventLog({ projectRoot: root, runId: 'run-h' })).rejects.toMatchObject({
       code: 'run_locked',
     });
-    await writer.append('run.admitted', 'runtime', { mission_id: 'm' } as never);
+    await writer.append('run.admitted', 'runtime', payloads.admitted('m'));
     await writer.close();
     expect(await readdir(runPaths(root, 'run-h').runDir)).toEqual(['events.jsonl']);
 
@@ -248,7 +387,7 @@ describe('event log writer and chain', () => {
     });
     const resumed = await openEventLog({ projectRoot: root, runId: 'run-h', resume: true });
     expect(resumed.head()?.seq).toBe(0);
-    await resumed.append('commentary.emitted', 'runtime', { index: 1 } as never);
+    await resumed.append('commentary.emitted', 'runtime', payloads.note(1));
     await resumed.close();
     const verification = await verifyEventLog(resumed.logPath);
     expect(verification).toMatchObject({ ok: true, eventCount: 2, errors: [] });
@@ -300,7 +439,7 @@ describe('reading damaged logs', () => {
     // Resuming sets the partial line aside and continues from seq 4.
     const writer = await openEventLog({ projectRoot: root, runId: 'run-t', resume: true });
     expect(writer.recoveredTornTail).toEqual(read.tornTail);
-    const next = await writer.append('commentary.emitted', 'runtime', { index: 99 } as never);
+    const next = await writer.append('commentary.emitted', 'runtime', payloads.note(99));
     await writer.close();
     expect(next.seq).toBe(5);
     expect(await verifyEventLog(path)).toMatchObject({ ok: true, eventCount: 6 });

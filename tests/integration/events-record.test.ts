@@ -47,6 +47,8 @@ async function scriptMission(
     objective_style: 'open_investigation',
     model_alias: 'mission-a3-kimi',
     model: 'kimi-k2',
+    fallback_chain: [],
+    fallbacks_refused: [],
     mission: {
       schema_version: 'oss_agent_mission.v1',
       mission_id: missionId,
@@ -63,6 +65,9 @@ async function scriptMission(
     },
     deadline_at: '2026-01-01T00:05:00.000Z',
     request_id: 'req-1',
+    budget_reductions: [],
+    source: 'handoff_block',
+    warnings: [],
   });
   if (stage === 'admitted') return;
   await writer.append('commentary.emitted', 'runtime', {
@@ -300,25 +305,33 @@ describe('reduceRunRecord', () => {
     });
   });
 
-  it('records a rejected mission and ignores unknown event types', async () => {
+  it('records a rejected mission, ignores unknown event types and counts payloads off their schema', async () => {
     const writer = await openEventLog({ projectRoot: root, runId: 'r-rejected' });
     await writer.append('mission.rejected', 'runtime', {
       code: 'malformed_handoff_json',
       message: 'Unexpected token at 12',
       mission_id: null,
     });
-    await writer.append('patch.proposed', 'model', { files: 2 });
     await writer.close();
-    const { events } = await readEventLog(writer.logPath);
+    const read = await readEventLog(writer.logPath);
+    const written = read.events[0]!;
+    // A newer writer's type and a hand-edited payload: read, never folded as if sound.
+    const events = [
+      written,
+      { ...written, seq: 1, type: 'custom.future_type', payload: { files: 2 } },
+      { ...written, seq: 2, type: 'model.responded', payload: { call: 'one' } },
+    ];
     const record = reduceRunRecord(events);
+    expect(record.invalid_payloads).toBe(1);
+    expect(record.models_used).toEqual([]);
     expect(record).toMatchObject({
       state: 'failed',
       status: 'FAILED',
       reason: 'malformed_handoff_json',
       rejection: { code: 'malformed_handoff_json', message: 'Unexpected token at 12' },
       mission_id: null,
-      event_count: 2,
-      head_hash: events[1]!.hash,
+      event_count: 3,
+      head_hash: events[2]!.hash,
     });
   });
 });
