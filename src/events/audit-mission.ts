@@ -6,7 +6,6 @@ import { runPaths, runsDir } from './paths.js';
 import {
   MANIFEST_FILE_NAME,
   projectionDir,
-  projectionFileNames,
   renderManifest,
   renderProjections,
 } from './projections.js';
@@ -77,9 +76,11 @@ export async function auditMission(projectRoot: string, id: string): Promise<Aud
     checks.push({ name: 'projections_present', ok: false, detail: String(error) });
     return { ok: false, run_id: runId, mission_id: record.mission_id, checks };
   }
+  const fresh = renderProjections(record, log.events);
+  const expected = Object.keys(fresh);
   const onDisk = new Map<string, string>();
   const missing: string[] = [];
-  for (const name of [...projectionFileNames, MANIFEST_FILE_NAME]) {
+  for (const name of [...expected, MANIFEST_FILE_NAME]) {
     const text = await readFile(join(dir, name), 'utf8').catch(() => null);
     if (text === null) missing.push(name);
     else onDisk.set(name, text);
@@ -90,11 +91,10 @@ export async function auditMission(projectRoot: string, id: string): Promise<Aud
     detail: missing.length === 0 ? `all in ${dir}` : `missing in ${dir}: ${missing.join(', ')}`,
   });
 
-  const fresh = renderProjections(record, log.events);
-  for (const name of projectionFileNames) {
+  for (const name of expected) {
     const text = onDisk.get(name);
     if (text === undefined) continue;
-    const same = text === fresh[name];
+    const same = text === fresh[name as keyof typeof fresh];
     checks.push({
       name: `projection_matches:${name}`,
       ok: same,
@@ -106,7 +106,7 @@ export async function auditMission(projectRoot: string, id: string): Promise<Aud
 
   const manifestText = onDisk.get(MANIFEST_FILE_NAME);
   if (manifestText !== undefined) {
-    checks.push(checkManifest(manifestText, head, onDisk));
+    checks.push(checkManifest(manifestText, head, onDisk, expected));
     const same = manifestText === renderManifest(record, fresh);
     checks.push({
       name: `projection_matches:${MANIFEST_FILE_NAME}`,
@@ -129,6 +129,7 @@ function checkManifest(
   text: string,
   head: string | null,
   onDisk: ReadonlyMap<string, string>,
+  expected: readonly string[],
 ): AuditCheck {
   let manifest: { head_hash?: unknown; files?: unknown };
   try {
@@ -146,7 +147,7 @@ function checkManifest(
   const files = (
     typeof manifest.files === 'object' && manifest.files !== null ? manifest.files : {}
   ) as Record<string, unknown>;
-  const wrong = projectionFileNames.filter((name) => {
+  const wrong = expected.filter((name) => {
     const text = onDisk.get(name);
     return text !== undefined && files[name] !== sha256Hex(text);
   });

@@ -16,7 +16,17 @@ export const projectionFileNames = [
   'visible_commentary.jsonl',
 ] as const;
 
-export type ProjectionFileName = (typeof projectionFileNames)[number];
+/** Added for implementation runs (A4–A6): the patch, its reverse, the packet, the verification. */
+export const implementationProjectionNames = [
+  'patch.diff',
+  'rollback.diff',
+  'implementation_report.json',
+  'review_packet.json',
+  'verification.json',
+] as const;
+
+export type ProjectionFileName =
+  (typeof projectionFileNames)[number] | (typeof implementationProjectionNames)[number];
 
 export const MANIFEST_FILE_NAME = 'projection_manifest.json';
 
@@ -37,7 +47,7 @@ export interface ProjectionManifest {
 export function renderProjections(
   record: RunRecord,
   events: readonly MissionEvent[],
-): Record<ProjectionFileName, string> {
+): Partial<Record<ProjectionFileName, string>> {
   return {
     'report.json': json(renderReport(record)),
     'summary.md': renderSummary(record),
@@ -45,6 +55,54 @@ export function renderProjections(
     'ledger.json': json(renderLedger(record, events)),
     'trace.jsonl': renderTrace(events),
     'visible_commentary.jsonl': renderCommentary(record),
+    ...renderImplementation(record, events),
+  };
+}
+
+/**
+ * The implementation files, from the last patch the run built and the last verification it
+ * ran; a run that never admitted an implementation tier has none.
+ */
+function renderImplementation(
+  record: RunRecord,
+  events: readonly MissionEvent[],
+): Partial<Record<ProjectionFileName, string>> {
+  if (!['A4', 'A5', 'A6'].includes(record.tier ?? '')) return {};
+  let patch: Readonly<Record<string, unknown>> | undefined;
+  let verification: Readonly<Record<string, unknown>> | undefined;
+  for (const event of events) {
+    if (event.type === 'patch.proposed') patch = event.payload;
+    if (event.type === 'verification.completed') verification = event.payload;
+  }
+  const packet =
+    record.report !== null && typeof record.report['implementation'] === 'object'
+      ? record.report['implementation']
+      : null;
+  return {
+    'patch.diff': typeof patch?.['diff'] === 'string' ? patch['diff'] : '',
+    'rollback.diff': typeof patch?.['rollback'] === 'string' ? patch['rollback'] : '',
+    'implementation_report.json': json({
+      schema: 'implementation_report.v1',
+      mission_id: record.mission_id,
+      run_id: record.run_id,
+      tier: record.tier,
+      status: record.status,
+      reason: record.reason,
+      reason_text: record.reason_text,
+      patch_files: patch?.['files'] ?? [],
+      patch_bytes: patch?.['bytes'] ?? 0,
+      submissions: patch?.['round'] ?? 0,
+      verification_passed: verification?.['passed'] ?? null,
+      main_workspace_mutated: false,
+      source_head_hash: record.head_hash,
+    }),
+    'review_packet.json': json(packet),
+    'verification.json': json({
+      round: verification?.['round'] ?? null,
+      passed: verification?.['passed'] ?? null,
+      results: verification?.['results'] ?? null,
+      source_head_hash: record.head_hash,
+    }),
   };
 }
 
@@ -81,7 +139,7 @@ export async function writeProjections(
   const dir = projectionDir(projectRoot, record);
   await mkdir(dir, { recursive: true });
   const files = renderProjections(record, events);
-  for (const name of projectionFileNames) await writeAtomic(join(dir, name), files[name]);
+  for (const [name, text] of Object.entries(files)) await writeAtomic(join(dir, name), text);
   const manifestText = renderManifest(record, files);
   await writeAtomic(join(dir, MANIFEST_FILE_NAME), manifestText);
   const handle = await open(dir, 'r');

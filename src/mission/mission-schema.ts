@@ -365,6 +365,16 @@ const missionFields = {
   verification_policy: verificationPolicySchema.nullish(),
   apply_mode: z.preprocess(lowerTrim, z.string().optional()),
   workspace_apply_policy: workspaceApplyPolicySchema.nullish(),
+  // PRODUCT §6.1: deletions only when the mission says so; the worktree kept only on request;
+  // failed checks or verification go back to the model this many times.
+  allow_deletions: z.boolean().default(false),
+  keep_worktree: z.boolean().default(false),
+  max_repair_rounds: boundedInt(0, 5).default(2),
+  // PRODUCT §6.3: the mission this one continues.
+  continues: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'must be a mission id')
+    .nullish(),
   // PRODUCT §3: a fallback to a weaker model needs explicit approval in the mission; the
   // original recorded it as fallback_approval "explicit".
   allow_capability_downgrade: z.boolean().default(false),
@@ -702,6 +712,10 @@ function finalizeMission(fields: ParsedFields) {
     },
     apply_mode: applyMode,
     workspace_apply_policy: workspace,
+    allow_deletions: fields.allow_deletions,
+    keep_worktree: fields.keep_worktree,
+    max_repair_rounds: fields.max_repair_rounds,
+    continues: fields.continues ?? null,
     allow_capability_downgrade: fields.allow_capability_downgrade,
     ...(fields.max_cost_usd === undefined ? {} : { max_cost_usd: fields.max_cost_usd }),
     ...(fields.max_output_tokens === undefined

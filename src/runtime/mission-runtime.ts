@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/index.js';
 import { BridgeError } from '../errors/index.js';
@@ -39,12 +39,16 @@ import { redactSecrets } from './redact-secrets.js';
 import { renderReport } from './render-report.js';
 import { runMissionLoop } from './run-mission-loop.js';
 import { ToolDispatcher, type RecordEvent } from './tool-dispatcher.js';
+import type { ImplementationKit } from './implementation-ports.js';
+import type { ToolSpec } from './tools/types.js';
 
 export interface MissionRuntimeDeps {
   readonly config: Config;
   readonly logger: Logger;
   readonly registry: ModelRegistry;
   readonly upstream: UpstreamClient;
+  /** A4–A6 parts (isolation, patch, verification); without them those tiers escalate. */
+  readonly implementation?: ImplementationKit | undefined;
 }
 
 export interface ExecuteMissionInput {
@@ -420,25 +424,59 @@ export class MissionRuntime {
         criticalReason: mission.critical_path_reason,
       });
       const ledger = new EvidenceLedger();
+      const limits = {
+        toolBudget: budget.toolBudgetEffective,
+        maxFiles: mission.max_files_to_inspect,
+        maxObservationBytes: mission.max_total_observation_bytes,
+        maxDuplicates: mission.max_duplicate_actions,
+        maxLowInformation: Math.max(
+          mission.max_low_information_actions,
+          mission.max_duplicate_actions + 1,
+        ),
+      };
+      // Tools stop at the client's disconnect and at the mission deadline, whichever comes first.
+      const toolSignal = AbortSignal.any([
+        input.signal,
+        AbortSignal.timeout(Math.max(1, deadlineAt - Date.now())),
+      ]);
       const dispatcher = new ToolDispatcher(
         mission,
         scope,
         ledger,
-        {
-          toolBudget: budget.toolBudgetEffective,
-          maxFiles: mission.max_files_to_inspect,
-          maxObservationBytes: mission.max_total_observation_bytes,
-          maxDuplicates: mission.max_duplicate_actions,
-          maxLowInformation: Math.max(
-            mission.max_low_information_actions,
-            mission.max_duplicate_actions + 1,
-          ),
-        },
+        limits,
         record,
         commentary,
-        // Tools stop at the client's disconnect and at the mission deadline, whichever comes first.
-        AbortSignal.any([input.signal, AbortSignal.timeout(Math.max(1, deadlineAt - Date.now()))]),
+        toolSignal,
       );
+      const criticalRootList = [...criticalRoots, ...config.PROJECT_CRITICAL_ROOTS];
+      const kit = this.deps.implementation;
+      const implementation =
+        kit === undefined
+          ? undefined
+          : {
+              kit,
+              projectRoot: this.projectRoot,
+              criticalRoots: criticalRootList,
+              dispatcherFor: (root: string, extra: readonly ToolSpec[]) =>
+                new ToolDispatcher(
+                  mission,
+                  isolatedScope(root, mission, criticalRootList),
+                  ledger,
+                  limits,
+                  record,
+                  commentary,
+                  toolSignal,
+                  extra,
+                ),
+              denials: () =>
+                run.events
+                  .filter((event) => event.type === 'tool.denied')
+                  .map((event) => ({
+                    tool: String(event.payload['tool']),
+                    code: String(event.payload['reason_code']),
+                    message: String(event.payload['message']).slice(0, 300),
+                  })),
+            };
       const totalMs = deadlineAt - startedAt;
       const finalCallTimeoutMs = Math.min(
         config.RUNTIME_FINAL_REPORT_MODEL_TIMEOUT_SECONDS * 1000,
@@ -477,6 +515,7 @@ export class MissionRuntime {
         },
         signal: input.signal,
         sessionKey: input.sessionKey ?? runId,
+        ...(implementation === undefined ? {} : { implementation }),
         scopeAreas: () => scopeAreas(scope, mission),
         admissionNotes:
           refused.length > 0
@@ -664,6 +703,37 @@ function scopeAreas(scope: PathScope, mission: MissionV1): string[] {
     }
   }
   return areas;
+}
+
+/**
+ * The scope of an implementation run: the isolated copy, where the model may read its owned
+ * paths (seeing its staged edits), the read-only paths and the allowed ones. Entries that are
+ * folders in the copy are roots.
+ */
+function isolatedScope(root: string, mission: MissionV1, critical: readonly string[]): PathScope {
+  const entries = [
+    ...mission.owned_paths,
+    ...mission.read_only_paths,
+    ...mission.allowed_paths,
+    ...mission.allowed_roots,
+  ];
+  const isFolder = (entry: string) => {
+    if (entry.endsWith('/')) return true;
+    try {
+      return statSync(path.join(root, entry)).isDirectory();
+    } catch {
+      return false;
+    }
+  };
+  return createPathScope({
+    projectRoot: root,
+    allowedPaths: entries.filter((entry) => !isFolder(entry)),
+    allowedRoots: entries.filter(isFolder),
+    forbiddenRoots: mission.forbidden_roots,
+    criticalRoots: critical,
+    criticalReadAllowed: mission.critical_path_read_allowed,
+    criticalReason: mission.critical_path_reason,
+  });
 }
 
 function newRunId(): string {

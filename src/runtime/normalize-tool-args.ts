@@ -14,6 +14,7 @@ const pathAliases = [
   'path',
   'file_path',
   'filepath',
+  'filePath',
   'file',
   'filename',
   'root',
@@ -30,6 +31,19 @@ const aliasTable: Readonly<Record<string, Readonly<Record<string, readonly strin
     start_line: ['start_line', 'start', 'startLine', 'line_start', 'from_line', 'first_line'],
     end_line: ['end_line', 'end', 'endLine', 'line_end', 'to_line', 'last_line'],
   },
+  // OpenCode's own edit tools (filePath, oldString, newString, replaceAll) are what the OpenCode Go
+  // models are used with daily; their spellings are accepted for the contract names.
+  edit_file: {
+    path: pathAliases,
+    old_string: ['old_string', 'oldString', 'old_str', 'old_text', 'search'],
+    new_string: ['new_string', 'newString', 'new_str', 'new_text', 'replace'],
+    replace_all: ['replace_all', 'replaceAll'],
+  },
+  write_file: {
+    path: pathAliases,
+    content: ['content', 'contents', 'text', 'file_text'],
+  },
+  delete_file: { path: pathAliases },
   search_text: {
     pattern: ['pattern', 'query', 'regex', 'search', 'text'],
     path: pathAliases,

@@ -13,6 +13,7 @@ import {
   type InvestigationParts,
 } from './investigation-policy.js';
 import type { MissionReport } from './mission-report.js';
+import { runImplementation, type ImplementationInput } from './run-implementation.js';
 import { StepEngine, type LoopBudget, type RunTotals } from './step-engine.js';
 import type { RecordEvent, ToolDispatcher } from './tool-dispatcher.js';
 
@@ -38,6 +39,11 @@ export interface LoopInput {
   /** Admission decisions worth telling the user (refused fallbacks…), said after the start line. */
   readonly admissionNotes?: readonly string[];
   readonly now?: () => number;
+  /** A4–A6: the implementation domain's parts and what the runtime needs to run them. */
+  readonly implementation?: Omit<
+    ImplementationInput,
+    keyof LoopInput | 'chain' | 'upstream' | 'budget' | 'record' | 'commentary'
+  >;
 }
 
 /**
@@ -65,7 +71,8 @@ export async function runMissionLoop(input: LoopInput): Promise<MissionReport> {
   );
   for (const note of input.admissionNotes ?? [])
     await commentary.say('model_admission', 'PLAN', note);
-  if (mission.risk_tier === 'critical') {
+  // A6 exists for critical work and runs only in isolation (PRODUCT.md §5).
+  if (mission.risk_tier === 'critical' && mission.tier !== 'A6') {
     return finish({
       status: 'ESCALATE',
       reason: 'critical_risk',
@@ -88,11 +95,20 @@ export async function runMissionLoop(input: LoopInput): Promise<MissionReport> {
     }
     case 'A4':
     case 'A5':
-    case 'A6':
-      return finish({
-        status: 'ESCALATE',
-        reason: 'tier_not_available',
-        reasonText: `${mission.tier} patch tiers are not available in this build; the mission was validated but not run.`,
-      });
+    case 'A6': {
+      if (!input.implementation)
+        return finish({
+          status: 'ESCALATE',
+          reason: 'tier_not_available',
+          reasonText: `${mission.tier} patch tiers are not wired into this runtime; the mission was validated but not run.`,
+        });
+      const { report, closure } = await runImplementation({ ...input, ...input.implementation });
+      await commentary.say(
+        'mission_completed',
+        'REPORT',
+        `Mission ended ${report.status}: ${closure.reasonText}`,
+      );
+      return report;
+    }
   }
 }

@@ -43,6 +43,8 @@ const pathDenials = new Set([
   'symlink_escape',
   'path_not_allowed',
   'critical_path_denied',
+  'path_not_owned',
+  'deletions_not_allowed',
 ]);
 
 /** Write-like names a model may try; they never exist here, and saying so helps it stop. */
@@ -62,6 +64,8 @@ export class ToolDispatcher {
   private readonly files = new Set<string>();
   private readonly specs: Map<string, ToolSpec>;
   private readonly seen = new Map<string, number>();
+  /** The call that ends the run, named when a refused tool lists what is allowed. */
+  finalToolName = 'submit_report';
 
   constructor(
     private readonly mission: MissionV1,
@@ -71,11 +75,14 @@ export class ToolDispatcher {
     private readonly record: RecordEvent,
     private readonly commentary: CommentaryChannel,
     private readonly signal: AbortSignal,
+    /** Tools a tier adds whatever the classes say (A4–A6 edit tools bound to the run's copy). */
+    extraSpecs: readonly ToolSpec[] = [],
   ) {
     this.specs = new Map(
-      toolSpecs
-        .filter((spec) => mission.allowed_tool_classes.includes(spec.toolClass))
-        .map((spec) => [spec.name, spec]),
+      [
+        ...toolSpecs.filter((spec) => mission.allowed_tool_classes.includes(spec.toolClass)),
+        ...extraSpecs,
+      ].map((spec) => [spec.name, spec]),
     );
   }
 
@@ -142,8 +149,8 @@ export class ToolDispatcher {
     const spec = this.specs.get(name);
     if (!spec) {
       const why = writeTools.test(name)
-        ? `${name} does not exist here: this mission is read-only and the runtime owns every change.`
-        : `${name} is not an allowed tool for this mission; allowed: ${this.toolNames.join(', ')}, submit_report.`;
+        ? `${name} does not exist here: ${this.specs.has('edit_file') ? 'edits go through edit_file, write_file and delete_file in the isolated copy, and the runtime runs every command' : 'this mission is read-only and the runtime owns every change'}.`
+        : `${name} is not an allowed tool for this mission; allowed: ${this.toolNames.join(', ')}, ${this.finalToolName}.`;
       return this.deny(call, name, rawArgs, 'tool_not_allowed', why);
     }
     const normalized = normalizeToolArgs(name, rawArgs);

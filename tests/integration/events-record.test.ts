@@ -361,14 +361,13 @@ describe('projections and audit', () => {
     }
     const summary = await readFile(join(dir, 'summary.md'), 'utf8');
     expect(summary.trimEnd().split('\n').at(-1)).toBe(`source_head_hash: ${record.head_hash}`);
-    const report = JSON.parse(once['report.json']) as Record<string, unknown>;
+    const report = JSON.parse(once['report.json']!) as Record<string, unknown>;
     expect(report).toMatchObject({ status: 'COMPLETE', reason: 'valid_report', cost_usd: 0.35 });
     expect((report['findings'] as unknown[]).length).toBe(1);
-    const ledger = JSON.parse(once['ledger.json']) as { commands: unknown[]; denied: unknown[] };
+    const ledger = JSON.parse(once['ledger.json']!) as { commands: unknown[]; denied: unknown[] };
     expect(ledger.commands).toHaveLength(2);
     expect(ledger.denied).toMatchObject([{ call: 2, reason_code: 'denied_path' }]);
-    const trace = once['trace.jsonl']
-      .trimEnd()
+    const trace = once['trace.jsonl']!.trimEnd()
       .split('\n')
       .map((l) => JSON.parse(l) as { type: string });
     expect(trace.every((t) => t.type.startsWith('model.') || t.type.startsWith('tool.'))).toBe(

@@ -2,7 +2,8 @@ import type { z } from 'zod';
 import type { PathScope } from '../path-scope.js';
 import { redactSecrets } from '../redact-secrets.js';
 
-export type ToolClass = 'read' | 'search' | 'list' | 'safe_git';
+/** `write` tools exist only in A4–A6, where they stage edits in the run's isolated copy. */
+export type ToolClass = 'read' | 'search' | 'list' | 'safe_git' | 'write';
 
 export type ToolName =
   | 'read_file'
@@ -11,7 +12,10 @@ export type ToolName =
   | 'git_status'
   | 'git_log'
   | 'git_show_stat'
-  | 'git_diff_stat';
+  | 'git_diff_stat'
+  | 'edit_file'
+  | 'write_file'
+  | 'delete_file';
 
 /** What a tool call produced. `text` is what the model sees, and is always already redacted. */
 export interface ToolObservation {
