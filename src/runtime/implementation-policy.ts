@@ -263,7 +263,8 @@ async function verify(
     isolation: { kind: parts.isolation.kind },
   });
   const verification = await parts.kit.runVerification({
-    cwd: parts.isolation.root,
+    cwd: parts.isolation.projectDir,
+    projectRoot: parts.projectRoot,
     commands,
     timeoutSeconds: mission.verification_policy.timeout_seconds,
     networkAllowed: mission.verification_policy.network_allowed,

@@ -7,6 +7,8 @@
 
 export interface IsolationPort {
   readonly root: string;
+  /** Where the project root lies inside the isolation (below `root` when the repo is larger). */
+  readonly projectDir: string;
   readonly kind: 'git_worktree' | 'copy';
   readonly baseCommit: string | null;
   readonly carried: readonly string[];
@@ -105,6 +107,7 @@ export interface ImplementationKit {
     runId: string;
     scopePaths: readonly string[];
     keep?: boolean;
+    linkedPaths?: readonly string[];
   }): Promise<IsolationPort>;
   createStagedWorkspace(options: {
     root: string;
@@ -129,6 +132,8 @@ export interface ImplementationKit {
   }): Promise<PatchVerdictPort>;
   runVerification(request: {
     cwd: string;
+    /** The main workspace the sandbox protects. */
+    projectRoot: string;
     commands: readonly (readonly string[])[];
     timeoutSeconds: number;
     networkAllowed: boolean;

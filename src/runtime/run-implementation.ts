@@ -57,6 +57,7 @@ export async function runImplementation(
       runId: input.runId,
       scopePaths: scopePathsOf(mission),
       keep: mission.keep_worktree,
+      linkedPaths: await dependencyFolders(input.projectRoot),
     });
     await record('isolation.created', 'runtime', {
       kind: isolation.kind,
@@ -71,14 +72,14 @@ export async function runImplementation(
       `I made an isolated ${isolation.kind === 'git_worktree' ? 'git worktree' : 'copy'} of the project${isolation.carried.length > 0 ? ` with ${isolation.carried.length} uncommitted change(s) carried in` : ''}; the main workspace is not touched.`,
     );
     const staged = kit.createStagedWorkspace({
-      root: isolation.root,
+      root: isolation.projectDir,
       ownedPaths: mission.owned_paths,
       allowDeletions: mission.allow_deletions,
       criticalRoots: input.criticalRoots,
       criticalWriteAllowed: mission.critical_path_write_allowed,
     });
     const dispatcher = input.dispatcherFor(
-      isolation.root,
+      isolation.projectDir,
       editToolSpecs(staged, mission.allow_deletions),
     );
     dispatcher.finalToolName = 'submit_patch';
@@ -129,6 +130,20 @@ export async function runImplementation(
   };
 }
 
+/**
+ * Dependency folders verification needs but git does not carry (they are ignored): linked
+ * read-only into the copy, so `npm test` works there without a fresh install.
+ */
+async function dependencyFolders(projectRoot: string): Promise<string[]> {
+  const candidates = ['node_modules', '.venv', 'venv', 'vendor/bundle'];
+  const found: string[] = [];
+  for (const candidate of candidates) {
+    const stat = await lstat(path.join(projectRoot, candidate)).catch(() => undefined);
+    if (stat?.isDirectory() === true) found.push(candidate);
+  }
+  return found;
+}
+
 /** Files and folders the isolated copy must carry the user's uncommitted changes for. */
 function scopePathsOf(mission: MissionV1): string[] {
   return [
@@ -148,7 +163,7 @@ async function systemPrompt(
 ): Promise<string> {
   const owned = await Promise.all(
     mission.owned_paths.map(async (entry) => {
-      const stat = await lstat(path.join(isolation.root, entry)).catch(() => undefined);
+      const stat = await lstat(path.join(isolation.projectDir, entry)).catch(() => undefined);
       return stat?.isDirectory() === true ? `${entry.replace(/\/+$/, '')}/ (folder)` : entry;
     }),
   );
