@@ -33,6 +33,12 @@ export interface IsolationRequest {
   readonly scopePaths: readonly string[];
   /** keep_worktree: remove() leaves the isolation in place (and startup cleanup spares it). */
   readonly keep?: boolean;
+  /**
+   * Project-relative folders git ignores that verification needs but the isolation does not get
+   * (dependencies: `node_modules`, `.venv`), linked into it as symlinks to the main workspace.
+   * The sandbox keeps them read-only; without one, writes into them show as escaped writes.
+   */
+  readonly linkedPaths?: readonly string[];
 }
 
 export interface Isolation {
@@ -48,6 +54,11 @@ export interface Isolation {
   readonly baseCommit: string | null;
   /** Project-relative paths copied in (or deleted) to match the user's disk. */
   readonly carried: readonly string[];
+  /**
+   * Project-relative symlinks made for `linkedPaths`. A `node_modules/` line in .gitignore does
+   * not match a symlink, so whoever builds the diff from the isolation must exclude these.
+   */
+  readonly linked: readonly string[];
   /** Human sentences about what the isolation does not reproduce, for the record. */
   readonly notes: readonly string[];
   /** Idempotent. Removes the worktree (git worktree remove --force + prune) or the copy. */
@@ -204,11 +215,65 @@ export async function createIsolation(req: IsolationRequest): Promise<Isolation>
       `isolation ${root} already exists: a run id is never reused (a stale one is removed at startup)`,
     );
   }
+  const linked = normalizeScope(req.linkedPaths ?? []).filter((rel) => rel !== '');
   const repo = await detectRepository(projectRoot);
   const keep = req.keep === true;
-  if (repo.kind === 'git')
-    return createWorktree(projectRoot, base, root, req.runId, scope, repo, keep);
-  return createCopy(projectRoot, base, root, req.runId, scope, repo, keep);
+  const isolation =
+    repo.kind === 'git'
+      ? await createWorktree(projectRoot, base, root, req.runId, scope, repo, keep)
+      : await createCopy(projectRoot, base, root, req.runId, scope, repo, keep);
+  if (linked.length === 0) return isolation;
+  try {
+    const links = await linkDependencies(projectRoot, isolation.projectDir, linked);
+    return { ...isolation, linked: links.made, notes: [...isolation.notes, ...links.notes] };
+  } catch (error) {
+    await isolation.remove().catch(() => undefined);
+    throw refused(
+      `could not link ${linked.join(', ')} into ${root}: ${(error as Error).message}`,
+      error,
+    );
+  }
+}
+
+/**
+ * Links each folder of `linked` that exists in the main workspace and not in the isolation. The
+ * link targets the folder's real path, which must stay inside the project.
+ */
+async function linkDependencies(
+  projectRoot: string,
+  projectDir: string,
+  linked: readonly string[],
+): Promise<{ made: string[]; notes: string[] }> {
+  const made: string[] = [];
+  const outside: string[] = [];
+  for (const rel of linked) {
+    const source = path.join(projectRoot, rel);
+    const target = path.join(projectDir, rel);
+    let real: string;
+    try {
+      real = await realpath(source);
+    } catch {
+      continue;
+    }
+    if (!isInside(projectRoot, real) || isInside(path.join(projectRoot, '.codex-oss'), real)) {
+      outside.push(rel);
+      continue;
+    }
+    if (await pathExists(target)) continue;
+    await mkdir(path.dirname(target), { recursive: true });
+    await symlink(real, target);
+    made.push(rel);
+  }
+  const notes: string[] = [];
+  if (made.length > 0) {
+    notes.push(
+      `linked read-only from the main workspace (not isolated copies): ${made.join(', ')}`,
+    );
+  }
+  if (outside.length > 0) {
+    notes.push(`not linked, they lead outside the project: ${outside.join(', ')}`);
+  }
+  return { made, notes };
 }
 
 // ---- git worktree ------------------------------------------------------------------------------
@@ -269,6 +334,7 @@ async function createWorktree(
       kind: 'git_worktree',
       baseCommit: head,
       carried,
+      linked: [],
       notes,
       remove,
     };
@@ -456,6 +522,7 @@ async function createCopy(
       kind: 'copy',
       baseCommit: null,
       carried: carried.sort(),
+      linked: [],
       notes,
       remove,
     };
@@ -549,8 +616,11 @@ function removerFor(
 async function removeIsolationAt(toplevel: string | null, root: string): Promise<void> {
   if (toplevel !== null) {
     // Twice --force: the worktree is locked, and may hold uncommitted edits.
-    await git(toplevel, ['worktree', 'remove', '--force', '--force', root]);
+    const removed = await git(toplevel, ['worktree', 'remove', '--force', '--force', root]);
+    if (removed.code === 0 && !(await pathExists(root))) return;
   }
+  // git could not remove it (not registered, or a file it cannot delete): delete the folder and
+  // drop whatever registration is left.
   await rm(root, { recursive: true, force: true });
   if (toplevel !== null) await git(toplevel, ['worktree', 'prune']);
 }

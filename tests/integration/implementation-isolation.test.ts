@@ -14,6 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   createIsolation,
   removeStaleIsolations,
+  runVerification,
   type Isolation,
 } from '../../src/implementation/index.js';
 import {
@@ -178,6 +179,49 @@ describe('createIsolation in a git repository', () => {
     expect(runGit(repo, ['status', '--porcelain', '--untracked-files=all'])).toBe(
       ' M packages/app/index.ts\n',
     );
+  });
+});
+
+describe('createIsolation with linked dependency folders', () => {
+  it('links ignored folders like node_modules read-only, so verification can use them', async () => {
+    const repo = track(
+      makeRepo({ '.gitignore': 'node_modules/\n', 'index.js': 'require("dep")\n' }),
+    );
+    writeFiles(repo, { 'node_modules/dep/index.js': 'module.exports = 42;\n' });
+    const before = hashTree(repo, ['.codex-oss', '.git']);
+
+    const isolation = await isolate({
+      projectRoot: repo,
+      runId: 'deps',
+      scopePaths: ['.'],
+      linkedPaths: ['node_modules', 'not-there'],
+    });
+
+    expect(isolation.linked).toEqual(['node_modules']);
+    expect(isolation.carried).toEqual([]);
+    expect(readlinkSync(path.join(isolation.root, 'node_modules'))).toBe(
+      path.join(repo, 'node_modules'),
+    );
+    expect(isolation.notes).toContain(
+      'linked read-only from the main workspace (not isolated copies): node_modules',
+    );
+    const run = await runVerification({
+      cwd: isolation.root,
+      commands: [
+        [process.execPath, '-e', 'process.exit(require("dep") === 42 ? 0 : 1)'],
+        [process.execPath, '-e', 'require("fs").writeFileSync("node_modules/dep/index.js", "")'],
+      ],
+      timeoutSeconds: 30,
+      networkAllowed: false,
+    });
+    expect(run.results[0]!.outcome).toBe('passed');
+    // Writing through the link is writing to the main workspace: refused or reported.
+    expect(run.results[1]!.outcome).toBe(
+      run.isolation.filesystem === 'read_only' ? 'failed' : 'sandbox_violation',
+    );
+    if (run.isolation.filesystem === 'read_only') {
+      expect(hashTree(repo, ['.codex-oss', '.git'])).toBe(before);
+    }
   });
 });
 
