@@ -195,6 +195,13 @@ async function detectRepository(projectRoot: string): Promise<Repository> {
   const probe = await git(projectRoot, ['rev-parse', '--show-toplevel', '--verify', '-q', 'HEAD']);
   const lines = probe.stdout.split('\n').filter((line) => line !== '');
   const toplevel = lines[0];
+  if (/dubious ownership/.test(probe.stderr)) {
+    // A copy would silently lose git; say what to do instead.
+    throw refused(
+      `git refuses the repository at ${projectRoot} (it belongs to another user): ` +
+        `run the daemon as its owner, or add it with \`git config --global --add safe.directory <path>\``,
+    );
+  }
   if (toplevel === undefined || !path.isAbsolute(toplevel)) return { kind: 'none' };
   const prefix = path.relative(toplevel, projectRoot).split(path.sep).join('/');
   const head = lines[1];

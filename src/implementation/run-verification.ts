@@ -327,6 +327,16 @@ async function endGroup(pid: number, graceMs: number): Promise<void> {
   if (groupAlive(pid)) signalGroup(pid, 'SIGKILL');
 }
 
+/**
+ * bwrap exits 1 with a "bwrap: …" line when it cannot build the sandbox (a bind it cannot make,
+ * say) before the command ever ran; that is not the command failing.
+ */
+function sandboxSetupFailed(run: RunOne, code: number | null, stderr: OutputCapture): boolean {
+  return (
+    run.mechanism === 'bwrap' && code === 1 && stderr.total < 4096 && /^bwrap: /.test(stderr.text())
+  );
+}
+
 function redact(text: string): string {
   return redactSecrets(text).text;
 }
@@ -437,6 +447,7 @@ async function runOne(run: RunOne): Promise<CommandResult> {
   if (escaped.length > 0) outcome = 'sandbox_violation';
   else if (state.stopReason !== null) outcome = state.stopReason;
   else if (state.spawnError !== null) outcome = 'spawn_failed';
+  else if (sandboxSetupFailed(run, exit.code, stderr)) outcome = 'spawn_failed';
   else outcome = exit.code === 0 ? 'passed' : 'failed';
 
   let stderrText = stderr.text();

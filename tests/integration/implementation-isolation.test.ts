@@ -1,4 +1,5 @@
 import {
+  chownSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -301,6 +302,20 @@ describe('createIsolation refuses', () => {
       createIsolation({ projectRoot: repo, runId: 'r', scopePaths: ['.'] }),
     ).rejects.toThrow(/symlink or file there is refused/);
   });
+});
+
+describe('createIsolation and git ownership', () => {
+  // Only root can hand a folder to another user; git then refuses it as "dubious ownership".
+  it.runIf(process.getuid?.() === 0)(
+    'refuses a repository git will not open, instead of silently copying it',
+    async () => {
+      const repo = track(makeRepo({ 'a.txt': 'a\n' }));
+      chownSync(repo, 12345, 12345);
+      await expect(
+        createIsolation({ projectRoot: repo, runId: 'owned', scopePaths: ['.'] }),
+      ).rejects.toThrow(/belongs to another user/);
+    },
+  );
 });
 
 describe('removeStaleIsolations', () => {
