@@ -137,7 +137,9 @@ export async function runVerification(req: VerificationRequest): Promise<Verific
       `invalid verification request: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
     );
   }
-  const cwd = await realpath(req.cwd);
+  const cwd = await realpath(req.cwd).catch((error: unknown) => {
+    throw new Error(`verification cwd ${req.cwd} does not exist`, { cause: error });
+  });
   const projectRoot = await protectedRoot(cwd, req.projectRoot);
   const probe = await probeSandbox();
   const mechanism = chooseMechanism(probe, req.sandbox ?? 'auto');

@@ -2,7 +2,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
- * A stat-level fingerprint of the main workspace (path → size, mtime, mode, inode), used when the
+ * A stat-level fingerprint of the main workspace (path → size, mtime, ctime, mode, inode), used when the
  * machine cannot make the filesystem read-only for a verification command: comparing one taken
  * before the command with one taken after shows whether it wrote outside its worktree.
  *
@@ -38,7 +38,8 @@ export async function fingerprintTree(root: string, limit = 200_000): Promise<Tr
       const child = rel === '' ? entry.name : `${rel}/${entry.name}`;
       try {
         const stat = await lstat(path.join(root, child), { bigint: true });
-        entries.set(child, `${stat.size}:${stat.mtimeNs}:${stat.mode}:${stat.ino}`);
+        // ctime too: a command can put an mtime back (touch -r), never a ctime.
+        entries.set(child, `${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}:${stat.mode}:${stat.ino}`);
       } catch {
         continue;
       }

@@ -382,6 +382,25 @@ describe('runVerification containment', () => {
       expect(run.results[0]!.stderr).toContain('the main workspace changed');
       rmSync(path.join(repo, `escaped-${sandbox}`));
       rmSync(path.join(repo, `escaped-${sandbox}-relative`));
+
+      // Same size, and the mtime put back: the ctime still gives it away.
+      const target = path.join(repo, 'src', 'a.js');
+      const original = readFileSync(target, 'utf8');
+      const sneaky = await runVerification({
+        cwd: isolation.root,
+        commands: [
+          js(
+            `const fs = require("fs"); const p = ${JSON.stringify(target)}; const st = fs.statSync(p);` +
+              `fs.writeFileSync(p, fs.readFileSync(p, "utf8").replace("1", "2")); fs.utimesSync(p, st.atime, st.mtime)`,
+          ),
+        ],
+        timeoutSeconds: 30,
+        networkAllowed: false,
+        sandbox,
+      });
+      expect(sneaky.results[0]!.outcome, sandbox).toBe('sandbox_violation');
+      expect(sneaky.results[0]!.escaped_writes).toEqual(['src/a.js']);
+      writeFileSync(target, original);
     }
   });
 
