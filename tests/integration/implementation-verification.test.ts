@@ -1,6 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -386,12 +394,14 @@ describe('runVerification containment', () => {
       // Same size, and the mtime put back: the ctime still gives it away.
       const target = path.join(repo, 'src', 'a.js');
       const original = readFileSync(target, 'utf8');
+      // A whole-second mtime, so the command can put it back exactly.
+      utimesSync(target, 1_700_000_000, 1_700_000_000);
       const sneaky = await runVerification({
         cwd: isolation.root,
         commands: [
           js(
-            `const fs = require("fs"); const p = ${JSON.stringify(target)}; const st = fs.statSync(p);` +
-              `fs.writeFileSync(p, fs.readFileSync(p, "utf8").replace("1", "2")); fs.utimesSync(p, st.atime, st.mtime)`,
+            `const fs = require("fs"); const p = ${JSON.stringify(target)};` +
+              `fs.writeFileSync(p, fs.readFileSync(p, "utf8").replace("1", "2")); fs.utimesSync(p, 1700000000, 1700000000)`,
           ),
         ],
         timeoutSeconds: 30,
