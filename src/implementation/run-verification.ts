@@ -7,12 +7,14 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { scrubbedChildEnv } from '../config/index.js';
 import { redactSecrets } from '../runtime/index.js';
+import { sandboxSetupExitCode } from './sandbox-setup-exit.js';
 import { OutputCapture } from './output-capture.js';
 import {
   bwrapBaseFlags,
   findExecutable,
   probeSandbox,
   unshareBaseFlags,
+  unshareMountFlags,
   type SandboxMechanism,
   type SandboxProbe,
 } from './sandbox-probe.js';
@@ -30,9 +32,11 @@ import { changedPaths, fingerprintTree, type TreeFingerprint } from './tree-fing
  * ones depend on earlier ones (build, then test). A cancellation always stops the run.
  *
  * Which path CI takes: `.ci/run` installs bubblewrap, and CI runs as root in a container where
- * bwrap works, so CI enforces a read-only filesystem and no network (`mechanism: 'bwrap'`); where
- * the install fails it falls back to `unshare` (root can create namespaces) with the fingerprint
- * check, and the tests assert whichever guarantee the recorded isolation claims.
+ * bwrap works, so CI enforces a read-only filesystem and no network (`mechanism: 'bwrap'`). Where
+ * the install fails it falls back to `unshare` (root can create namespaces) with the project
+ * mounted read-only by mount-namespace-entry.ts, and where mounts are refused to the workspace
+ * fingerprint check. The tests assert whichever guarantee the recorded isolation claims, and
+ * drive every mechanism the machine has (the fingerprint check always).
  */
 
 export interface VerificationRequest {
@@ -77,10 +81,12 @@ export interface EnforcedIsolation {
   readonly network: 'isolated' | 'allowed' | 'not_isolated';
   /**
    * `read_only`: everything outside the worktree and the scratch HOME/TMPDIR is read-only and
-   * `.codex-oss/` is hidden; `checked`: writable, but the main workspace is fingerprinted before
-   * and after each command; `unchecked`: writable and the main workspace is unknown.
+   * `.codex-oss/` is hidden; `project_read_only`: the main workspace is read-only and
+   * `.codex-oss/` hidden, the rest of the machine writable; `checked`: writable, but the main
+   * workspace is fingerprinted before and after each command; `unchecked`: writable and the main
+   * workspace is unknown.
    */
-  readonly filesystem: 'read_only' | 'checked' | 'unchecked';
+  readonly filesystem: 'read_only' | 'project_read_only' | 'checked' | 'unchecked';
   /** `pid_namespace`: every descendant dies with the command; `process_group`: the group is killed. */
   readonly processes: 'pid_namespace' | 'process_group';
   readonly home: 'temporary';
@@ -143,7 +149,7 @@ export async function runVerification(req: VerificationRequest): Promise<Verific
   const projectRoot = await protectedRoot(cwd, req.projectRoot);
   const probe = await probeSandbox();
   const mechanism = chooseMechanism(probe, req.sandbox ?? 'auto');
-  const isolation = describeIsolation(mechanism, req.networkAllowed, projectRoot);
+  const isolation = describeIsolation(probe, mechanism, req.networkAllowed, projectRoot);
 
   const scratch = await mkdtemp(path.join(tmpdir(), 'codex-oss-verify-'));
   const home = path.join(scratch, 'home');
@@ -210,19 +216,28 @@ function chooseMechanism(probe: SandboxProbe, wanted: 'auto' | SandboxMechanism)
 }
 
 function describeIsolation(
+  probe: SandboxProbe,
   mechanism: SandboxMechanism,
   networkAllowed: boolean,
   projectRoot: string | null,
 ): EnforcedIsolation {
   const network = networkAllowed ? 'allowed' : mechanism === 'none' ? 'not_isolated' : 'isolated';
   const filesystem =
-    mechanism === 'bwrap' ? 'read_only' : projectRoot === null ? 'unchecked' : 'checked';
+    mechanism === 'bwrap'
+      ? 'read_only'
+      : projectRoot === null
+        ? 'unchecked'
+        : mechanism === 'unshare' && probe.unshare.mountEntry !== null
+          ? 'project_read_only'
+          : 'checked';
   const processes = mechanism === 'none' ? 'process_group' : 'pid_namespace';
   const parts = [
     mechanism === 'bwrap'
       ? 'bubblewrap sandbox: filesystem read-only outside the worktree, .codex-oss hidden, private /tmp'
       : mechanism === 'unshare'
-        ? 'unshare namespaces; the filesystem is writable, so the main workspace is fingerprinted around each command'
+        ? filesystem === 'project_read_only'
+          ? 'unshare namespaces: the project read-only and .codex-oss hidden (the rest of the machine is writable)'
+          : 'unshare namespaces; the filesystem is writable, so the main workspace is fingerprinted around each command'
         : 'no sandbox available on this machine; the main workspace is fingerprinted around each command',
     network === 'isolated'
       ? 'no network'
@@ -234,8 +249,9 @@ function describeIsolation(
       : 'own process group (a descendant that leaves the group can outlive the command)',
     'temporary HOME and TMPDIR',
   ];
-  if (filesystem === 'unchecked')
+  if (filesystem === 'unchecked') {
     parts.push('main workspace unknown: writes outside are not checked');
+  }
   return { mechanism, network, filesystem, processes, home: 'temporary', detail: parts.join('; ') };
 }
 
@@ -278,7 +294,19 @@ function wrap(run: RunOne, executable: string): [string, string[]] {
     const flags: string[] = [];
     if (run.probe.unshare.mapRootUser) flags.push('-r');
     if (!run.networkAllowed) flags.push('--net');
-    flags.push(...unshareBaseFlags, '--', executable, ...args);
+    const entry = run.probe.unshare.mountEntry;
+    if (run.isolation.filesystem === 'project_read_only' && entry !== null && run.projectRoot) {
+      const spec = {
+        projectRoot: run.projectRoot,
+        cwd: run.cwd,
+        scratch: run.scratch,
+        argv: [executable, ...args],
+      };
+      flags.push(...unshareMountFlags, ...unshareBaseFlags, '--');
+      flags.push(process.execPath, entry, JSON.stringify(spec));
+    } else {
+      flags.push(...unshareBaseFlags, '--', executable, ...args);
+    }
     return [run.probe.unshare.path, flags];
   }
   return [executable, args];
@@ -330,13 +358,17 @@ async function endGroup(pid: number, graceMs: number): Promise<void> {
 }
 
 /**
- * bwrap exits 1 with a "bwrap: …" line when it cannot build the sandbox (a bind it cannot make,
- * say) before the command ever ran; that is not the command failing.
+ * The sandbox could not be built, so the command never ran: bwrap exits 1 with a "bwrap: …" line
+ * (a bind it cannot make, say), the mount-namespace entry exits 125 with a "codex-oss sandbox:"
+ * line. That is not the command failing.
  */
 function sandboxSetupFailed(run: RunOne, code: number | null, stderr: OutputCapture): boolean {
-  return (
-    run.mechanism === 'bwrap' && code === 1 && stderr.total < 4096 && /^bwrap: /.test(stderr.text())
-  );
+  if (stderr.total >= 4096) return false;
+  if (run.mechanism === 'bwrap') return code === 1 && /^bwrap: /.test(stderr.text());
+  if (run.isolation.filesystem === 'project_read_only') {
+    return code === sandboxSetupExitCode && /^codex-oss sandbox: /m.test(stderr.text());
+  }
+  return false;
 }
 
 function redact(text: string): string {

@@ -1,7 +1,10 @@
 import { execFile } from 'node:child_process';
-import { access, constants as fsConstants } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { access, constants as fsConstants, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { scrubbedChildEnv } from '../config/index.js';
+import { fileURLToPath } from 'node:url';
+import { packageRoot, scrubbedChildEnv } from '../config/index.js';
 
 /**
  * What this machine lets the runtime enforce around a verification command, strongest first:
@@ -9,9 +12,11 @@ import { scrubbedChildEnv } from '../config/index.js';
  * - `bwrap` (bubblewrap): the whole filesystem read-only except the worktree and a scratch
  *   folder, `.codex-oss/` hidden, a private /tmp, its own pid namespace (every descendant dies
  *   with it) and, unless the mission allows network, its own empty network namespace.
- * - `unshare` (util-linux; root, or unprivileged user namespaces): network and pid namespaces
- *   only. The filesystem stays writable, so the runner fingerprints the main workspace before and
- *   after each command and reports any change as a sandbox violation.
+ * - `unshare` (util-linux; root, or unprivileged user namespaces): network and pid namespaces,
+ *   and where mounts are allowed a mount namespace in which mount-namespace-entry.ts makes the
+ *   project read-only and hides `.codex-oss/` (the rest of the filesystem stays writable). Without
+ *   the mount half, the runner fingerprints the main workspace before and after each command and
+ *   reports any change as a sandbox violation.
  * - `none`: a process group per command and the same fingerprint check.
  *
  * Each candidate is probed by running it for real once; the answer is cached for the process.
@@ -30,6 +35,8 @@ export interface SandboxProbe {
     readonly works: boolean;
     /** `-r` (map the caller to root in a new user namespace) is needed when not root. */
     readonly mapRootUser: boolean;
+    /** The node entry that builds the read-only project mount, when it works here. */
+    readonly mountEntry: string | null;
     readonly detail: string;
   };
 }
@@ -52,6 +59,43 @@ export const bwrapBaseFlags = [
 ] as const;
 
 export const unshareBaseFlags = ['--pid', '--fork', '--kill-child', '--mount-proc'] as const;
+export const unshareMountFlags = ['--mount', '--propagation', 'private'] as const;
+
+/** The compiled mount-namespace entry: beside this file in dist/, or dist/ when run from src/. */
+function mountEntryPath(): string | null {
+  const beside = fileURLToPath(new URL('./mount-namespace-entry.js', import.meta.url));
+  if (existsSync(beside)) return beside;
+  const built = path.join(packageRoot(), 'dist', 'implementation', 'mount-namespace-entry.js');
+  return existsSync(built) ? built : null;
+}
+
+/** Runs the mount entry once on a throwaway project, as the runner would. */
+async function probeMountEntry(
+  unsharePath: string,
+  mapRootUser: boolean,
+  trueBin: string,
+): Promise<string | null> {
+  const entry = mountEntryPath();
+  if (entry === null) return 'the mount-namespace entry is not built (npm run build)';
+  const scratch = await mkdtemp(path.join(tmpdir(), 'codex-oss-probe-'));
+  try {
+    const projectRoot = path.join(scratch, 'project');
+    const cwd = path.join(projectRoot, '.codex-oss', 'worktrees', 'probe');
+    await mkdir(cwd, { recursive: true });
+    const spec = JSON.stringify({ projectRoot, cwd, scratch, argv: [trueBin] });
+    return await tryRun(unsharePath, [
+      ...(mapRootUser ? ['-r'] : []),
+      ...unshareMountFlags,
+      ...unshareBaseFlags,
+      '--',
+      process.execPath,
+      entry,
+      spec,
+    ]);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
 
 /** First executable called `name` on PATH (or the path itself when it has a slash). */
 export async function findExecutable(
@@ -123,6 +167,7 @@ async function probe(): Promise<SandboxProbe> {
     path: null,
     works: false,
     mapRootUser: false,
+    mountEntry: null,
     detail: 'unshare is not installed (util-linux)',
   };
   if (unsharePath !== null) {
@@ -144,16 +189,22 @@ async function probe(): Promise<SandboxProbe> {
             trueBin,
             ...trueArgs,
           ]);
+    const works = plain === null || mapped === null;
+    const mapRootUser = plain !== null && mapped === null;
+    const mountFailure = works
+      ? await probeMountEntry(unsharePath, mapRootUser, trueBin)
+      : 'no namespaces';
     unshare = {
       path: unsharePath,
-      works: plain === null || mapped === null,
-      mapRootUser: plain !== null && mapped === null,
-      detail:
-        plain === null
-          ? 'unshare works'
-          : mapped === null
-            ? 'unshare works in a user namespace (-r)'
-            : `unshare cannot create namespaces: ${plain}`,
+      works,
+      mapRootUser,
+      mountEntry: mountFailure === null ? mountEntryPath() : null,
+      detail: !works
+        ? `unshare cannot create namespaces: ${plain ?? ''}`
+        : `unshare works${mapRootUser ? ' in a user namespace (-r)' : ''}; ` +
+          (mountFailure === null
+            ? 'the project can be mounted read-only'
+            : `no read-only project mount (${mountFailure})`),
     };
   }
   const best: SandboxMechanism = bwrap.works ? 'bwrap' : unshare.works ? 'unshare' : 'none';

@@ -218,9 +218,9 @@ describe('createIsolation with linked dependency folders', () => {
     expect(run.results[0]!.outcome).toBe('passed');
     // Writing through the link is writing to the main workspace: refused or reported.
     expect(run.results[1]!.outcome).toBe(
-      run.isolation.filesystem === 'read_only' ? 'failed' : 'sandbox_violation',
+      run.isolation.filesystem === 'checked' ? 'sandbox_violation' : 'failed',
     );
-    if (run.isolation.filesystem === 'read_only') {
+    if (run.isolation.filesystem !== 'checked') {
       expect(hashTree(repo, ['.codex-oss', '.git'])).toBe(before);
     }
   });
