@@ -8,10 +8,12 @@ export {
   type IsolationRequest,
 } from './create-isolation.js';
 export {
+  planVerificationIsolation,
   runVerification,
   type CommandOutcome,
   type CommandResult,
   type EnforcedIsolation,
+  type IsolationPlanRequest,
   type VerificationRequest,
   type VerificationRun,
 } from './run-verification.js';

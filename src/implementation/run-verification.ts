@@ -64,6 +64,8 @@ export interface VerificationRequest {
   readonly stopAtFirstFailure?: boolean;
   /** Grace between SIGTERM and SIGKILL when a command's group is ended. Default 2 s. */
   readonly killGraceMs?: number;
+  /** Called as each command finishes (progress, commentary); errors it throws are ignored. */
+  readonly onResult?: (result: CommandResult, index: number) => void;
 }
 
 export type CommandOutcome =
@@ -143,13 +145,7 @@ export async function runVerification(req: VerificationRequest): Promise<Verific
       `invalid verification request: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
     );
   }
-  const cwd = await realpath(req.cwd).catch((error: unknown) => {
-    throw new Error(`verification cwd ${req.cwd} does not exist`, { cause: error });
-  });
-  const projectRoot = await protectedRoot(cwd, req.projectRoot);
-  const probe = await probeSandbox();
-  const mechanism = chooseMechanism(probe, req.sandbox ?? 'auto');
-  const isolation = describeIsolation(probe, mechanism, req.networkAllowed, projectRoot);
+  const { cwd, projectRoot, probe, mechanism, isolation } = await plan(req);
 
   const scratch = await mkdtemp(path.join(tmpdir(), 'codex-oss-verify-'));
   const home = path.join(scratch, 'home');
@@ -167,25 +163,29 @@ export async function runVerification(req: VerificationRequest): Promise<Verific
         skipped.push([...command]);
         continue;
       }
-      results.push(
-        await runOne({
-          command,
-          cwd,
-          projectRoot,
-          scratch,
-          home,
-          tmp,
-          mechanism,
-          probe,
-          isolation,
-          networkAllowed: req.networkAllowed,
-          timeoutMs: req.timeoutSeconds * 1000,
-          keepBytes: req.maxCapturedBytes ?? defaultCapturedBytes,
-          floodBytes: req.maxOutputBytes ?? defaultOutputBytes,
-          graceMs: req.killGraceMs ?? 2000,
-          signal: req.signal,
-        }),
-      );
+      const result = await runOne({
+        command,
+        cwd,
+        projectRoot,
+        scratch,
+        home,
+        tmp,
+        mechanism,
+        probe,
+        isolation,
+        networkAllowed: req.networkAllowed,
+        timeoutMs: req.timeoutSeconds * 1000,
+        keepBytes: req.maxCapturedBytes ?? defaultCapturedBytes,
+        floodBytes: req.maxOutputBytes ?? defaultOutputBytes,
+        graceMs: req.killGraceMs ?? 2000,
+        signal: req.signal,
+      });
+      results.push(result);
+      try {
+        req.onResult?.(result, results.length - 1);
+      } catch {
+        // A progress callback never changes the outcome.
+      }
     }
   } finally {
     await rm(scratch, { recursive: true, force: true });
@@ -195,6 +195,38 @@ export async function runVerification(req: VerificationRequest): Promise<Verific
     skipped.length === 0 &&
     results.every((result) => result.outcome === 'passed');
   return { results, skipped, isolation, passed };
+}
+
+async function plan(req: IsolationPlanRequest): Promise<{
+  cwd: string;
+  projectRoot: string | null;
+  probe: SandboxProbe;
+  mechanism: SandboxMechanism;
+  isolation: EnforcedIsolation;
+}> {
+  const cwd = await realpath(req.cwd).catch((error: unknown) => {
+    throw new Error(`verification cwd ${req.cwd} does not exist`, { cause: error });
+  });
+  const projectRoot = await protectedRoot(cwd, req.projectRoot);
+  const probe = await probeSandbox();
+  const mechanism = chooseMechanism(probe, req.sandbox ?? 'auto');
+  const isolation = describeIsolation(probe, mechanism, req.networkAllowed, projectRoot);
+  return { cwd, projectRoot, probe, mechanism, isolation };
+}
+
+export type IsolationPlanRequest = Pick<
+  VerificationRequest,
+  'cwd' | 'networkAllowed' | 'projectRoot' | 'sandbox'
+>;
+
+/**
+ * What runVerification will enforce for this request, without running anything: for a
+ * `verification.started` event written before the first command.
+ */
+export async function planVerificationIsolation(
+  req: IsolationPlanRequest,
+): Promise<EnforcedIsolation> {
+  return (await plan(req)).isolation;
 }
 
 async function protectedRoot(cwd: string, given: string | undefined): Promise<string | null> {

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createIsolation,
+  planVerificationIsolation,
   probeSandbox,
   runVerification,
   type Isolation,
@@ -92,6 +93,8 @@ describe('probeSandbox', () => {
 
 describe('runVerification', () => {
   it('records exit codes and runs every command even after a failure', async () => {
+    const planned = await planVerificationIsolation({ cwd: isolation.root, networkAllowed: false });
+    const progress: string[] = [];
     const run = await runVerification({
       cwd: isolation.root,
       commands: [
@@ -101,6 +104,7 @@ describe('runVerification', () => {
       ],
       timeoutSeconds: 30,
       networkAllowed: false,
+      onResult: (result, index) => progress.push(`${index}:${result.outcome}`),
     });
     expect(run.results.map((r) => r.outcome)).toEqual(['passed', 'failed', 'passed']);
     expect(run.results.map((r) => r.exit_code)).toEqual([0, 3, 0]);
@@ -110,6 +114,8 @@ describe('runVerification', () => {
     expect(run.skipped).toEqual([]);
     expect(run.isolation.mechanism).toBe(probe.best);
     expect(run.results[0]!.isolation).toEqual(run.isolation);
+    expect(planned).toEqual(run.isolation);
+    expect(progress).toEqual(['0:passed', '1:failed', '2:passed']);
   });
 
   it('passes only when every command passes, and stops at the first failure when asked', async () => {
