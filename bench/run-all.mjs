@@ -26,6 +26,7 @@ const SHORT = {
     '2',
   ],
   'search-vs-rg.mjs': ['--rounds', '2'],
+  'implementation-overhead.mjs': ['--quick'],
 };
 const NOT_BENCHMARKS = new Set(['run-all.mjs']);
 const PER_BENCHMARK_TIMEOUT_MS = 10 * 60 * 1000;

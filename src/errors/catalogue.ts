@@ -234,6 +234,15 @@ export const errorCatalogue = {
     retryable: false,
     summary: 'No run or mission with that id exists under this project.',
   },
+  // --- Implementation lane (A4–A6) ----------------------------------------------------------
+  isolation_failed: {
+    status: 500,
+    type: 'mission_error',
+    failedCode: 'server_error',
+    retryable: false,
+    summary:
+      'The isolated worktree or copy for an implementation mission could not be created or is refused.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
