@@ -341,7 +341,7 @@ export async function checkPatch(input: PatchCheckInput): Promise<PatchVerdict> 
       applied.ok,
       applied.ok
         ? 'git apply --check accepts the diff against the base'
-        : `git apply --check refused it: ${applied.timedOut ? 'timed out' : applied.stderr.split('\n').slice(0, 3).join(' ')}`,
+        : `git apply --check refused it: ${applied.timedOut ? 'timed out' : gitComplaint(applied.stderr)}`,
       'Edit the current text of the files (read them again) so the change applies to the base.',
     );
   } else {
@@ -361,6 +361,16 @@ export async function checkPatch(input: PatchCheckInput): Promise<PatchVerdict> 
     reasons: status === 'INVALID' ? reasons : [],
     repairable: status === 'INVALID' && failed.every((check) => !unrepairable.has(check.name)),
   };
+}
+
+/** git's verdict lines (`error: src/a.ts: patch does not apply`), without its progress or echo. */
+function gitComplaint(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .filter(
+      (line) => /^(error|fatal|Skipped patch)/.test(line) && !line.includes('while searching for'),
+    );
+  return lines.slice(0, 4).join('; ') || stderr.slice(0, 300);
 }
 
 async function baseMismatches(

@@ -18,7 +18,7 @@ export interface GitApplyOptions {
   readonly gitBinary?: string;
 }
 
-const maxStderrBytes = 16_000;
+const maxStderrBytes = 64_000;
 
 /**
  * `git apply … -` with the diff on stdin: argv only (no shell), the scrubbed child environment,
@@ -37,7 +37,7 @@ export function runGitApply(options: GitApplyOptions): Promise<GitApplyResult> {
   return new Promise((resolve) => {
     const child = spawn(
       options.gitBinary ?? 'git',
-      ['apply', '--whitespace=nowarn', ...options.args, '-'],
+      ['apply', '--verbose', '--whitespace=nowarn', ...options.args, '-'],
       { cwd, env, stdio: ['pipe', 'ignore', 'pipe'], shell: false },
     );
     let stderr = '';
@@ -57,7 +57,15 @@ export function runGitApply(options: GitApplyOptions): Promise<GitApplyResult> {
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ ok: code === 0 && !timedOut, exitCode: code, stderr: stderr.trim(), timedOut });
+      // Inside a repository git skips (exit 0) paths outside the current directory; a skipped
+      // file is a file not applied.
+      const skipped = /^Skipped patch /m.test(stderr);
+      resolve({
+        ok: code === 0 && !timedOut && !skipped,
+        exitCode: code,
+        stderr: stderr.trim(),
+        timedOut,
+      });
     });
     child.stdin.end(options.diff);
   });
