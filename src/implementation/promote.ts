@@ -50,14 +50,37 @@ export const promoteRequestSchema = z.object({
   tier: z.enum(['A5', 'A6']),
   status: z.string(),
   diff: z.string(),
-  files: z.array(patchFileSchema.loose()),
+  files: z.array(patchFileSchema),
   dryRun: z.boolean().optional(),
   acceptUnverified: z.boolean().optional(),
   confirmCritical: z.boolean().optional(),
   revert: z.boolean().optional(),
 });
 
-export type PromoteRequest = z.input<typeof promoteRequestSchema>;
+export interface PromoteRequest {
+  /** The main workspace (the user's project root). */
+  readonly projectRoot: string;
+  readonly missionId: string;
+  readonly runId: string;
+  readonly tier: 'A5' | 'A6';
+  /** The run's final status; only VERIFIED (or APPLIED_UNVERIFIED with acceptUnverified) promotes. */
+  readonly status: string;
+  /** The run's `patch.diff`, exactly as built (its sha256 is recorded, and checked on revert). */
+  readonly diff: string;
+  /** The run's changed files with their base and new hashes (`PatchFile`s fit). */
+  readonly files: readonly {
+    readonly path: string;
+    readonly change: 'add' | 'modify' | 'delete';
+    readonly base_sha256: string | null;
+    readonly new_sha256: string | null;
+  }[];
+  /** Check everything, change nothing. */
+  readonly dryRun?: boolean;
+  readonly acceptUnverified?: boolean;
+  readonly confirmCritical?: boolean;
+  /** Undo the mission's last promotion (pass the same diff). */
+  readonly revert?: boolean;
+}
 
 export type PromoteAction = 'add' | 'modify' | 'delete';
 
@@ -311,7 +334,7 @@ async function target(policy: WritePolicy, projectRoot: string, file: string): P
   if (!resolved.ok) {
     throw new Refusal(
       'promotion_refused',
-      `The patch names ${file}, which the runtime never writes: ${resolved.message}`,
+      `The patch names ${file}, which cannot be written safely: ${resolved.message}`,
       [file],
     );
   }
