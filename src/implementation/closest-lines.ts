@@ -31,10 +31,15 @@ function bigrams(text: string): Map<string, number> {
 }
 
 /** Dice coefficient over character bigrams of two trimmed lines. */
-function lineSimilarity(a: string, b: string, gramsA: Map<string, number>): number {
+function lineSimilarity(
+  a: string,
+  b: string,
+  gramsA: Map<string, number>,
+  gramsOfB: () => Map<string, number>,
+): number {
   if (a === b) return 1;
   if (a.length < 2 || b.length < 2) return 0;
-  const gramsB = bigrams(b);
+  const gramsB = gramsOfB();
   let overlap = 0;
   for (const [gram, count] of gramsA) overlap += Math.min(count, gramsB.get(gram) ?? 0);
   return (2 * overlap) / (a.length - 1 + (b.length - 1));
@@ -52,15 +57,21 @@ export function findClosestLines(content: string, wanted: string): ClosestMatch 
   if (compared.every((line) => line === '')) return null;
   const comparedGrams = compared.map(bigrams);
   const trimmedFile = fileLines.map((line) => line.trim());
+  const fileGrams: (Map<string, number> | undefined)[] = new Array<Map<string, number> | undefined>(
+    fileLines.length,
+  );
   const span = Math.min(wantedLines.length, fileLines.length);
   let best: { start: number; score: number } | null = null;
   for (let start = 0; start + Math.min(span, compared.length) <= fileLines.length; start++) {
     let total = 0;
     for (let i = 0; i < compared.length && start + i < fileLines.length; i++) {
+      const line = start + i;
       total += lineSimilarity(
         compared[i] ?? '',
-        trimmedFile[start + i] ?? '',
+        trimmedFile[line] ?? '',
         comparedGrams[i] ?? new Map<string, number>(),
+        // Each file line's bigrams are built once, however many windows compare it.
+        () => (fileGrams[line] ??= bigrams(trimmedFile[line] ?? '')),
       );
     }
     const score = total / compared.length;

@@ -172,6 +172,10 @@ export async function promote(
   const projectRoot = path.resolve(req.projectRoot);
   try {
     if (action === 'promote') checkStatus(req.status, req.tier, req);
+    const rootStats = await lstat(projectRoot).catch(() => null);
+    if (rootStats === null || !rootStats.isDirectory()) {
+      throw new Refusal('promotion_refused', `The project root ${projectRoot} is not a directory.`);
+    }
     return await withPromotionLock(projectRoot, async () => {
       const chain = await verifyPromotionLog(projectRoot);
       if (!chain.ok) {

@@ -34,6 +34,9 @@ const baseFiles = {
     "import { it } from 'vitest';\n\nit('adds', () => {});\n\nit('subtracts', () => {});\n",
   'package.json': '{ "name": "demo" }\n',
   'docs/guide.md': '# Guide\n',
+  'src/crlf.ts': 'one\r\ntwo\r\nthree\r\n',
+  'src/with space.ts': 'spaced\n',
+  'src/naïve.ts': 'unicode\n',
   'assets/logo.bin': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01, 0xff, 0xfe]),
 };
 
@@ -77,6 +80,9 @@ describe('buildPatch', () => {
     await ok(ws.write('src/new/feature.ts', 'export const feature = 1;\n'));
     await ok(ws.write('src/empty.ts', ''));
     await ok(ws.delete('src/old.ts'));
+    await ok(ws.edit('src/crlf.ts', 'two', 'deux'));
+    await ok(ws.write('src/with space.ts', 'spaced out\n'));
+    await ok(ws.edit('src/naïve.ts', 'unicode', 'ünïcödé'));
     const patch = buildPatch(ws.changes());
 
     expect(patch.diff).toContain(
@@ -89,10 +95,13 @@ describe('buildPatch', () => {
     expect(patch.bytes).toBe(Buffer.byteLength(patch.diff));
     expect(patch.files.map((f) => [f.path, f.change, f.added_lines, f.removed_lines])).toEqual([
       ['src/app.ts', 'modify', 1, 0],
+      ['src/crlf.ts', 'modify', 1, 1],
       ['src/empty.ts', 'add', 0, 0],
+      ['src/naïve.ts', 'modify', 1, 1],
       ['src/new/feature.ts', 'add', 1, 0],
       ['src/no-newline.ts', 'modify', 1, 1],
       ['src/old.ts', 'delete', 0, 1],
+      ['src/with space.ts', 'modify', 1, 1],
     ]);
     const old = patch.files.find((f) => f.path === 'src/old.ts');
     expect(old?.base_sha256).toBe(sha256(baseFiles['src/old.ts']));
@@ -411,6 +420,9 @@ describe('checkPatch', () => {
   it('fails deletions_allowed alone when the mission does not allow deletions', async () => {
     const { project, ws } = setup();
     await ok(ws.delete('src/old.ts'));
+    await ok(ws.edit('src/crlf.ts', 'two', 'deux'));
+    await ok(ws.write('src/with space.ts', 'spaced out\n'));
+    await ok(ws.edit('src/naïve.ts', 'unicode', 'ünïcödé'));
     const patch = buildPatch(ws.changes());
     const verdict = await checkPatch({
       patch,

@@ -34,6 +34,8 @@ const baseFiles = {
   'src/keep.ts': 'export const keep = 1;\n',
   'scripts/run.sh': '#!/bin/sh\necho run\n',
   'README.md': 'readme\n',
+  'src/crlf file.ts': 'one\r\ntwo\r\nthree',
+  'src/naïve.ts': 'unicode\n',
 };
 
 /** Main workspace (a git project), and a VERIFIED-style patch staged in an isolated copy of it. */
@@ -53,6 +55,8 @@ async function staged(): Promise<{ main: string; root: string; patch: BuiltPatch
     await ws.edit('scripts/run.sh', 'echo run', 'echo running'),
     await ws.write('lib/deep/new.ts', 'export const fresh = 1;\n'),
     await ws.delete('src/old.ts'),
+    await ws.edit('src/crlf file.ts', 'two\r\nthree', 'deux\r\ntrois\r\n'),
+    await ws.edit('src/naïve.ts', 'unicode', 'ünïcödé'),
   ];
   for (const result of results) expect(result.ok, result.ok ? '' : result.message).toBe(true);
   return { main, root, patch: buildPatch(ws.changes()) };
@@ -101,6 +105,8 @@ describe('promote', () => {
       { path: 'lib/deep/new.ts', action: 'add' },
       { path: 'scripts/run.sh', action: 'modify' },
       { path: 'src/app.ts', action: 'modify' },
+      { path: 'src/crlf file.ts', action: 'modify' },
+      { path: 'src/naïve.ts', action: 'modify' },
       { path: 'src/old.ts', action: 'delete' },
     ]);
     const after = userTree(main);
@@ -114,6 +120,8 @@ describe('promote', () => {
       'lib/deep/new.ts',
       'scripts/run.sh',
       'src/app.ts',
+      'src/crlf file.ts',
+      'src/naïve.ts',
       'src/old.ts',
     ]);
     for (const file of patch.files) {
@@ -172,7 +180,7 @@ describe('promote', () => {
     const result = await promote(request(main, patch, { dryRun: true }));
     expect(result).toMatchObject({ applied: false, dry_run: true });
     expect(result.refused).toBeUndefined();
-    expect(result.files).toHaveLength(4);
+    expect(result.files).toHaveLength(6);
     expect(userTree(main)).toEqual(before);
     expect((await verifyPromotionLog(main)).entries).toEqual([]);
     writeFileSync(path.join(main, 'src/keep.ts'), 'unrelated edit\n');
@@ -291,6 +299,8 @@ describe('promote', () => {
     expect(refusal(await promote(request(main, patch, { missionId: '../escape' }))).code).toBe(
       'promotion_refused',
     );
+    const gone = path.join(main, 'no-such-project');
+    expect(refusal(await promote(request(gone, patch))).message).toContain('is not a directory');
     expect(userTree(main)).toEqual(before);
 
     rmSync(path.join(main, 'scripts'), { recursive: true });
