@@ -174,8 +174,11 @@ export async function checkPatch(input: PatchCheckInput): Promise<PatchVerdict> 
     (n, s) => n + s.addedLines.length + s.removedLines.length,
     0,
   );
+  // A binary or mode change has no text lines but is still a change (and fails its own check).
   const noop =
-    sections.length === 0 || (changedLines === 0 && sections.every((s) => s.kind === 'modify'));
+    sections.length === 0 ||
+    (changedLines === 0 &&
+      sections.every((s) => s.kind === 'modify' && !s.binary && !s.modeChange && !s.rename));
   add(
     'patch_noop',
     !noop,

@@ -308,6 +308,7 @@ function sectionsFor(
     unlisted.length > 0 ||
     missing.length > 0 ||
     sections.size !== parsed.sections.length ||
+    recorded.size !== files.length ||
     sections.size === 0
   ) {
     throw new Refusal(

@@ -386,6 +386,16 @@ describe('checkPatch', () => {
       criticalRoots,
     });
     expect(failedChecks(verdict)).toEqual(['binary_changes', 'applies_cleanly']);
+    const modified = buildPatch([
+      change('assets/logo.bin', baseFiles['assets/logo.bin'], Buffer.from([0x89, 0x00, 0x02])),
+    ]);
+    const binaryEdit = await checkPatch({
+      patch: modified,
+      mission,
+      baseRoot: project,
+      criticalRoots,
+    });
+    expect(failedChecks(binaryEdit)).toEqual(['binary_changes', 'applies_cleanly']);
   });
 
   it('fails mode_changes alone for a mode flip or a symlink in a diff', async () => {
@@ -397,7 +407,7 @@ describe('checkPatch', () => {
       baseRoot: project,
       criticalRoots,
     });
-    expect(failedChecks(verdict)).toEqual(['patch_noop', 'mode_changes', 'applies_cleanly']);
+    expect(failedChecks(verdict)).toEqual(['mode_changes']);
     const flipWithEdit = `${flip}--- a/src/app.ts\n+++ b/src/app.ts\n@@ -1,3 +1,3 @@\n export function add(a: number, b: number) {\n-  return a + b;\n+  return b + a;\n }\n`;
     const edited = await checkPatch({
       patch: { diff: flipWithEdit },

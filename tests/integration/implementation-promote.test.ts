@@ -299,6 +299,10 @@ describe('promote', () => {
     expect(refusal(await promote(request(main, patch, { missionId: '../escape' }))).code).toBe(
       'promotion_refused',
     );
+    const doubled = [...patch.files, patch.files[0]].filter((f) => f !== undefined);
+    expect(refusal(await promote(request(main, patch, { files: doubled }))).code).toBe(
+      'promotion_patch_mismatch',
+    );
     const gone = path.join(main, 'no-such-project');
     expect(refusal(await promote(request(gone, patch))).message).toContain('is not a directory');
     expect(userTree(main)).toEqual(before);
