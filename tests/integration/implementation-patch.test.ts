@@ -427,6 +427,29 @@ describe('checkPatch', () => {
     expect(failedChecks(linked)).toEqual(['mode_changes']);
   });
 
+  it('refuses quoted (unusual) paths and renames read from a diff', async () => {
+    const { project } = setup();
+    const quoted =
+      'diff --git "a/src/x\\ty.ts" "b/src/x\\ty.ts"\nnew file mode 100644\n--- /dev/null\n+++ "b/src/x\\ty.ts"\n@@ -0,0 +1 @@\n+x\n';
+    const verdict = await checkPatch({
+      patch: { diff: quoted },
+      mission,
+      baseRoot: project,
+      criticalRoots,
+    });
+    expect(failedChecks(verdict)).toContain('paths_allowed');
+    expect(verdict.status).toBe('INVALID');
+    const rename =
+      'diff --git a/src/app.ts b/src/moved.ts\nsimilarity index 100%\nrename from src/app.ts\nrename to src/moved.ts\n';
+    const renamed = await checkPatch({
+      patch: { diff: rename },
+      mission,
+      baseRoot: project,
+      criticalRoots,
+    });
+    expect(failedChecks(renamed)).toEqual(['mode_changes']);
+  });
+
   it('fails deletions_allowed alone when the mission does not allow deletions', async () => {
     const { project, ws } = setup();
     await ok(ws.delete('src/old.ts'));

@@ -1,5 +1,6 @@
 import {
   chmodSync,
+  existsSync,
   mkdirSync,
   readFileSync,
   rmSync,
@@ -8,6 +9,8 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -403,6 +406,19 @@ function sectionsOnly(diff: string, file: string): string {
     .filter((s) => s.startsWith(`diff --git a/${file} `))
     .join('');
 }
+
+describe('promotion lock', () => {
+  it('takes over a lock left by a process that died', async () => {
+    const { main, patch } = await staged();
+    const lock = path.join(path.dirname(promotionLogPath(main)), 'promotions.lock');
+    mkdirSync(path.dirname(lock), { recursive: true });
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    expect(dead).toBeGreaterThan(0);
+    writeFileSync(lock, JSON.stringify({ pid: dead, host: hostname() }) + '\n');
+    expect((await promote(request(main, patch))).applied).toBe(true);
+    expect(existsSync(lock)).toBe(false);
+  });
+});
 
 describe('promotion log', () => {
   it('verifies the chain and detects an edited, removed or reordered line; a damaged log blocks promotion', async () => {
