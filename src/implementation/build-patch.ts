@@ -17,8 +17,6 @@ export interface PatchFile {
   readonly new_sha256: string | null;
   /** Most of the base's lines were removed or replaced (flagged for the reviewer). */
   readonly whole_file_rewrite: boolean;
-  /** One side is not UTF-8 text; the section says so and cannot be applied as text. */
-  readonly binary: boolean;
 }
 
 export interface BuiltPatch {
@@ -97,7 +95,6 @@ export function buildPatch(changes: readonly FileChange[]): BuiltPatch {
       base_sha256: change.base_sha256,
       new_sha256: change.new_sha256,
       whole_file_rewrite: change.change === 'modify' && isWholeFileRewrite(baseLines, removed),
-      binary,
     });
     forward.push(section(change.path, change.change, patch));
     const reversed = patch === null ? null : reversePatch(patch);

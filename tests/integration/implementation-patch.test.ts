@@ -11,6 +11,7 @@ import {
   type PatchVerdict,
 } from '../../src/implementation/index.js';
 import { criticalRoots } from '../../src/mission/index.js';
+import { openEventLog, readEventLog, runPaths } from '../../src/events/index.js';
 import {
   copyTree,
   git,
@@ -144,7 +145,7 @@ describe('buildPatch', () => {
     ]);
     expect(small.files[0]?.whole_file_rewrite).toBe(false);
     const binary = buildPatch([change('assets/logo.bin', baseFiles['assets/logo.bin'], null)]);
-    expect(binary.files[0]?.binary).toBe(true);
+    expect(binary.files[0]).toMatchObject({ added_lines: 0, removed_lines: 0 });
     expect(binary.diff).toContain('Binary files differ');
   });
 });
@@ -539,5 +540,59 @@ describe('checkPatch', () => {
     const verdict = await checkPatch({ patch: moved, mission, baseRoot: project, criticalRoots });
     expect(failedChecks(verdict)).toEqual([]);
     expect(verdict.flags).toEqual([]);
+  });
+});
+
+describe('event log fit', () => {
+  it('the built patch and its verdicts are payloads the event log declares (patch.proposed / validated / rejected)', async () => {
+    const { project, ws } = setup();
+    await ok(ws.edit('src/app.ts', 'a + b', 'b + a'));
+    const patch = buildPatch(ws.changes());
+    const valid = await checkPatch({ patch, mission, baseRoot: project, criticalRoots });
+    const invalid = await checkPatch({
+      patch,
+      mission: { ...mission, max_files_changed: 0 },
+      baseRoot: project,
+      criticalRoots,
+    });
+    const state = dirs.make('impl-events');
+    const writer = await openEventLog({ projectRoot: state, runId: 'run-fit' });
+    try {
+      await writer.append('patch.proposed', 'runtime', {
+        round: 1,
+        summary: 's',
+        rationale: 'r',
+        claims: null,
+        diff: patch.diff,
+        rollback: patch.rollback,
+        bytes: patch.bytes,
+        files: patch.files,
+      });
+      expect(valid.status).toBe('VALID');
+      await writer.append('patch.validated', 'runtime', {
+        round: 1,
+        status: 'VALID',
+        checks: valid.checks,
+        flags: valid.flags,
+        reasons: valid.reasons,
+      });
+      expect(invalid.status).toBe('INVALID');
+      await writer.append('patch.rejected', 'runtime', {
+        round: 1,
+        status: 'INVALID',
+        checks: invalid.checks,
+        flags: invalid.flags,
+        reasons: invalid.reasons,
+        repairable: invalid.repairable,
+      });
+    } finally {
+      await writer.close();
+    }
+    const log = await readEventLog(runPaths(state, 'run-fit').logPath);
+    expect(log.events.map((e) => e.type)).toEqual([
+      'patch.proposed',
+      'patch.validated',
+      'patch.rejected',
+    ]);
   });
 });
