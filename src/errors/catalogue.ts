@@ -243,6 +243,76 @@ export const errorCatalogue = {
     summary:
       'The isolated worktree or copy for an implementation mission could not be created or is refused.',
   },
+  // --- Promotion (A5/A6 patches into the main workspace) -------------------------------------
+  promotion_refused: {
+    status: 409,
+    type: 'mission_error',
+    failedCode: 'promotion_refused',
+    retryable: false,
+    summary:
+      'The run cannot be promoted: its status is not VERIFIED or APPLIED_UNVERIFIED, or the patch names a path the runtime never writes.',
+  },
+  promotion_confirmation_required: {
+    status: 400,
+    type: 'mission_error',
+    failedCode: 'promotion_confirmation_required',
+    retryable: false,
+    summary:
+      'The promotion needs an explicit flag: --accept-unverified for APPLIED_UNVERIFIED, --confirm-critical for A6.',
+  },
+  promotion_target_changed: {
+    status: 409,
+    type: 'mission_error',
+    failedCode: 'promotion_target_changed',
+    retryable: false,
+    summary:
+      'A file the patch (or the revert) changes is no longer what it was; the message names the files. Nothing was written.',
+  },
+  promotion_already_applied: {
+    status: 409,
+    type: 'mission_error',
+    failedCode: 'promotion_already_applied',
+    retryable: false,
+    summary: "The mission's patch is already promoted (and not reverted since).",
+  },
+  promotion_not_found: {
+    status: 404,
+    type: 'not_found_error',
+    failedCode: 'promotion_not_found',
+    retryable: false,
+    summary: 'There is no promotion of this mission to revert.',
+  },
+  promotion_patch_mismatch: {
+    status: 409,
+    type: 'mission_error',
+    failedCode: 'promotion_patch_mismatch',
+    retryable: false,
+    summary:
+      "The diff does not match the run's recorded files or hashes (or the promotion it should revert).",
+  },
+  promotion_apply_failed: {
+    status: 500,
+    type: 'server_error',
+    failedCode: 'server_error',
+    retryable: false,
+    summary:
+      'Writing the promoted files failed part-way; every file already written was restored, so nothing changed.',
+  },
+  promotion_locked: {
+    status: 409,
+    type: 'mission_error',
+    failedCode: 'promotion_locked',
+    retryable: true,
+    summary: 'Another promotion of this project is in progress.',
+  },
+  promotion_log_corrupt: {
+    status: 500,
+    type: 'server_error',
+    failedCode: 'server_error',
+    retryable: false,
+    summary:
+      'The promotion log fails its hash-chain check; no promotion runs until it is repaired.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -1,0 +1,598 @@
+import { cpSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  buildPatch,
+  checkPatch,
+  runGitApply,
+  StagedWorkspace,
+  type FileChange,
+  type PatchCheckMission,
+  type PatchVerdict,
+} from '../../src/implementation/index.js';
+import { criticalRoots } from '../../src/mission/index.js';
+import { openEventLog, readEventLog, runPaths } from '../../src/events/index.js';
+import {
+  copyTree,
+  git,
+  gitProject,
+  hashTree,
+  sha256,
+  TempDirs,
+} from '../support/implementation-fixtures.js';
+
+const dirs = new TempDirs();
+afterAll(() => dirs.cleanup());
+
+const baseFiles = {
+  'src/app.ts': 'export function add(a: number, b: number) {\n  return a + b;\n}\n',
+  'src/no-newline.ts': 'const a = 1;\nconst b = 2;',
+  'src/old.ts': 'export const old = true;\n',
+  'src/long.ts':
+    Array.from({ length: 10 }, (_, i) => `export const v${i} = ${i};`).join('\n') + '\n',
+  'src/auth/session.ts': 'export const ttl = 60;\n',
+  'tests/app.test.ts':
+    "import { it } from 'vitest';\n\nit('adds', () => {});\n\nit('subtracts', () => {});\n",
+  'package.json': '{ "name": "demo" }\n',
+  'docs/guide.md': '# Guide\n',
+  'src/crlf.ts': 'one\r\ntwo\r\nthree\r\n',
+  'src/with space.ts': 'spaced\n',
+  'src/naïve.ts': 'unicode\n',
+  'assets/logo.bin': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01, 0xff, 0xfe]),
+};
+
+const mission: PatchCheckMission = {
+  owned_paths: ['src/', 'tests/', 'package.json', 'assets/'],
+  max_files_changed: 10,
+  max_patch_bytes: 20_000,
+  allow_deletions: true,
+  critical_path_write_allowed: false,
+  critical_path_reason: null,
+};
+
+/** A git project, its isolation copy and a staged workspace over the copy. */
+function setup(owned: readonly string[] = [...mission.owned_paths, 'docs/']) {
+  const project = gitProject(dirs, baseFiles);
+  const root = copyTree(dirs, project, 'impl-root');
+  const ws = new StagedWorkspace({
+    root,
+    ownedPaths: owned,
+    allowDeletions: true,
+    criticalRoots,
+    criticalWriteAllowed: true,
+  });
+  return { project, root, ws };
+}
+
+function failedChecks(verdict: PatchVerdict): string[] {
+  return verdict.checks.filter((check) => !check.ok).map((check) => check.name);
+}
+
+async function ok(result: Promise<{ ok: boolean; message?: string }>): Promise<void> {
+  const settled = await result;
+  expect(settled.ok, settled.message).toBe(true);
+}
+
+describe('buildPatch', () => {
+  it('builds a git diff that git applies to a copy of the base, giving exactly the staged tree; rollback restores the base', async () => {
+    const { project, root, ws } = setup();
+    await ok(ws.edit('src/app.ts', '  return a + b;', '  // sum\n  return a + b;'));
+    await ok(ws.edit('src/no-newline.ts', 'const b = 2;', 'const b = 3;'));
+    await ok(ws.write('src/new/feature.ts', 'export const feature = 1;\n'));
+    await ok(ws.write('src/empty.ts', ''));
+    await ok(ws.delete('src/old.ts'));
+    await ok(ws.edit('src/crlf.ts', 'two', 'deux'));
+    await ok(ws.write('src/with space.ts', 'spaced out\n'));
+    await ok(ws.edit('src/naïve.ts', 'unicode', 'ünïcödé'));
+    const patch = buildPatch(ws.changes());
+
+    expect(patch.diff).toContain(
+      'diff --git a/src/new/feature.ts b/src/new/feature.ts\nnew file mode 100644\n--- /dev/null\n+++ b/src/new/feature.ts\n',
+    );
+    expect(patch.diff).toContain(
+      'diff --git a/src/old.ts b/src/old.ts\ndeleted file mode 100644\n--- a/src/old.ts\n+++ /dev/null\n',
+    );
+    expect(patch.diff).toContain('\\ No newline at end of file');
+    expect(patch.bytes).toBe(Buffer.byteLength(patch.diff));
+    expect(patch.files.map((f) => [f.path, f.change, f.added_lines, f.removed_lines])).toEqual([
+      ['src/app.ts', 'modify', 1, 0],
+      ['src/crlf.ts', 'modify', 1, 1],
+      ['src/empty.ts', 'add', 0, 0],
+      ['src/naïve.ts', 'modify', 1, 1],
+      ['src/new/feature.ts', 'add', 1, 0],
+      ['src/no-newline.ts', 'modify', 1, 1],
+      ['src/old.ts', 'delete', 0, 1],
+      ['src/with space.ts', 'modify', 1, 1],
+    ]);
+    const old = patch.files.find((f) => f.path === 'src/old.ts');
+    expect(old?.base_sha256).toBe(sha256(baseFiles['src/old.ts']));
+    expect(old?.new_sha256).toBeNull();
+
+    // Real git, outside a repository: the plain copy of the base.
+    const plain = copyTree(dirs, project, 'impl-apply');
+    const baseTree = hashTree(plain);
+    const applied = await runGitApply({ cwd: plain, args: [], diff: patch.diff });
+    expect(applied.stderr).not.toContain('Skipped');
+    expect(applied.ok).toBe(true);
+    expect(hashTree(plain)).toEqual(hashTree(root));
+    const rolledBack = await runGitApply({ cwd: plain, args: [], diff: patch.rollback });
+    expect(rolledBack.ok, rolledBack.stderr).toBe(true);
+    expect(hashTree(plain)).toEqual(baseTree);
+
+    // And inside the git project itself, with git's own CLI.
+    git(project, ['apply', '--check', '-'], patch.diff);
+    git(project, ['apply', '-'], patch.diff);
+    expect(hashTree(project)).toEqual(hashTree(root));
+    git(project, ['apply', '-'], patch.rollback);
+    expect(git(project, ['status', '--porcelain'])).toBe('');
+  });
+
+  it('marks whole-file rewrites and binary sides', async () => {
+    const { ws } = setup();
+    await ok(ws.write('src/long.ts', 'export const all = [];\n'));
+    const [rewrite] = buildPatch(ws.changes()).files;
+    expect(rewrite).toMatchObject({
+      path: 'src/long.ts',
+      whole_file_rewrite: true,
+      removed_lines: 10,
+    });
+    const small = buildPatch([
+      change(
+        'src/long.ts',
+        baseFiles['src/long.ts'],
+        baseFiles['src/long.ts'].replace('v3 = 3', 'v3 = 30'),
+      ),
+    ]);
+    expect(small.files[0]?.whole_file_rewrite).toBe(false);
+    const binary = buildPatch([change('assets/logo.bin', baseFiles['assets/logo.bin'], null)]);
+    expect(binary.files[0]).toMatchObject({ added_lines: 0, removed_lines: 0 });
+    expect(binary.diff).toContain('Binary files differ');
+  });
+});
+
+function change(
+  file: string,
+  before: string | Buffer | null,
+  after: string | Buffer | null,
+): FileChange {
+  const base = before === null ? null : Buffer.from(before);
+  const current = after === null ? null : Buffer.from(after);
+  return {
+    path: file,
+    change: base === null ? 'add' : current === null ? 'delete' : 'modify',
+    base,
+    current,
+    base_sha256: base === null ? null : sha256(base),
+    new_sha256: current === null ? null : sha256(current),
+  };
+}
+
+describe('checkPatch', () => {
+  it('passes a scoped, small, clean patch (outside a git repo and inside one)', async () => {
+    const { project, root, ws } = setup();
+    await ok(ws.edit('src/app.ts', 'a + b', 'b + a'));
+    const patch = buildPatch(ws.changes());
+    const base = copyTree(dirs, project, 'impl-base');
+    for (const baseRoot of [base, project]) {
+      const verdict = await checkPatch({ patch, mission, baseRoot, criticalRoots });
+      expect(failedChecks(verdict)).toEqual([]);
+      expect(verdict.status).toBe('VALID');
+      expect(verdict.reasons).toEqual([]);
+      expect(verdict.checks.map((c) => c.name)).toEqual(
+        expect.arrayContaining([
+          'paths_allowed',
+          'path_escape',
+          'critical_paths_touched',
+          'max_files_ok',
+          'max_patch_size_ok',
+          'applies_cleanly',
+          'secret_scan_ok',
+          'binary_changes',
+          'mode_changes',
+          'deletions_allowed',
+          'patch_noop',
+        ]),
+      );
+    }
+    expect(root).not.toBe(project);
+  });
+
+  it('runs git apply --check against the base directory even when a repository sits above it', async () => {
+    const outer = gitProject(dirs, { 'README.md': 'outer\n' });
+    const nested = path.join(outer, 'nested-base');
+    cpSync(gitProject(dirs, baseFiles), nested, {
+      recursive: true,
+      filter: (src) => !src.endsWith('.git'),
+    });
+    const patch = buildPatch([
+      change(
+        'src/app.ts',
+        baseFiles['src/app.ts'],
+        baseFiles['src/app.ts'].replace('a + b', 'b + a'),
+      ),
+    ]);
+    const verdict = await checkPatch({ patch, mission, baseRoot: nested, criticalRoots });
+    expect(failedChecks(verdict)).toEqual([]);
+    // Without the ceiling git would skip every path (exit 0) and a patch that cannot apply would pass.
+    writeFileSync(path.join(nested, 'src/app.ts'), 'moved on\n');
+    const moved = await checkPatch({
+      patch: { diff: patch.diff },
+      mission,
+      baseRoot: nested,
+      criticalRoots,
+    });
+    expect(failedChecks(moved)).toEqual(['applies_cleanly']);
+  });
+
+  it('fails paths_allowed alone for a file outside the owned paths', async () => {
+    const { project, ws } = setup();
+    await ok(ws.write('docs/guide.md', '# Guide, edited\n'));
+    const verdict = await checkPatch({
+      patch: buildPatch(ws.changes()),
+      mission,
+      baseRoot: project,
+      criticalRoots,
+    });
+    expect(failedChecks(verdict)).toEqual(['paths_allowed']);
+    expect(verdict.status).toBe('INVALID');
+    expect(verdict.repairable).toBe(true);
+    expect(verdict.reasons[0]).toContain('docs/guide.md');
+  });
+
+  it('fails paths_allowed for a denied path even when the mission owns its directory', async () => {
+    const { project } = setup();
+    const patch = buildPatch([change('src/.env', null, 'LOG_LEVEL=debug\n')]);
+    const verdict = await checkPatch({ patch, mission, baseRoot: project, criticalRoots });
+    expect(failedChecks(verdict)).toEqual(['paths_allowed']);
+    expect(verdict.reasons[0]).toContain('path_denied');
+  });
+
+  it('fails path_escape for `..` in a diff header (and does not run git apply)', async () => {
+    const { project } = setup();
+    const diff =
+      'diff --git a/src/../../etc/passwd b/src/../../etc/passwd\n--- a/src/../../etc/passwd\n+++ b/src/../../etc/passwd\n@@ -1 +1 @@\n-x\n+y\n';
+    const verdict = await checkPatch({
+      patch: { diff },
+      mission,
+      baseRoot: project,
+      criticalRoots,
+    });
+    expect(failedChecks(verdict)).toEqual(['path_escape', 'applies_cleanly']);
+    expect(verdict.checks.find((c) => c.name === 'applies_cleanly')?.detail).toContain('not run');
+  });
+
+  it('a critical path fails without permission and escalates with it', async () => {
+    const { project } = setup();
+    const patch = buildPatch([
+      change('src/auth/session.ts', baseFiles['src/auth/session.ts'], 'export const ttl = 30;\n'),
+    ]);
+    const denied = await checkPatch({ patch, mission, baseRoot: project, criticalRoots });
+    expect(failedChecks(denied)).toEqual(['critical_paths_touched']);
+    expect(denied.status).toBe('INVALID');
+    const withReasonOnly = await checkPatch({
+      patch,
+      mission: { ...mission, critical_path_write_allowed: true },
+      baseRoot: project,
+      criticalRoots,
+    });
+    expect(failedChecks(withReasonOnly)).toEqual(['critical_paths_touched']);
+    const allowed = await checkPatch({
+      patch,
+      mission: {
+        ...mission,
+        critical_path_write_allowed: true,
+        critical_path_reason: 'shorter sessions (ticket 12)',
+      },
+      baseRoot: project,
+      criticalRoots,
+    });
+    expect(failedChecks(allowed)).toEqual([]);
+    expect(allowed.status).toBe('ESCALATE');
+    expect(allowed.flags).toContainEqual(
+      expect.objectContaining({ code: 'critical_path_write', path: 'src/auth/session.ts' }),
+    );
+  });
+
+  it('fails max_files_ok and max_patch_size_ok on their own', async () => {
+    const { project, ws } = setup();
+    await ok(ws.edit('src/app.ts', 'a + b', 'b + a'));
+    await ok(ws.write('src/extra.ts', 'export {};\n'));
+    const patch = buildPatch(ws.changes());
+    const files = await checkPatch({
+      patch,
+      mission: { ...mission, max_files_changed: 1 },
+      baseRoot: project,
+      criticalRoots,
+    });
+    expect(failedChecks(files)).toEqual(['max_files_ok']);
+    expect(files.reasons[0]).toContain('at most 1 file');
+    const bytes = await checkPatch({
+      patch,
+      mission: { ...mission, max_patch_bytes: patch.bytes - 1 },
+      baseRoot: project,
+      criticalRoots,
+    });
+    expect(failedChecks(bytes)).toEqual(['max_patch_size_ok']);
+    const exact = await checkPatch({
+      patch,
+      mission: { ...mission, max_patch_bytes: patch.bytes },
+      baseRoot: project,
+      criticalRoots,
+    });
+    expect(failedChecks(exact)).toEqual([]);
+  });
+
+  it('fails applies_cleanly alone when the base does not hold what the diff expects', async () => {
+    const { project, ws } = setup();
+    await ok(ws.edit('src/app.ts', 'a + b', 'b + a'));
+    const patch = buildPatch(ws.changes());
+    const moved = copyTree(dirs, project, 'impl-moved');
+    writeFileSync(path.join(moved, 'src/app.ts'), 'something else entirely\n');
+    const verdict = await checkPatch({
+      patch: { diff: patch.diff },
+      mission,
+      baseRoot: moved,
+      criticalRoots,
+    });
+    expect(failedChecks(verdict)).toEqual(['applies_cleanly']);
+    expect(verdict.checks.find((c) => c.name === 'applies_cleanly')?.detail).toContain(
+      'src/app.ts',
+    );
+    // With the recorded hashes the moved base is named as such, and cannot be repaired by edits.
+    const withFiles = await checkPatch({ patch, mission, baseRoot: moved, criticalRoots });
+    expect(failedChecks(withFiles)).toEqual(['base_sha_match', 'applies_cleanly']);
+    expect(withFiles.repairable).toBe(false);
+  });
+
+  it('fails secret_scan_ok for an AWS key or a GitHub token in added lines, not in removed ones', async () => {
+    const { project, ws } = setup();
+    await ok(ws.write('src/config.ts', "export const aws = 'AKIAIOSFODNN7EXAMPLE';\n"));
+    await ok(
+      ws.edit(
+        'src/app.ts',
+        '  return a + b;',
+        "  const gh = 'ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789';\n  return a + b;",
+      ),
+    );
+    const verdict = await checkPatch({
+      patch: buildPatch(ws.changes()),
+      mission,
+      baseRoot: project,
+      criticalRoots,
+    });
+    expect(failedChecks(verdict)).toEqual(['secret_scan_ok']);
+    const detail = verdict.checks.find((c) => c.name === 'secret_scan_ok')?.detail ?? '';
+    expect(detail).toContain('src/config.ts (aws_access_key)');
+    expect(detail).toContain('src/app.ts (github_token)');
+    expect(detail).not.toContain('AKIA');
+    expect(verdict.reasons.join('\n')).not.toContain('ghp_');
+    // Removing a secret is not introducing one.
+    const removal = buildPatch([
+      change('src/app.ts', "const k = 'AKIAIOSFODNN7EXAMPLE';\n", 'const k = process.env.KEY;\n'),
+    ]);
+    const base = copyTree(dirs, project, 'impl-secret-base');
+    writeFileSync(path.join(base, 'src/app.ts'), "const k = 'AKIAIOSFODNN7EXAMPLE';\n");
+    expect(
+      failedChecks(await checkPatch({ patch: removal, mission, baseRoot: base, criticalRoots })),
+    ).toEqual([]);
+  });
+
+  it('fails binary_changes for a binary file (git cannot apply it without an index either)', async () => {
+    const { project, ws } = setup();
+    await ok(ws.delete('assets/logo.bin'));
+    const verdict = await checkPatch({
+      patch: buildPatch(ws.changes()),
+      mission,
+      baseRoot: project,
+      criticalRoots,
+    });
+    expect(failedChecks(verdict)).toEqual(['binary_changes', 'applies_cleanly']);
+    const modified = buildPatch([
+      change('assets/logo.bin', baseFiles['assets/logo.bin'], Buffer.from([0x89, 0x00, 0x02])),
+    ]);
+    const binaryEdit = await checkPatch({
+      patch: modified,
+      mission,
+      baseRoot: project,
+      criticalRoots,
+    });
+    expect(failedChecks(binaryEdit)).toEqual(['binary_changes', 'applies_cleanly']);
+  });
+
+  it('fails mode_changes alone for a mode flip or a symlink in a diff', async () => {
+    const { project } = setup();
+    const flip = 'diff --git a/src/app.ts b/src/app.ts\nold mode 100644\nnew mode 100755\n';
+    const verdict = await checkPatch({
+      patch: { diff: flip },
+      mission,
+      baseRoot: project,
+      criticalRoots,
+    });
+    expect(failedChecks(verdict)).toEqual(['mode_changes']);
+    const flipWithEdit = `${flip}--- a/src/app.ts\n+++ b/src/app.ts\n@@ -1,3 +1,3 @@\n export function add(a: number, b: number) {\n-  return a + b;\n+  return b + a;\n }\n`;
+    const edited = await checkPatch({
+      patch: { diff: flipWithEdit },
+      mission,
+      baseRoot: project,
+      criticalRoots,
+    });
+    expect(failedChecks(edited)).toEqual(['mode_changes']);
+    const link =
+      'diff --git a/src/link b/src/link\nnew file mode 120000\n--- /dev/null\n+++ b/src/link\n@@ -0,0 +1 @@\n+/etc/passwd\n\\ No newline at end of file\n';
+    const linked = await checkPatch({
+      patch: { diff: link },
+      mission,
+      baseRoot: project,
+      criticalRoots,
+    });
+    expect(failedChecks(linked)).toEqual(['mode_changes']);
+  });
+
+  it('refuses quoted (unusual) paths and renames read from a diff', async () => {
+    const { project } = setup();
+    const quoted =
+      'diff --git "a/src/x\\ty.ts" "b/src/x\\ty.ts"\nnew file mode 100644\n--- /dev/null\n+++ "b/src/x\\ty.ts"\n@@ -0,0 +1 @@\n+x\n';
+    const verdict = await checkPatch({
+      patch: { diff: quoted },
+      mission,
+      baseRoot: project,
+      criticalRoots,
+    });
+    expect(failedChecks(verdict)).toContain('paths_allowed');
+    expect(verdict.status).toBe('INVALID');
+    const rename =
+      'diff --git a/src/app.ts b/src/moved.ts\nsimilarity index 100%\nrename from src/app.ts\nrename to src/moved.ts\n';
+    const renamed = await checkPatch({
+      patch: { diff: rename },
+      mission,
+      baseRoot: project,
+      criticalRoots,
+    });
+    expect(failedChecks(renamed)).toEqual(['mode_changes']);
+  });
+
+  it('fails deletions_allowed alone when the mission does not allow deletions', async () => {
+    const { project, ws } = setup();
+    await ok(ws.delete('src/old.ts'));
+    await ok(ws.edit('src/crlf.ts', 'two', 'deux'));
+    await ok(ws.write('src/with space.ts', 'spaced out\n'));
+    await ok(ws.edit('src/naïve.ts', 'unicode', 'ünïcödé'));
+    const patch = buildPatch(ws.changes());
+    const verdict = await checkPatch({
+      patch,
+      mission: { ...mission, allow_deletions: false },
+      baseRoot: project,
+      criticalRoots,
+    });
+    expect(failedChecks(verdict)).toEqual(['deletions_allowed']);
+    expect(
+      failedChecks(await checkPatch({ patch, mission, baseRoot: project, criticalRoots })),
+    ).toEqual([]);
+  });
+
+  it('fails patch_noop for an empty patch, and unified_diff_parse for text that is not a diff', async () => {
+    const { project } = setup();
+    const empty = await checkPatch({
+      patch: buildPatch([]),
+      mission,
+      baseRoot: project,
+      criticalRoots,
+    });
+    expect(failedChecks(empty)).toEqual(['patch_noop', 'applies_cleanly']);
+    expect(empty.repairable).toBe(true);
+    const garbage = await checkPatch({
+      patch: { diff: 'I changed add() to subtract.\n' },
+      mission,
+      baseRoot: project,
+      criticalRoots,
+    });
+    expect(failedChecks(garbage)).toContain('unified_diff_parse');
+    expect(garbage.repairable).toBe(false);
+    // A content line that looks like a header is read as content, by the hunk counts.
+    const tricky = buildPatch([change('src/app.ts', '-- a\nb\n', '--- a\nb\n')]);
+    const base = copyTree(dirs, project, 'impl-tricky');
+    writeFileSync(path.join(base, 'src/app.ts'), '-- a\nb\n');
+    expect(
+      failedChecks(await checkPatch({ patch: tricky, mission, baseRoot: base, criticalRoots })),
+    ).toEqual([]);
+  });
+
+  it('flags dependency manifests, removed tests and whole-file rewrites without failing', async () => {
+    const { project, ws } = setup();
+    await ok(ws.edit('package.json', '"demo"', '"demo", "dependencies": { "left-pad": "1.3.0" }'));
+    await ok(ws.edit('tests/app.test.ts', "\nit('subtracts', () => {});\n", ''));
+    await ok(ws.write('src/long.ts', 'export const all = [];\n'));
+    const verdict = await checkPatch({
+      patch: buildPatch(ws.changes()),
+      mission,
+      baseRoot: project,
+      criticalRoots,
+    });
+    expect(failedChecks(verdict)).toEqual([]);
+    expect(verdict.status).toBe('VALID');
+    const flags = verdict.flags.map((f) => `${f.code} ${f.path ?? ''}`).sort();
+    expect(flags).toEqual([
+      'dependency_change package.json',
+      'full_file_rewrite src/long.ts',
+      'test_removal tests/app.test.ts',
+    ]);
+  });
+
+  it('flags a deleted test file, but not a test that was only moved or a file with no tests', async () => {
+    const { project, ws } = setup();
+    await ok(ws.delete('tests/app.test.ts'));
+    const deleted = await checkPatch({
+      patch: buildPatch(ws.changes()),
+      mission,
+      baseRoot: project,
+      criticalRoots,
+    });
+    expect(deleted.flags).toEqual([
+      { code: 'test_removal', path: 'tests/app.test.ts', detail: 'test file deleted' },
+    ]);
+    const moved = buildPatch([
+      change(
+        'tests/app.test.ts',
+        baseFiles['tests/app.test.ts'],
+        "import { it } from 'vitest';\n\nit('subtracts', () => {});\n\nit('adds', () => {});\n",
+      ),
+    ]);
+    const verdict = await checkPatch({ patch: moved, mission, baseRoot: project, criticalRoots });
+    expect(failedChecks(verdict)).toEqual([]);
+    expect(verdict.flags).toEqual([]);
+  });
+});
+
+describe('event log fit', () => {
+  it('the built patch and its verdicts are payloads the event log declares (patch.proposed / validated / rejected)', async () => {
+    const { project, ws } = setup();
+    await ok(ws.edit('src/app.ts', 'a + b', 'b + a'));
+    const patch = buildPatch(ws.changes());
+    const valid = await checkPatch({ patch, mission, baseRoot: project, criticalRoots });
+    const invalid = await checkPatch({
+      patch,
+      mission: { ...mission, max_files_changed: 0 },
+      baseRoot: project,
+      criticalRoots,
+    });
+    const state = dirs.make('impl-events');
+    const writer = await openEventLog({ projectRoot: state, runId: 'run-fit' });
+    try {
+      await writer.append('patch.proposed', 'runtime', {
+        round: 1,
+        summary: 's',
+        rationale: 'r',
+        claims: null,
+        diff: patch.diff,
+        rollback: patch.rollback,
+        bytes: patch.bytes,
+        files: patch.files,
+      });
+      expect(valid.status).toBe('VALID');
+      await writer.append('patch.validated', 'runtime', {
+        round: 1,
+        status: 'VALID',
+        checks: valid.checks,
+        flags: valid.flags,
+        reasons: valid.reasons,
+      });
+      expect(invalid.status).toBe('INVALID');
+      await writer.append('patch.rejected', 'runtime', {
+        round: 1,
+        status: 'INVALID',
+        checks: invalid.checks,
+        flags: invalid.flags,
+        reasons: invalid.reasons,
+        repairable: invalid.repairable,
+      });
+    } finally {
+      await writer.close();
+    }
+    const log = await readEventLog(runPaths(state, 'run-fit').logPath);
+    expect(log.events.map((e) => e.type)).toEqual([
+      'patch.proposed',
+      'patch.validated',
+      'patch.rejected',
+    ]);
+  });
+});

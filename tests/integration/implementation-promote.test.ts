@@ -1,0 +1,462 @@
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  buildPatch,
+  promote,
+  promotionLogPath,
+  promotionsFor,
+  StagedWorkspace,
+  verifyPromotionLog,
+  type BuiltPatch,
+  type PromoteRequest,
+  type PromoteResult,
+} from '../../src/implementation/index.js';
+import { promote as promoteWithHooks } from '../../src/implementation/promote.js';
+import { criticalRoots } from '../../src/mission/index.js';
+import { copyTree, gitProject, hashTree, TempDirs } from '../support/implementation-fixtures.js';
+
+const dirs = new TempDirs();
+afterAll(() => dirs.cleanup());
+
+const baseFiles = {
+  'src/app.ts': 'export function add(a: number, b: number) {\n  return a + b;\n}\n',
+  'src/old.ts': 'export const old = true;\n',
+  'src/keep.ts': 'export const keep = 1;\n',
+  'scripts/run.sh': '#!/bin/sh\necho run\n',
+  'README.md': 'readme\n',
+  'src/crlf file.ts': 'one\r\ntwo\r\nthree',
+  'src/naïve.ts': 'unicode\n',
+};
+
+/** Main workspace (a git project), and a VERIFIED-style patch staged in an isolated copy of it. */
+async function staged(): Promise<{ main: string; root: string; patch: BuiltPatch }> {
+  const main = gitProject(dirs, baseFiles);
+  chmodSync(path.join(main, 'scripts/run.sh'), 0o755);
+  const root = copyTree(dirs, main, 'promote-root');
+  const ws = new StagedWorkspace({
+    root,
+    ownedPaths: ['src/', 'scripts/', 'lib/'],
+    allowDeletions: true,
+    criticalRoots,
+    criticalWriteAllowed: false,
+  });
+  const results = [
+    await ws.edit('src/app.ts', 'a + b', 'b + a'),
+    await ws.edit('scripts/run.sh', 'echo run', 'echo running'),
+    await ws.write('lib/deep/new.ts', 'export const fresh = 1;\n'),
+    await ws.delete('src/old.ts'),
+    await ws.edit('src/crlf file.ts', 'two\r\nthree', 'deux\r\ntrois\r\n'),
+    await ws.edit('src/naïve.ts', 'unicode', 'ünïcödé'),
+  ];
+  for (const result of results) expect(result.ok, result.ok ? '' : result.message).toBe(true);
+  return { main, root, patch: buildPatch(ws.changes()) };
+}
+
+function request(
+  main: string,
+  patch: BuiltPatch,
+  overrides: Partial<PromoteRequest> = {},
+): PromoteRequest {
+  return {
+    projectRoot: main,
+    missionId: 'm-1',
+    runId: 'run-1',
+    tier: 'A5',
+    status: 'VERIFIED',
+    diff: patch.diff,
+    files: patch.files,
+    ...overrides,
+  };
+}
+
+/** The user's tree as promotion sees it: bridge state and git internals aside. */
+function userTree(root: string): Map<string, string> {
+  return hashTree(root, ['.git', '.codex-oss']);
+}
+
+function refusal(result: PromoteResult): { code: string; message: string; files: string[] } {
+  expect(result.applied).toBe(false);
+  if (result.refused === undefined) throw new Error('expected a refusal');
+  return result.refused;
+}
+
+function leftovers(root: string): string[] {
+  return [...userTree(root).keys()].filter((file) => file.includes('.promote-'));
+}
+
+describe('promote', () => {
+  it('applies exactly the diff: only the target files change, to exactly their new hashes, modes kept', async () => {
+    const { main, root, patch } = await staged();
+    const before = userTree(main);
+    const result = await promote(request(main, patch));
+    expect(result.refused).toBeUndefined();
+    expect(result.applied).toBe(true);
+    expect(result.files).toEqual([
+      { path: 'lib/deep/new.ts', action: 'add' },
+      { path: 'scripts/run.sh', action: 'modify' },
+      { path: 'src/app.ts', action: 'modify' },
+      { path: 'src/crlf file.ts', action: 'modify' },
+      { path: 'src/naïve.ts', action: 'modify' },
+      { path: 'src/old.ts', action: 'delete' },
+    ]);
+    const after = userTree(main);
+    expect(after).toEqual(userTree(root));
+    const changed = [...new Set([...before.keys(), ...after.keys()])]
+      .filter((file) => before.get(file) !== after.get(file))
+      .sort();
+    expect(changed).toEqual([
+      'lib',
+      'lib/deep',
+      'lib/deep/new.ts',
+      'scripts/run.sh',
+      'src/app.ts',
+      'src/crlf file.ts',
+      'src/naïve.ts',
+      'src/old.ts',
+    ]);
+    for (const file of patch.files) {
+      expect(after.get(file.path)?.split(':')[1] ?? null).toBe(file.new_sha256);
+    }
+    expect(statSync(path.join(main, 'scripts/run.sh')).mode & 0o777).toBe(0o755);
+    expect(leftovers(main)).toEqual([]);
+
+    expect(result.log_entry).toMatchObject({
+      seq: 1,
+      action: 'promote',
+      mission_id: 'm-1',
+      run_id: 'run-1',
+    });
+    const log = await verifyPromotionLog(main);
+    expect(log).toMatchObject({ ok: true, errors: [] });
+    expect(log.entries).toHaveLength(1);
+    expect(log.entries[0]?.files.find((f) => f.path === 'src/app.ts')).toEqual({
+      path: 'src/app.ts',
+      change: 'modify',
+      before_sha256: patch.files.find((f) => f.path === 'src/app.ts')?.base_sha256,
+      after_sha256: patch.files.find((f) => f.path === 'src/app.ts')?.new_sha256,
+    });
+    expect(await promotionsFor(main, 'm-1')).toHaveLength(1);
+    expect(await promotionsFor(main, 'other')).toEqual([]);
+  });
+
+  it('refuses when a target changed since the base, naming it, and touches nothing', async () => {
+    const { main, patch } = await staged();
+    writeFileSync(path.join(main, 'src/app.ts'), 'user edit\n');
+    mkdirSync(path.join(main, 'lib/deep'), { recursive: true });
+    writeFileSync(path.join(main, 'lib/deep/new.ts'), 'already here\n');
+    const before = userTree(main);
+    const refused = refusal(await promote(request(main, patch)));
+    expect(refused.code).toBe('promotion_target_changed');
+    expect(refused.files.sort()).toEqual(['lib/deep/new.ts', 'src/app.ts']);
+    expect(refused.message).toContain('src/app.ts (changed since the base)');
+    expect(refused.message).toContain('lib/deep/new.ts (exists already)');
+    expect(userTree(main)).toEqual(before);
+    expect((await verifyPromotionLog(main)).entries).toEqual([]);
+  });
+
+  it('refuses when a file the patch deletes is already gone', async () => {
+    const { main, patch } = await staged();
+    unlinkSync(path.join(main, 'src/old.ts'));
+    const before = userTree(main);
+    const refused = refusal(await promote(request(main, patch)));
+    expect(refused.code).toBe('promotion_target_changed');
+    expect(refused.files).toEqual(['src/old.ts']);
+    expect(userTree(main)).toEqual(before);
+  });
+
+  it('dry run checks everything and changes nothing', async () => {
+    const { main, patch } = await staged();
+    const before = userTree(main);
+    const result = await promote(request(main, patch, { dryRun: true }));
+    expect(result).toMatchObject({ applied: false, dry_run: true });
+    expect(result.refused).toBeUndefined();
+    expect(result.files).toHaveLength(6);
+    expect(userTree(main)).toEqual(before);
+    expect((await verifyPromotionLog(main)).entries).toEqual([]);
+    writeFileSync(path.join(main, 'src/keep.ts'), 'unrelated edit\n');
+    writeFileSync(path.join(main, 'src/app.ts'), 'user edit\n');
+    expect(refusal(await promote(request(main, patch, { dryRun: true }))).code).toBe(
+      'promotion_target_changed',
+    );
+  });
+
+  it('revert restores the base byte for byte, once, and only while the files are as promoted', async () => {
+    const { main, patch } = await staged();
+    const before = userTree(main);
+    expect((await promote(request(main, patch))).applied).toBe(true);
+    const promoted = userTree(main);
+
+    writeFileSync(path.join(main, 'src/app.ts'), 'edited after promotion\n');
+    const blocked = refusal(await promote(request(main, patch, { revert: true })));
+    expect(blocked.code).toBe('promotion_target_changed');
+    expect(blocked.files).toEqual(['src/app.ts']);
+    expect(readFileSync(path.join(main, 'lib/deep/new.ts'), 'utf8')).toBe(
+      'export const fresh = 1;\n',
+    );
+    // Put back exactly what the promotion wrote: the revert is possible again.
+    writeFileSync(path.join(main, 'src/app.ts'), baseFiles['src/app.ts'].replace('a + b', 'b + a'));
+    expect(userTree(main)).toEqual(promoted);
+
+    const dry = await promote(request(main, patch, { revert: true, dryRun: true }));
+    expect(dry).toMatchObject({ applied: false, dry_run: true, action: 'revert' });
+    expect(userTree(main)).toEqual(promoted);
+
+    const reverted = await promote(request(main, patch, { revert: true }));
+    expect(reverted.refused).toBeUndefined();
+    expect(reverted).toMatchObject({ applied: true, action: 'revert' });
+    const after = userTree(main);
+    // The directories made for the added file stay (empty); every file is the base again.
+    expect(new Map([...after].filter(([, v]) => v !== 'dir'))).toEqual(
+      new Map([...before].filter(([, v]) => v !== 'dir')),
+    );
+    expect(statSync(path.join(main, 'scripts/run.sh')).mode & 0o777).toBe(0o755);
+
+    expect(refusal(await promote(request(main, patch, { revert: true }))).code).toBe(
+      'promotion_not_found',
+    );
+    const log = await verifyPromotionLog(main);
+    expect(log.ok).toBe(true);
+    expect(log.entries.map((e) => e.action)).toEqual(['promote', 'revert']);
+  });
+
+  it('refuses a second promotion, and allows one again after a revert', async () => {
+    const { main, patch } = await staged();
+    expect((await promote(request(main, patch))).applied).toBe(true);
+    const promoted = userTree(main);
+    expect(refusal(await promote(request(main, patch))).code).toBe('promotion_already_applied');
+    expect(userTree(main)).toEqual(promoted);
+    expect((await promote(request(main, patch, { revert: true }))).applied).toBe(true);
+    expect((await promote(request(main, patch))).applied).toBe(true);
+    expect((await verifyPromotionLog(main)).entries.map((e) => e.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('APPLIED_UNVERIFIED needs acceptUnverified, A6 needs confirmCritical, other statuses are refused', async () => {
+    const { main, patch } = await staged();
+    const before = userTree(main);
+    for (const status of ['INVALID', 'VERIFICATION_FAILED', 'ESCALATE', 'FAILED', 'VALID']) {
+      expect(
+        refusal(
+          await promote(
+            request(main, patch, { status, acceptUnverified: true, confirmCritical: true }),
+          ),
+        ).code,
+      ).toBe('promotion_refused');
+    }
+    const unverified = refusal(
+      await promote(request(main, patch, { status: 'APPLIED_UNVERIFIED' })),
+    );
+    expect(unverified.code).toBe('promotion_confirmation_required');
+    expect(unverified.message).toContain('--accept-unverified');
+    const critical = refusal(await promote(request(main, patch, { tier: 'A6' })));
+    expect(critical.code).toBe('promotion_confirmation_required');
+    expect(critical.message).toContain('--confirm-critical');
+    expect(
+      refusal(
+        await promote(
+          request(main, patch, { tier: 'A6', status: 'APPLIED_UNVERIFIED', confirmCritical: true }),
+        ),
+      ).code,
+    ).toBe('promotion_confirmation_required');
+    expect(userTree(main)).toEqual(before);
+
+    expect(
+      (
+        await promote(
+          request(main, patch, { status: 'APPLIED_UNVERIFIED', acceptUnverified: true }),
+        )
+      ).applied,
+    ).toBe(true);
+    expect((await promote(request(main, patch, { revert: true }))).applied).toBe(true);
+    const a6 = await promote(
+      request(main, patch, { tier: 'A6', confirmCritical: true, runId: 'run-2' }),
+    );
+    expect(a6.applied).toBe(true);
+    expect(a6.log_entry).toMatchObject({ tier: 'A6', run_id: 'run-2' });
+  });
+
+  it('refuses a diff that disagrees with its file list or hashes, and a target behind a symlink', async () => {
+    const { main, patch } = await staged();
+    const before = userTree(main);
+    const missing = refusal(await promote(request(main, patch, { files: patch.files.slice(1) })));
+    expect(missing.code).toBe('promotion_patch_mismatch');
+    expect(missing.files).toEqual(['lib/deep/new.ts']);
+    const wrongHash = patch.files.map((f) =>
+      f.path === 'src/app.ts' ? { ...f, new_sha256: 'f'.repeat(64) } : f,
+    );
+    expect(refusal(await promote(request(main, patch, { files: wrongHash }))).code).toBe(
+      'promotion_patch_mismatch',
+    );
+    expect(refusal(await promote(request(main, patch, { missionId: '../escape' }))).code).toBe(
+      'promotion_refused',
+    );
+    const doubled = [...patch.files, patch.files[0]].filter((f) => f !== undefined);
+    expect(refusal(await promote(request(main, patch, { files: doubled }))).code).toBe(
+      'promotion_patch_mismatch',
+    );
+    const gone = path.join(main, 'no-such-project');
+    expect(refusal(await promote(request(gone, patch))).message).toContain('is not a directory');
+    expect(userTree(main)).toEqual(before);
+
+    rmSync(path.join(main, 'scripts'), { recursive: true });
+    const elsewhere = dirs.make('promote-elsewhere');
+    writeFileSync(path.join(elsewhere, 'run.sh'), baseFiles['scripts/run.sh']);
+    symlinkSync(elsewhere, path.join(main, 'scripts'));
+    const linked = refusal(await promote(request(main, patch)));
+    expect(linked.code).toBe('promotion_refused');
+    expect(linked.files).toEqual(['scripts/run.sh']);
+    expect(readFileSync(path.join(elsewhere, 'run.sh'), 'utf8')).toBe(baseFiles['scripts/run.sh']);
+  });
+
+  it('refuses before writing anything when a file stands where a directory is needed', async () => {
+    const { main, patch } = await staged();
+    writeFileSync(path.join(main, 'lib'), 'a file named lib\n');
+    const before = userTree(main);
+    const refused = refusal(await promote(request(main, patch)));
+    expect(refused.code).toBe('promotion_refused');
+    expect(refused.message).toContain("'lib' is a file, not a directory");
+    expect(refused.files).toEqual(['lib/deep/new.ts']);
+    expect(userTree(main)).toEqual(before);
+    expect(leftovers(main)).toEqual([]);
+    expect((await verifyPromotionLog(main)).entries).toEqual([]);
+  });
+
+  it('is all or nothing when a later rename fails after earlier ones succeeded', async () => {
+    const { main, patch } = await staged();
+    const before = userTree(main);
+    const renamed: string[] = [];
+    const result = await promoteWithHooks(request(main, patch), {
+      beforeRename: (target, index) => {
+        renamed.push(path.relative(main, target));
+        if (index === 2) {
+          // Another process replaces the third target with a directory mid-promotion.
+          unlinkSync(target);
+          mkdirSync(path.join(target, 'inner'), { recursive: true });
+        }
+      },
+    });
+    expect(refusal(result).code).toBe('promotion_apply_failed');
+    expect(renamed).toEqual(['lib/deep/new.ts', 'scripts/run.sh', 'src/app.ts']);
+    const after = userTree(main);
+    // The two files renamed in before the failure are back at their base bytes and modes.
+    expect(after.get('scripts/run.sh')).toBe(before.get('scripts/run.sh'));
+    expect(after.has('lib/deep/new.ts')).toBe(false);
+    expect(after.get('src/old.ts')).toBe(before.get('src/old.ts'));
+    expect(leftovers(main)).toEqual([]);
+    expect((await verifyPromotionLog(main)).entries).toEqual([]);
+  });
+
+  it('serialises concurrent promotions: both land, in one valid chain; the same mission lands once', async () => {
+    const first = await staged();
+    const results = await Promise.all([
+      promote(
+        request(first.main, first.patch, {
+          missionId: 'm-a',
+          runId: 'run-a',
+          files: first.patch.files.filter((f) => f.path !== 'src/app.ts'),
+          diff: sectionsWithout(first.patch.diff, 'src/app.ts'),
+        }),
+      ),
+      promote(
+        request(first.main, first.patch, {
+          missionId: 'm-b',
+          runId: 'run-b',
+          files: first.patch.files.filter((f) => f.path === 'src/app.ts'),
+          diff: sectionsOnly(first.patch.diff, 'src/app.ts'),
+        }),
+      ),
+    ]);
+    expect(results.map((r) => r.refused?.message ?? 'applied')).toEqual(['applied', 'applied']);
+    const log = await verifyPromotionLog(first.main);
+    expect(log.ok).toBe(true);
+    expect(log.entries.map((e) => e.mission_id).sort()).toEqual(['m-a', 'm-b']);
+
+    const second = await staged();
+    const same = await Promise.all([
+      promote(request(second.main, second.patch)),
+      promote(request(second.main, second.patch)),
+    ]);
+    expect(same.filter((r) => r.applied)).toHaveLength(1);
+    expect(same.map((r) => r.refused?.code).filter(Boolean)).toEqual(['promotion_already_applied']);
+  });
+});
+
+function splitSections(diff: string): string[] {
+  return diff.split(/(?=^diff --git )/m).filter((s) => s !== '');
+}
+function sectionsWithout(diff: string, file: string): string {
+  return splitSections(diff)
+    .filter((s) => !s.startsWith(`diff --git a/${file} `))
+    .join('');
+}
+function sectionsOnly(diff: string, file: string): string {
+  return splitSections(diff)
+    .filter((s) => s.startsWith(`diff --git a/${file} `))
+    .join('');
+}
+
+describe('promotion lock', () => {
+  it('takes over a lock left by a process that died', async () => {
+    const { main, patch } = await staged();
+    const lock = path.join(path.dirname(promotionLogPath(main)), 'promotions.lock');
+    mkdirSync(path.dirname(lock), { recursive: true });
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    expect(dead).toBeGreaterThan(0);
+    writeFileSync(lock, JSON.stringify({ pid: dead, host: hostname() }) + '\n');
+    expect((await promote(request(main, patch))).applied).toBe(true);
+    expect(existsSync(lock)).toBe(false);
+  });
+});
+
+describe('promotion log', () => {
+  it('verifies the chain and detects an edited, removed or reordered line; a damaged log blocks promotion', async () => {
+    const { main, patch } = await staged();
+    expect((await promote(request(main, patch))).applied).toBe(true);
+    expect((await promote(request(main, patch, { revert: true }))).applied).toBe(true);
+    expect((await promote(request(main, patch))).applied).toBe(true);
+    const file = promotionLogPath(main);
+    const original = readFileSync(file, 'utf8');
+    expect((await verifyPromotionLog(main)).ok).toBe(true);
+    const lines = original.trimEnd().split('\n');
+
+    const tampered = lines.map((line, i) => (i === 1 ? line.replace('"run-1"', '"run-9"') : line));
+    writeFileSync(file, tampered.join('\n') + '\n');
+    const edited = await verifyPromotionLog(main);
+    expect(edited.ok).toBe(false);
+    expect(edited.errors).toEqual(['line 2: hash does not match its content (edited)']);
+
+    writeFileSync(file, [lines[0], lines[2]].join('\n') + '\n');
+    const removed = await verifyPromotionLog(main);
+    expect(removed.errors).toEqual([
+      'line 2: prev_hash does not link to the entry before',
+      'line 2: seq 3, expected 2',
+    ]);
+
+    writeFileSync(file, original.slice(0, -10));
+    expect((await verifyPromotionLog(main)).errors).toContain(
+      'the last line is incomplete (torn write)',
+    );
+
+    writeFileSync(file, tampered.join('\n') + '\n');
+    const before = userTree(main);
+    const blocked = refusal(await promote(request(main, patch, { revert: true })));
+    expect(blocked.code).toBe('promotion_log_corrupt');
+    expect(blocked.message).toContain('line 2');
+    expect(userTree(main)).toEqual(before);
+
+    writeFileSync(file, original);
+    expect((await verifyPromotionLog(main)).ok).toBe(true);
+  });
+});
