@@ -4,6 +4,7 @@ import tseslint from 'typescript-eslint';
 const domains = [
   'cli',
   'config',
+  'app',
   'demo',
   'errors',
   'events',

@@ -1,5 +1,6 @@
 import { reply, type ReplyBuilder } from './mock-reply.js';
 import { lastTurn, toolResults } from './mock-request.js';
+import { implementerResponse } from './implementer-responder.js';
 import { investigatorResponse } from './investigator-responder.js';
 import type { RecordedRequest, Responder } from './mock-types.js';
 
@@ -23,7 +24,7 @@ function demoReply(): ReplyBuilder {
  */
 export const demoResponder: Responder = (req: RecordedRequest): ReplyBuilder => {
   // Mission calls (the bridge offers submit_report) get the scripted investigator.
-  const mission = investigatorResponse(req);
+  const mission = investigatorResponse(req) ?? implementerResponse(req);
   if (mission) return mission;
   const turn = lastTurn(req);
   if (turn?.role === 'tool') {

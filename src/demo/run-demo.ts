@@ -1,8 +1,10 @@
-import { cpSync, mkdtempSync, renameSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
-import { loadConfig, packageRoot } from '../config/index.js';
+import { loadConfig, packageRoot, scrubbedChildEnv } from '../config/index.js';
 import { startDaemon } from '../http/index.js';
 import { createLogger } from '../log/index.js';
 import { demoResponder } from './mock-demo-responder.js';
@@ -15,7 +17,8 @@ const dim = (text: string) => (process.stdout.isTTY ? `\u001b[2m${text}\u001b[22
 /**
  * `npm run demo`: the whole product on one machine with no API key. The built-in demo model
  * server plays the upstream; the real daemon runs in front of it; the official openai SDK is the
- * client. Part 1 streams a raw-lane answer; part 2 runs a real A3 investigation of a small repo.
+ * client. Part 1 streams a raw-lane answer; part 2 runs a real A3 investigation of a small repo;
+ * part 3 runs an A5 fix in an isolated worktree, verified by the repo's own test.
  */
 async function main(): Promise<void> {
   const project = prepareProject();
@@ -79,28 +82,101 @@ async function main(): Promise<void> {
     );
     const result = await stream.finalResponse();
     console.log(`\n${result.output_text}\n`);
-    console.log(bold('Artifacts'));
+    await printArtifacts(daemon.url, project, mission.mission_id);
+
     console.log(
-      `   event log:   ${path.join(project, '.codex-oss', 'runs')}/<run_id>/events.jsonl`,
+      `\n${bold('3. Implementation lane')}: an A5 fix on mission-a5-deepseek, in an isolated worktree, verified by the repo's own tests\n`,
     );
+    const target = path.join(project, 'src', 'discount.mjs');
+    const before = digest(target);
+    const fix = {
+      schema_version: 'oss_agent_mission.v1',
+      mission_id: `demo-fix-${Date.now()}`,
+      write_allowed: true,
+      tier: 'A5',
+      objective:
+        'applyDiscount in src/discount.mjs subtracts the percentage instead of applying it; fix it so test/discount.test.mjs passes.',
+      owned_paths: ['src/discount.mjs'],
+      read_only_paths: ['test/discount.test.mjs'],
+      allowed_paths: ['src/discount.mjs', 'test/discount.test.mjs'],
+      allowed_tool_classes: ['read', 'search', 'list'],
+      verification_policy: {
+        allowed_commands: [['node', '--test', 'test/discount.test.mjs']],
+        timeout_seconds: 60,
+      },
+    };
+    const implementation = client.responses.stream({
+      model: 'mission-a5-deepseek',
+      input: `Please fix this.\n<OSS_HANDOFF_JSON>\n${JSON.stringify(fix, null, 2)}\n</OSS_HANDOFF_JSON>`,
+    });
+    implementation.on('response.reasoning_summary_text.delta', (event) =>
+      console.log(dim(`   · ${event.delta}`)),
+    );
+    const fixed = await implementation.finalResponse();
+    console.log(`\n${fixed.output_text}\n`);
+    const unchanged = digest(target) === before;
     console.log(
-      `   projections: ${path.join(project, '.codex-oss', 'missions', mission.mission_id)}/`,
+      `${bold('Main workspace')}: src/discount.mjs is ${unchanged ? 'unchanged (the fix lives only in the review packet until you promote it)' : 'CHANGED (this is a bug: report it)'}`,
     );
+    await printArtifacts(daemon.url, project, fix.mission_id);
     console.log(
-      `   verify:      node ${path.join(packageRoot(), 'bin', 'codex-oss')} audit-mission ${mission.mission_id} --project ${project}`,
+      `   promote:     node ${path.join(packageRoot(), 'bin', 'codex-oss')} promote ${fix.mission_id} --project ${project}`,
     );
+    if (!unchanged) process.exitCode = 1;
   } finally {
     await daemon.close();
     await mock.close();
   }
 }
 
-/** A fresh copy of examples/demo-repo, so every run starts clean and the repo stays untouched. */
+/** Where a mission's log and projections are, as the daemon's index knows them. */
+async function printArtifacts(baseUrl: string, project: string, missionId: string): Promise<void> {
+  const response = await fetch(`${baseUrl}/v1/missions/${encodeURIComponent(missionId)}`, {
+    headers: { authorization: `Bearer ${KEY}` },
+  });
+  const record = (await response.json()) as { run_id?: string };
+  const runId = record.run_id ?? '(unknown run)';
+  console.log(bold('Artifacts'));
+  console.log(`   event log:   ${path.join(project, '.codex-oss', 'runs', runId, 'events.jsonl')}`);
+  console.log(`   projections: ${path.join(project, '.codex-oss', 'missions', missionId)}/`);
+  console.log(
+    `   verify:      node ${path.join(packageRoot(), 'bin', 'codex-oss')} audit-mission ${missionId} --project ${project}`,
+  );
+}
+
+function digest(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+/**
+ * A fresh copy of examples/demo-repo, so every run starts clean and the repo stays untouched;
+ * made a git repository so the implementation lane works in a real worktree (a plain copy when
+ * git is missing).
+ */
 function prepareProject(): string {
   const project = path.join(mkdtempSync(path.join(tmpdir(), 'opencode-bridge-demo-')), 'demo-repo');
   cpSync(path.join(packageRoot(), 'examples', 'demo-repo'), project, { recursive: true });
   // Stored as dot-env so the repository never tracks a .env; the demo needs one to refuse.
   renameSync(path.join(project, 'dot-env'), path.join(project, '.env'));
+  writeFileSync(path.join(project, '.gitignore'), '.env\n.codex-oss/\n');
+  const git = (...args: string[]) =>
+    execFileSync('git', args, {
+      cwd: project,
+      stdio: 'ignore',
+      env: scrubbedChildEnv({
+        GIT_AUTHOR_NAME: 'demo',
+        GIT_AUTHOR_EMAIL: 'demo@example.invalid',
+        GIT_COMMITTER_NAME: 'demo',
+        GIT_COMMITTER_EMAIL: 'demo@example.invalid',
+      }),
+    });
+  try {
+    git('init', '-q');
+    git('add', '-A');
+    git('commit', '-q', '-m', 'demo repository');
+  } catch {
+    // No git here: the implementation lane works on a plain copy instead.
+  }
   return project;
 }
 

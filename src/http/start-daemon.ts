@@ -1,8 +1,6 @@
 import { computeSourceHash, packageVersion, type Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
-import { createRegistry } from '../models/index.js';
-import { createUpstreamClient } from '../upstream/index.js';
-import { MissionRuntime } from '../runtime/index.js';
+import { createServices } from '../app/index.js';
 import type { AppDeps } from './app-deps.js';
 import { buildApp } from './build-app.js';
 
@@ -22,14 +20,12 @@ export interface StartDaemonOptions {
 /** Wires the daemon's parts together and listens on PROXY_HOST:PROXY_PORT. */
 export async function startDaemon(options: StartDaemonOptions): Promise<RunningDaemon> {
   const { config, logger } = options;
-  const registry = createRegistry(config);
-  const upstream = createUpstreamClient({ config, logger, registry });
+  const { registry, upstream, missions } = createServices({ config, logger });
   const identity = {
     version: packageVersion(),
     sourceHash: computeSourceHash().hash,
     startedAt: new Date(),
   };
-  const missions = new MissionRuntime({ config, logger, registry, upstream });
   const deps: AppDeps = { config, logger, registry, upstream, missions, identity };
   const { app, startDraining } = buildApp(deps);
 
@@ -38,9 +34,12 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
   // background: listening does not wait for it.
   missions
     .recoverInterrupted()
-    .then((closed) => {
+    .then(async (closed) => {
       if (closed.length > 0)
         logger.warn({ runs: closed }, 'closed runs left open by an earlier daemon');
+      const removed = await missions.removeStaleIsolations();
+      if (removed.length > 0)
+        logger.warn({ worktrees: removed }, 'removed isolated worktrees of crashed runs');
     })
     .catch((error: unknown) => logger.error({ err: error }, 'recovering interrupted runs failed'));
   const address = app.server.address();

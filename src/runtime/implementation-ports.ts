@@ -19,6 +19,10 @@ export interface IsolationPort {
 export interface FileChangePort {
   readonly path: string;
   readonly change: 'add' | 'modify' | 'delete';
+  readonly base: Buffer | null;
+  readonly current: Buffer | null;
+  readonly base_sha256: string | null;
+  readonly new_sha256: string | null;
 }
 
 export type EditResultPort =

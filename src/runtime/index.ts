@@ -81,3 +81,4 @@ export {
 export type { MissionReport } from './mission-report.js';
 export type { CommentaryLine } from './commentary-channel.js';
 export { renderReport } from './render-report.js';
+export type { ImplementationKit } from './implementation-ports.js';

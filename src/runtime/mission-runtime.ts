@@ -285,6 +285,13 @@ export class MissionRuntime {
     return closed;
   }
 
+  /** Removes isolated copies whose run is not in flight here (left by a crashed daemon). */
+  async removeStaleIsolations(): Promise<string[]> {
+    const kit = this.deps.implementation;
+    if (!kit) return [];
+    return kit.removeStaleIsolations(this.projectRoot, (runId) => this.active.has(runId));
+  }
+
   close(): Promise<void> {
     this.index?.close();
     this.index = undefined;

@@ -220,7 +220,6 @@ function buildImplementationReport(
     ...(closure.status === 'VERIFIED' || closure.status === 'VALID'
       ? []
       : [`Runtime: ${closure.reasonText}`]),
-    ...(isolation?.notes ?? []),
     ...stringList(state.claims?.['caveats']).map((caveat) => `(model) ${caveat}`),
   ];
   return {

@@ -350,6 +350,11 @@ function describeCall(tool: string, args: Record<string, unknown>): string {
       return `I'm searching for "${String(args['pattern']).slice(0, 80)}"${path ? ` in ${path}` : ''}.`;
     case 'list_dir':
       return `I'm listing ${path ?? 'a directory'}.`;
+    case 'edit_file':
+    case 'write_file':
+      return `I'm ${tool === 'edit_file' ? 'editing' : 'writing'} ${path ?? 'a file'} in the isolated copy.`;
+    case 'delete_file':
+      return `I'm deleting ${path ?? 'a file'} in the isolated copy.`;
     default:
       return `I'm running ${tool}.`;
   }
@@ -368,6 +373,10 @@ function summarize(tool: string, observation: ToolObservation): string {
       return `Search found ${observation.matches ?? 0} match(es).`;
     case 'list_dir':
       return `Listed ${observation.path === '.' || !observation.path ? 'the project root' : observation.path}.`;
+    case 'edit_file':
+    case 'write_file':
+    case 'delete_file':
+      return `Staged the change to ${observation.path ?? 'the file'} (isolated copy only).`;
     default:
       return `${tool} finished (${observation.bytes} bytes).`;
   }

@@ -29,7 +29,8 @@ template  prints a valid MissionV1 skeleton to edit (--handoff wraps it in <OSS_
 compile   builds and validates a mission from flags; errors name the field and why.
 run       runs a mission in this process (no daemon, no HTTP): FILE holds a handoff block or a task
           contract ("-" reads stdin). Progress goes to stderr, the report to stdout.
-          Exit codes: 0 COMPLETE, 3 PARTIAL, 4 ESCALATE, 1 FAILED, 2 usage or configuration error.
+          Exit codes: 0 COMPLETE/VALID/VERIFIED, 3 PARTIAL/APPLIED_UNVERIFIED, 4 ESCALATE,
+          5 INVALID/VERIFICATION_FAILED, 1 FAILED, 2 usage or configuration error.
 `;
 
 export const missionCommand: Command = {
@@ -149,7 +150,18 @@ function compile(args: string[], io: CliIO): number {
   }
 }
 
-const exitByStatus: Record<string, number> = { COMPLETE: 0, PARTIAL: 3, ESCALATE: 4, FAILED: 1 };
+/** 0 when the work stands (COMPLETE, VALID, VERIFIED), 3 partial, 4 escalated, 5 rejected, 1 failed. */
+const exitByStatus: Record<string, number> = {
+  COMPLETE: 0,
+  VALID: 0,
+  VERIFIED: 0,
+  PARTIAL: 3,
+  APPLIED_UNVERIFIED: 3,
+  ESCALATE: 4,
+  INVALID: 5,
+  VERIFICATION_FAILED: 5,
+  FAILED: 1,
+};
 
 async function runMission(args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseFlags(() =>
@@ -172,20 +184,16 @@ async function runMission(args: string[], io: CliIO): Promise<number> {
   if (!config) return 2;
 
   // Loaded on demand so template/compile stay fast and work from a partial build.
-  const [{ createRegistry }, { createUpstreamClient }, { MissionRuntime }, { createLogger }] =
-    await Promise.all([
-      import('../../models/index.js'),
-      import('../../upstream/index.js'),
-      import('../../runtime/index.js'),
-      import('../../log/index.js'),
-    ]);
+  const [{ createServices }, { createLogger }] = await Promise.all([
+    import('../../app/index.js'),
+    import('../../log/index.js'),
+  ]);
   const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, {
     write: (line: string) => io.stderr.write(line),
   });
-  const registry = createRegistry(config);
-  const decision = registry.resolve(values.model);
-  const upstream = createUpstreamClient({ config, logger, registry });
-  const runtime = new MissionRuntime({ config, logger, registry, upstream });
+  const services = createServices({ config, logger });
+  const decision = services.registry.resolve(values.model);
+  const runtime = services.missions;
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
@@ -210,8 +218,7 @@ async function runMission(args: string[], io: CliIO): Promise<number> {
     return exitByStatus[outcome.status] ?? 1;
   } finally {
     process.off('SIGINT', onSignal);
-    await runtime.close();
-    await upstream.close();
+    await services.close();
   }
 }
 

@@ -1,0 +1,45 @@
+import type { Config } from '../config/index.js';
+import type { Logger } from '../log/index.js';
+import { createRegistry, type ModelRegistry } from '../models/index.js';
+import { MissionRuntime } from '../runtime/index.js';
+import { createUpstreamClient, type UpstreamClient } from '../upstream/index.js';
+import { implementationKit } from './implementation-kit.js';
+
+export interface BridgeServices {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly registry: ModelRegistry;
+  readonly upstream: UpstreamClient;
+  readonly missions: MissionRuntime;
+  /** Closes the mission runtime (its index) and the upstream client. */
+  close(): Promise<void>;
+}
+
+/**
+ * The one place the bridge's parts are wired together: the model registry, the upstream client
+ * and the mission runtime with its implementation lane. The daemon, `mission run`, `delegate`
+ * and the MCP server all start from here, so they share one configuration of everything.
+ */
+export function createServices(options: { config: Config; logger: Logger }): BridgeServices {
+  const { config, logger } = options;
+  const registry = createRegistry(config);
+  const upstream = createUpstreamClient({ config, logger, registry });
+  const missions = new MissionRuntime({
+    config,
+    logger,
+    registry,
+    upstream,
+    implementation: implementationKit,
+  });
+  return {
+    config,
+    logger,
+    registry,
+    upstream,
+    missions,
+    close: async () => {
+      await missions.close();
+      await upstream.close();
+    },
+  };
+}
