@@ -5,6 +5,7 @@ import { statusCommand } from './commands/status.js';
 import { stopCommand } from './commands/stop.js';
 import { installCommand } from './commands/install.js';
 import { missionCommand } from './commands/mission.js';
+import { promoteCommand } from './commands/promote.js';
 import {
   auditMissionCommand,
   explainCommand,
@@ -32,6 +33,7 @@ export const commands: readonly Command[] = [
   showSummaryCommand,
   explainCommand,
   auditMissionCommand,
+  promoteCommand,
   usageCommand,
   reindexCommand,
 ];

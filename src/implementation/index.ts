@@ -61,3 +61,8 @@ export {
   type PromotionEntry,
   type PromotionLogVerification,
 } from './promotion-log.js';
+export {
+  promoteMission,
+  type PromoteMissionRequest,
+  type PromoteMissionResult,
+} from './promote-mission.js';

@@ -33,16 +33,21 @@ const childSource = (moduleUrl: string) => `
 import { openEventLog } from ${JSON.stringify(moduleUrl)};
 const [projectRoot, runId] = process.argv.slice(2);
 const writer = await openEventLog({ projectRoot, runId, groupCommit: { maxEvents: 16, maxDelayMs: 2 } });
-await writer.append('run.admitted', 'runtime', { mission_id: 'crash', tier: 'A3' });
+await writer.append('run.admitted', 'runtime', {
+  mission_id: 'crash', tier: 'A3', objective_style: 'deterministic_lookup', model_alias: 'm', model: 'm',
+  fallback_chain: [], fallbacks_refused: [], mission: {},
+  budgets: { tool_budget: 1, time_budget_seconds: 1, max_model_calls: 1, max_cost_usd: null,
+    max_output_tokens: null, max_files: 1, max_observation_bytes: 1 },
+  budget_reductions: [], deadline_at: 'x', request_id: null, source: 'test', warnings: [],
+});
 process.stdout.write('0 1\\n');
 for (let i = 1; ; i++) {
   const durable = i % 7 === 0;
   const type = durable ? 'tool.completed' : 'commentary.emitted';
-  const event = await writer.append(type, 'runtime', {
-    index: i,
-    message: 'x'.repeat(i % 300),
-    refs: ['cmd:' + i],
-  });
+  const event = await writer.append(type, 'runtime', durable
+    ? { call: i, tool: 'read_file', args: {}, digest: 'x', bytes: 1, refs: ['cmd:' + i],
+        cache_hit: false, redactions: 0, summary: 'x'.repeat(i % 300), path: null }
+    : { index: i, kind: 'k', phase: 'EXPLORE', message: 'x'.repeat(i % 300), severity: 'info' });
   process.stdout.write(event.seq + ' ' + (durable ? 1 : 0) + '\\n');
 }
 `;
@@ -89,7 +94,18 @@ describe('a writer killed with SIGKILL', () => {
     const next = await resumed.append('run.completed', 'runtime', {
       status: 'PARTIAL',
       reason: 'cancelled',
-    } as never);
+      reason_text: 'killed',
+      totals: {
+        model_calls: 0,
+        tool_calls: 0,
+        input_tokens: 0,
+        cached_input_tokens: 0,
+        output_tokens: 0,
+        reasoning_tokens: 0,
+        total_tokens: 0,
+        cost_usd: 0,
+      },
+    });
     await resumed.close();
     expect(next.seq).toBe(read.events.length);
     const after = await readEventLog(logPath);

@@ -11,6 +11,7 @@ import {
   type PatchVerdict,
 } from '../../src/implementation/index.js';
 import { criticalRoots } from '../../src/mission/index.js';
+import type { ImplementationKit } from '../../src/runtime/implementation-ports.js';
 import { openEventLog, readEventLog, runPaths } from '../../src/events/index.js';
 import {
   copyTree,
@@ -594,5 +595,34 @@ describe('event log fit', () => {
       'patch.validated',
       'patch.rejected',
     ]);
+  });
+});
+
+describe('fit to the runtime ports', () => {
+  it('the patch half of ImplementationKit is these exports (staged changes go to buildPatch as they are)', async () => {
+    const kit: Pick<ImplementationKit, 'createStagedWorkspace' | 'buildPatch' | 'checkPatch'> = {
+      createStagedWorkspace: (options) => new StagedWorkspace(options),
+      // The port names only path and change; the loop hands back what changes() returned.
+      buildPatch: (changes) => buildPatch(changes as readonly FileChange[]),
+      checkPatch: (input) => checkPatch(input),
+    };
+    const { project, root } = setup();
+    const staged = kit.createStagedWorkspace({
+      root,
+      ownedPaths: ['src/'],
+      allowDeletions: false,
+      criticalRoots,
+      criticalWriteAllowed: false,
+    });
+    expect((await staged.edit('src/app.ts', 'a + b', 'b + a')).ok).toBe(true);
+    const patch = kit.buildPatch(staged.changes());
+    expect(patch.files.map((f) => f.path)).toEqual(['src/app.ts']);
+    const verdict = await kit.checkPatch({
+      patch,
+      mission: { ...mission, allow_deletions: false },
+      baseRoot: project,
+      criticalRoots,
+    });
+    expect(verdict.status).toBe('VALID');
   });
 });

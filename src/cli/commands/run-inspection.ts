@@ -119,7 +119,9 @@ export const auditMissionCommand: Command = {
     const { values, positionals } = idFlags(args);
     const id = positionals[0];
     if (!id) throw new UsageError('audit-mission needs a mission id or run id');
-    const result = await auditMission(projectRoot(values.project, io), id);
+    const root = projectRoot(values.project, io);
+    const audited = await auditMission(root, id);
+    const result = await withPromotionLog(root, audited);
     if (values.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else {
       for (const check of result.checks)
@@ -133,6 +135,32 @@ export const auditMissionCommand: Command = {
     return result.ok ? 0 : 1;
   },
 };
+
+/**
+ * The promotion log (PRODUCT.md §6.1) is part of what an audit proves: its chain intact, and
+ * every promotion of this mission naming the run the audit verified.
+ */
+async function withPromotionLog(
+  root: string,
+  result: Awaited<ReturnType<typeof auditMission>>,
+): Promise<Awaited<ReturnType<typeof auditMission>>> {
+  if (result.mission_id === null) return result;
+  const { verifyPromotionLog } = await import('../../implementation/index.js');
+  const log = await verifyPromotionLog(root);
+  const mine = log.entries.filter((entry) => entry.mission_id === result.mission_id);
+  if (mine.length === 0 && log.ok) return result;
+  const foreign = mine.filter((entry) => entry.run_id !== result.run_id);
+  const check = {
+    name: 'promotion_log',
+    ok: log.ok && foreign.length === 0,
+    detail: !log.ok
+      ? `the promotion log does not verify: ${log.errors[0] ?? 'unknown problem'}`
+      : foreign.length > 0
+        ? `${foreign.length} promotion(s) of this mission name another run`
+        : `${mine.length} entr${mine.length === 1 ? 'y' : 'ies'} for this mission (${mine.map((entry) => entry.action).join(', ')}); chain intact`,
+  };
+  return { ...result, ok: result.ok && check.ok, checks: [...result.checks, check] };
+}
 
 export const explainCommand: Command = {
   name: 'explain',
