@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { BridgeError } from '../../errors/index.js';
 import type { RunRecord } from '../../events/index.js';
+import { promoteMission, promotionRefusalError } from '../../implementation/index.js';
 import type { AppDeps } from '../app-deps.js';
 import { elapsedMs, timing } from '../request-timing.js';
 import { OVERHEAD_HEADER } from '../sse-writer.js';
@@ -42,7 +43,45 @@ export function registerMissionRoutes(app: FastifyInstance, deps: AppDeps): void
   app.get<{ Params: { id: string } }>('/v1/missions/:id/events', (request, reply) =>
     streamEvents(request, reply, deps),
   );
+
+  app.post<{ Params: { id: string } }>('/v1/missions/:id/promote', async (request) => {
+    const body = promoteBody.safeParse(request.body ?? {});
+    if (!body.success) {
+      const issue = body.error.issues[0];
+      throw new BridgeError(
+        'invalid_request',
+        `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`,
+        { param: issue?.path.join('.') ?? null },
+      );
+    }
+    const record = await deps.missions.get(request.params.id);
+    if (!record) throw notFound(request.params.id);
+    // PRODUCT.md §6.1: over HTTP only A5; an A6 rehearsal is promoted by a person at the CLI.
+    if (record.tier !== 'A5')
+      throw new BridgeError(
+        'promotion_refused',
+        record.tier === 'A6'
+          ? `Mission ${request.params.id} is an A6 critical rehearsal: promote it from the CLI with codex-oss promote ${request.params.id} --confirm-critical after review.`
+          : `Mission ${request.params.id} is ${record.tier ?? 'not a mission'}: only A5 patches are promoted over HTTP.`,
+      );
+    const result = await promoteMission({
+      projectRoot: deps.missions.projectRoot,
+      id: record.run_id,
+      dryRun: body.data.dry_run,
+      acceptUnverified: body.data.accept_unverified,
+      revert: body.data.revert,
+    });
+    const refusal = promotionRefusalError(result);
+    if (refusal) throw refusal;
+    return result;
+  });
 }
+
+const promoteBody = z.strictObject({
+  dry_run: z.boolean().default(false),
+  accept_unverified: z.boolean().default(false),
+  revert: z.boolean().default(false),
+});
 
 async function streamEvents(
   request: FastifyRequest<{ Params: { id: string } }>,
