@@ -200,6 +200,7 @@ export const explainCommand: Command = {
       cost_usd: record.cost_usd,
       chain_ok: run.chainErrors.length === 0,
       torn_tail: run.tornTail,
+      implementation: implementationSteps(events),
     };
     if (json) {
       io.stdout.write(`${JSON.stringify(explanation, null, 2)}\n`);
@@ -231,6 +232,8 @@ export const explainCommand: Command = {
       );
     for (const failure of failures)
       lines.push(`  model call ${failure.call} on ${failure.model} failed: ${failure.code}`);
+    if (explanation.implementation.length > 0)
+      lines.push('Implementation:', ...explanation.implementation.map((step) => `  - ${step}`));
     if (run.tornTail)
       lines.push(
         `Log: torn last line at line ${run.tornTail.lineNumber}; the chain verifies up to the line before.`,
@@ -241,6 +244,56 @@ export const explainCommand: Command = {
     return 0;
   },
 };
+
+/** The implementation steps of a run, in words: isolation, each submission, its checks and verification. */
+function implementationSteps(events: readonly MissionEvent[]): string[] {
+  const steps: string[] = [];
+  for (const event of events) {
+    const p = event.payload as Record<string, unknown>;
+    switch (event.type) {
+      case 'isolation.created':
+        steps.push(
+          `isolated ${String(p['kind'])} at ${String(p['root'])}${Array.isArray(p['carried']) && p['carried'].length > 0 ? `, ${p['carried'].length} uncommitted file(s) carried` : ''}`,
+        );
+        break;
+      case 'patch.proposed':
+        steps.push(
+          `submission ${String(p['round'])}: the runtime built a ${String(p['bytes'])}-byte patch of ${Array.isArray(p['files']) ? p['files'].length : 0} file(s)`,
+        );
+        break;
+      case 'patch.rejected':
+        steps.push(
+          `  checks: ${String(p['status'])}: ${Array.isArray(p['reasons']) ? p['reasons'].join('; ') : ''}`,
+        );
+        break;
+      case 'patch.validated':
+        steps.push('  checks: all passed');
+        break;
+      case 'verification.completed': {
+        const results =
+          (
+            p['results'] as {
+              commands?: { command?: string[]; outcome?: string; exit_code?: number | null }[];
+            } | null
+          )?.commands ?? [];
+        steps.push(
+          `  verification ${p['passed'] === true ? 'passed' : 'failed'}: ${results.map((r) => `${(r.command ?? []).join(' ')} → ${r.outcome ?? '?'} (exit ${r.exit_code ?? 'none'})`).join('; ')}`,
+        );
+        break;
+      }
+      case 'isolation.removed':
+        steps.push(
+          p['kept'] === true
+            ? 'isolation kept (keep_worktree)'
+            : 'isolation removed; the main workspace was never written',
+        );
+        break;
+      default:
+        break;
+    }
+  }
+  return steps;
+}
 
 export const runsCommand: Command = {
   name: 'runs',
