@@ -23,7 +23,9 @@ export interface PromoteMissionResult extends PromoteResult {
  * promote`, `POST /v1/missions/:id/promote`, the MCP `oss_promote`): the patch and its file
  * hashes come from the run's hash-chained log, never from files a reader could have edited.
  */
-export async function promoteMission(request: PromoteMissionRequest): Promise<PromoteMissionResult> {
+export async function promoteMission(
+  request: PromoteMissionRequest,
+): Promise<PromoteMissionResult> {
   const runId = await findRun(request.projectRoot, request.id);
   if (runId === null)
     throw new BridgeError(

@@ -4,10 +4,9 @@ import type { MissionV1 } from '../mission/index.js';
 import type { ChatTool } from '../upstream/index.js';
 import type { CommentaryChannel } from './commentary-channel.js';
 import { canonicalJson, type EvidenceLedger } from './evidence-ledger.js';
-import { normalizeToolArgs } from './normalize-tool-args.js';
 import { redactDeep } from './redact-deep.js';
 import type { PathScope } from './path-scope.js';
-import { toolSpecs } from './tools/registry.js';
+import { checkToolArgs, toolSpecs } from './tools/registry.js';
 import type { ToolObservation, ToolSpec } from './tools/types.js';
 
 export type RecordEvent = <T extends KnownEventType>(
@@ -153,28 +152,9 @@ export class ToolDispatcher {
         : `${name} is not an allowed tool for this mission; allowed: ${this.toolNames.join(', ')}, ${this.finalToolName}.`;
       return this.deny(call, name, rawArgs, 'tool_not_allowed', why);
     }
-    const normalized = normalizeToolArgs(name, rawArgs);
-    if (normalized.unsupported.length > 0) {
-      return this.deny(
-        call,
-        name,
-        rawArgs,
-        'unsupported_args',
-        `${name} does not take ${normalized.unsupported.join(', ')}; correct the arguments (nothing was run, no budget spent).`,
-      );
-    }
-    const parsed = spec.schema.safeParse(normalized.args);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      return this.deny(
-        call,
-        name,
-        rawArgs,
-        'invalid_args',
-        `${name}: ${issue?.path.join('.') || 'arguments'}: ${issue?.message ?? 'invalid'}. Nothing was run.`,
-      );
-    }
-    const args = parsed.data as Record<string, unknown>;
+    const checked = checkToolArgs(spec, rawArgs);
+    if (!checked.ok) return this.deny(call, name, rawArgs, checked.code, checked.message);
+    const args = checked.args;
 
     const key = `${name}:${canonicalJson(args)}`;
     const previous = this.seen.get(key);

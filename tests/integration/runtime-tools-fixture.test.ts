@@ -343,8 +343,9 @@ describe('tool registry and ledger together', () => {
   });
 
   it('rejects arguments outside the contract', async () => {
+    // The dispatcher and runTool validate the same way: an argument outside the contract is unsupported.
     const result = await runTool('read_file', { path: 'src/app.ts', encoding: 'utf8' }, context());
-    expect(result).toMatchObject({ ok: false, code: 'invalid_args' });
+    expect(result).toMatchObject({ ok: false, code: 'unsupported_args' });
     expect((await runTool('write_file', {}, context())).code).toBe('unknown_tool');
   });
 

@@ -1,3 +1,4 @@
+import { normalizeToolArgs } from '../normalize-tool-args.js';
 import { gitDiffStatTool, gitLogTool, gitShowStatTool, gitStatusTool } from './git-tools.js';
 import { listDirTool } from './list-dir.js';
 import { readFileTool } from './read-file.js';
@@ -50,11 +51,45 @@ export function toolDefinitions(classes: readonly ToolClass[]): ToolFunctionDefi
     }));
 }
 
+export type ToolArgsCheck =
+  | { readonly ok: true; readonly args: Record<string, unknown> }
+  | {
+      readonly ok: false;
+      readonly code: 'unsupported_args' | 'invalid_args';
+      readonly message: string;
+    };
+
 /**
- * Validates contract arguments with the tool's zod schema and runs it. Expects arguments that
- * already went through `normalizeToolArgs`; schema errors come back as an `invalid_args`
- * observation the model can act on, never as an exception.
+ * The one validation of a proposed tool call, used by the dispatcher and by `runTool` alike:
+ * aliases normalised to the contract names, unknown arguments refused, then the tool's zod
+ * schema. Messages tell the model what to correct; nothing runs on a refusal.
  */
+export function checkToolArgs(spec: ToolSpec, raw: unknown): ToolArgsCheck {
+  const normalized = normalizeToolArgs(spec.name, raw);
+  if (normalized.unsupported.length > 0)
+    return {
+      ok: false,
+      code: 'unsupported_args',
+      message: `${spec.name} does not take ${normalized.unsupported.join(', ')}; correct the arguments (nothing was run, no budget spent). Expected ${describeArgs(spec)}.`,
+    };
+  const parsed = spec.schema.safeParse(normalized.args);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map(
+        (issue) =>
+          `${issue.path.length > 0 ? issue.path.join('.') : 'arguments'}: ${issue.message}`,
+      )
+      .join('; ');
+    return {
+      ok: false,
+      code: 'invalid_args',
+      message: `${spec.name}: ${problems}. Nothing was run. Expected ${describeArgs(spec)}.`,
+    };
+  }
+  return { ok: true, args: parsed.data as Record<string, unknown> };
+}
+
+/** Validates a call with `checkToolArgs` and runs it; refusals come back as observations. */
 export async function runTool(
   name: string,
   args: unknown,
@@ -67,20 +102,9 @@ export async function runTool(
       `Unknown tool '${name}'. Available tools: ${toolSpecs.map((s) => s.name).join(', ')}.`,
     );
   }
-  const parsed = spec.schema.safeParse(args ?? {});
-  if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map(
-        (issue) =>
-          `${issue.path.length > 0 ? issue.path.join('.') : 'arguments'}: ${issue.message}`,
-      )
-      .join('; ');
-    return failure(
-      'invalid_args',
-      `Invalid arguments for ${name}: ${problems}. Expected ${describeArgs(spec)}.`,
-    );
-  }
-  return spec.execute(parsed.data, ctx);
+  const checked = checkToolArgs(spec, args ?? {});
+  if (!checked.ok) return failure(checked.code, checked.message);
+  return spec.execute(checked.args, ctx);
 }
 
 function describeArgs(spec: ToolSpec): string {
