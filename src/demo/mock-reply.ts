@@ -53,6 +53,8 @@ export interface ReplySpec {
   readonly finishReason: MockFinishReason | undefined;
   readonly chunkSize: number;
   readonly paceMs: number;
+  /** Milliseconds between reading the request and sending the status line. */
+  readonly firstByteDelayMs: number;
   readonly kimiIds: boolean;
   readonly usageInChoice: boolean;
   readonly jsonBody: boolean;
@@ -87,6 +89,7 @@ export class ReplyBuilder {
     finishReason: undefined,
     chunkSize: 8,
     paceMs: 0,
+    firstByteDelayMs: 0,
     kimiIds: false,
     usageInChoice: false,
     jsonBody: false,
@@ -146,6 +149,14 @@ export class ReplyBuilder {
     if (!Number.isFinite(ms) || ms < 0)
       throw new RangeError(`paceMs must be >= 0, got ${String(ms)}`);
     this.state.paceMs = ms;
+    return this;
+  }
+
+  /** Waits this long before answering at all (a model thinking before its first byte). */
+  firstByteDelayMs(ms: number): this {
+    if (!Number.isFinite(ms) || ms < 0)
+      throw new RangeError(`firstByteDelayMs must be >= 0, got ${String(ms)}`);
+    this.state.firstByteDelayMs = ms;
     return this;
   }
 

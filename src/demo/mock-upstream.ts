@@ -296,6 +296,7 @@ class MockUpstreamServer implements MockUpstream {
     spec: ReplySpec,
     body: Record<string, unknown>,
   ): Promise<void> {
+    if (spec.firstByteDelayMs > 0) await delay(spec.firstByteDelayMs);
     const failure = spec.failure;
     if (failure?.kind === 'status') {
       const headers: Record<string, string> = {};
