@@ -307,6 +307,15 @@ class MockUpstreamServer implements MockUpstream {
     // Accept the request and never answer; close() destroys the socket.
     if (failure?.kind === 'hang') return;
 
+    if (spec.recordedFrames !== undefined) {
+      await this.stream(
+        res,
+        spec.recordedFrames.map((text) => ({ kind: 'content', text })),
+        spec,
+      );
+      return;
+    }
+
     this.serial += 1;
     const ctx: RenderContext = {
       serial: this.serial,
