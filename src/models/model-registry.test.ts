@@ -57,6 +57,9 @@ describe('lane resolution', () => {
   });
 
   it('tiers outside A2-A6 are not mission aliases', () => {
+    // The whole name must match: a trailing character outside the profile alphabet is a raw id.
+    expect(registry().resolve('mission-a3-kimi!').lane).toBe('raw');
+    expect(registry().resolve('mission-a3-kimi/x').lane).toBe('raw');
     expect(registry().resolve('mission-a1-kimi').lane).toBe('raw');
     expect(registry().resolve('mission-a7-kimi').lane).toBe('raw');
     expect(registry().resolve('xmission-a3-kimi').lane).toBe('raw');
@@ -89,6 +92,8 @@ describe('lane resolution', () => {
       registry({ gptStrategy: 'oss', gptOssFallback: 'ocg-glm-5.2' }).resolve('gpt_4o'),
     ).toMatchObject({ lane: 'raw', requested: 'gpt_4o', model: { id: 'glm-5.2' } });
     expect(registry().resolve('gptx').lane).toBe('raw');
+    // Only a name that starts with gpt (or openai/gpt) is a GPT name.
+    expect(registry().resolve('local-gpt-j').lane).toBe('raw');
   });
 });
 
@@ -142,6 +147,7 @@ describe('MODEL_MAP_JSON overrides', () => {
         'kimi-k2.6': { capabilityTier: 2, endpoint: 'messages' },
         'my-local': { id: 'llama-3', endpoint: 'nonsense', contextWindow: 8192 },
         ignored: 42,
+        empty: null,
       },
     });
     expect(r.resolve('house')).toMatchObject({ lane: 'raw', model: { id: 'glm-5.2' } });
@@ -160,6 +166,7 @@ describe('MODEL_MAP_JSON overrides', () => {
     expect(r.isKnown('llama-3')).toBe(true);
     expect(r.isKnown('ignored')).toBe(false);
     expect(r.resolve('ignored')).toMatchObject({ known: false });
+    expect(r.resolve('empty')).toMatchObject({ known: false, model: { id: 'empty' } });
   });
 
   it('lists every managed alias and every raw name', () => {
