@@ -291,7 +291,13 @@ describe('createPathScope: edges the deny list, messages and roots must keep', (
     expect(codeOf('src/a%20b.ts')).toBe('path_not_found');
     // Not valid percent-encoding at all: a plain (missing) name, not an error.
     expect(codeOf('src/100%.ts')).toBe('path_not_found');
-    expect(codeOf('src/a\0b.ts')).toBe('path_denied');
+    expect(scope().resolve('src/a\0b.ts')).toEqual({
+      ok: false,
+      code: 'path_denied',
+      message: 'The path contains a NUL byte and was refused.',
+    });
+    // Backslashes are separators too.
+    expect(scope().resolve('src\\a.ts')).toMatchObject({ ok: true, relative: 'src/a.ts' });
   });
 
   it('forbidden roots: prefixes case-insensitively, globs per segment or per path, bad globs fail closed', () => {
@@ -305,6 +311,9 @@ describe('createPathScope: edges the deny list, messages and roots must keep', (
     expect(s.isDenied('config/db.secret/inner.txt')).toBe(true);
     expect(s.isDenied('other/config/db.secret')).toBe(false);
     expect(s.isDenied('src/deep/file.BAK')).toBe(true);
+    expect(scope({ forbiddenRoots: [' build/ '] }).isDenied('build/x.js')).toBe(true);
+    // An empty critical root is ignored, not a reason to treat everything as critical.
+    expect(scope({ criticalRoots: ['', './'] }).isCritical('src/a.ts')).toBe(false);
     // A glob too complex to match safely denies everything rather than nothing.
     const closed = scope({ allowedRoots: ['.'], forbiddenRoots: ['?'.repeat(200)] });
     expect(closed.isDenied('src/a.ts')).toBe(true);
@@ -323,6 +332,9 @@ describe('createPathScope: edges the deny list, messages and roots must keep', (
     );
     expect(scope({ allowedRoots: [], allowedPaths: [] }).describeAllowed()).toBe(
       'No paths are allowed for this mission.',
+    );
+    expect(scope({ allowedRoots: [], allowedPaths: ['a.md', 'b.md'] }).describeAllowed()).toBe(
+      'Allowed: the files a.md, b.md (relative to the project root).',
     );
     expect(scope({ allowedRoots: [' src/ '], allowedPaths: [] }).describeAllowed()).toBe(
       'Allowed: paths under src/ (relative to the project root).',
