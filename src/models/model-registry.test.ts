@@ -184,24 +184,24 @@ describe('priceUsage', () => {
   it('prices uncached, cached, cache-write and output tokens at list price per million', () => {
     const qwen = registry().entry('qwen3.7-plus');
     const usage = {
-      inputTokens: 1_000_000,
-      cachedInputTokens: 200_000,
-      cacheWriteTokens: 100_000,
-      outputTokens: 500_000,
-      reasoningTokens: 0,
-      totalTokens: 1_500_000,
+      input_tokens: 1_000_000,
+      cached_input_tokens: 200_000,
+      cache_write_tokens: 100_000,
+      output_tokens: 500_000,
+      reasoning_tokens: 0,
+      total_tokens: 1_500_000,
     };
     // 700k × 0.4 + 200k × 0.04 + 100k × 0.5 + 500k × 1.6, per million.
     expect(priceUsage(qwen, usage)).toBeCloseTo(0.28 + 0.008 + 0.05 + 0.8, 12);
     // Without a cache-write price, cache writes cost the input price.
     const kimi = registry().entry('kimi-k2.6');
-    expect(priceUsage(kimi, { ...usage, cachedInputTokens: 0, outputTokens: 0 })).toBeCloseTo(
+    expect(priceUsage(kimi, { ...usage, cached_input_tokens: 0, output_tokens: 0 })).toBeCloseTo(
       0.95,
       12,
     );
     // More cached than input never goes negative.
     expect(
-      priceUsage(kimi, { ...usage, inputTokens: 10, cachedInputTokens: 20, outputTokens: 0 }),
+      priceUsage(kimi, { ...usage, input_tokens: 10, cached_input_tokens: 20, output_tokens: 0 }),
     ).toBeCloseTo((20 * 0.16 + 100_000 * 0.95) / 1e6, 12);
   });
 });
