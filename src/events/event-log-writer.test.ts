@@ -3,7 +3,13 @@ import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { durableEventTypes, openEventLog, type MissionEvent } from './index.js';
+import {
+  durableEventTypes,
+  openEventLog,
+  type EventPayloadMap,
+  type MissionEvent,
+} from './index.js';
+import type { KnownEventType } from './event-types.js';
 
 /**
  * Wraps the real log file handle and keeps the one fact a crash test cannot see: which bytes had
@@ -50,23 +56,108 @@ class SyncProbe {
   }
 }
 
-// Payloads with the fields each type carries; the writer checks only that they are objects.
-const samples: Record<string, Record<string, unknown>> = {
-  'run.admitted': { mission_id: 'm-1', tier: 'A3', model: 'kimi-k2.6' },
-  'mission.rejected': { reason: 'bad', errors: [] },
-  'model.requested': { call: 1, model: 'kimi-k2.6', attempt: 1 },
-  'model.responded': { call: 1, model: 'kimi-k2.6', text: 'hi' },
-  'model.failed': { call: 1, model: 'kimi-k2.6', code: 'upstream_error' },
-  'tool.requested': { call: 1, tool: 'read_file', args: { path: 'a.ts' } },
-  'tool.denied': { call: 1, tool: 'read_file', reason_code: 'path_denied' },
-  'tool.completed': { call: 1, tool: 'read_file', refs: ['file:a.ts#L1-L2'] },
-  'commentary.emitted': { text: 'reading a.ts' },
-  'report.submitted': { report: {} },
-  'report.validated': { status: 'COMPLETE' },
-  'run.completed': { status: 'COMPLETE', reason: 'valid_report' },
+const usage = {
+  input_tokens: 1,
+  cached_input_tokens: 0,
+  cache_write_tokens: 0,
+  output_tokens: 1,
+  reasoning_tokens: 0,
+  total_tokens: 2,
 };
 
-type Append = (type: string, payload?: Record<string, unknown>) => Promise<MissionEvent>;
+// A valid payload for every event type (the writer checks each against its schema).
+const samples: { readonly [K in KnownEventType]?: EventPayloadMap[K] } = {
+  'run.admitted': {
+    mission_id: 'm-1',
+    tier: 'A3',
+    objective_style: 'deterministic_lookup',
+    model_alias: 'mission-a3-kimi',
+    model: 'kimi-k2.6',
+    fallback_chain: [],
+    fallbacks_refused: [],
+    mission: {},
+    budgets: {
+      tool_budget: 1,
+      time_budget_seconds: 1,
+      max_model_calls: 1,
+      max_cost_usd: null,
+      max_output_tokens: null,
+      max_files: 1,
+      max_observation_bytes: 1,
+    },
+    budget_reductions: [],
+    deadline_at: '2026-01-01T00:00:00.000Z',
+    request_id: null,
+    source: 'handoff_block',
+    warnings: [],
+  },
+  'mission.rejected': { code: 'invalid_mission', message: 'bad', mission_id: null },
+  'model.requested': {
+    call: 1,
+    model: 'kimi-k2.6',
+    fallback_chain: [],
+    forced_final: false,
+    message_count: 2,
+    prompt_bytes: 10,
+  },
+  'model.responded': {
+    call: 1,
+    model: 'kimi-k2.6',
+    fallback_from: null,
+    latency_ms: 1,
+    usage,
+    cost_usd: 0,
+    upstream_cost_usd: null,
+    finish_reason: 'tool_calls',
+    action: 'tool_call',
+  },
+  'tool.denied': {
+    call: 1,
+    tool: 'read_file',
+    args: { path: '.env' },
+    reason_code: 'path_denied',
+    message: 'denied',
+  },
+  'tool.completed': {
+    call: 1,
+    tool: 'read_file',
+    args: { path: 'a.ts' },
+    digest: 'ab'.repeat(32),
+    bytes: 1,
+    refs: ['file:a.ts#L1-L2'],
+    cache_hit: false,
+    redactions: 0,
+    summary: 'Read a.ts.',
+    path: 'a.ts',
+  },
+  'verification.started': { round: 1, commands: [['npm', 'test']], isolation: {} },
+  'verification.completed': { round: 1, passed: true, results: [] },
+  'run.completed': {
+    status: 'COMPLETE',
+    reason: 'valid_report',
+    reason_text: 'done',
+    totals: {
+      model_calls: 1,
+      tool_calls: 1,
+      input_tokens: 1,
+      cached_input_tokens: 0,
+      output_tokens: 1,
+      reasoning_tokens: 0,
+      total_tokens: 2,
+      cost_usd: 0,
+    },
+  },
+};
+
+const note = (message: string): EventPayloadMap['commentary.emitted'] => ({
+  index: 1,
+  kind: 'progress',
+  phase: 'EXPLORE',
+  message,
+  severity: 'info',
+});
+
+type Append = (type: string, payload?: object) => Promise<MissionEvent>;
 
 let root: string;
 beforeEach(async () => {
@@ -88,12 +179,15 @@ async function openProbed(
     openFile: probe.openFile,
     groupCommit,
   });
-  const append: Append = (type, payload) =>
-    writer.append(
+  const append: Append = (type, payload) => {
+    const body: object | undefined = payload ?? samples[type as KnownEventType];
+    if (body === undefined) throw new Error(`no sample payload for ${type}`);
+    return writer.append(
       type as never,
       type.startsWith('tool.') ? 'tool' : 'runtime',
-      (payload ?? samples[type] ?? {}) as never,
+      body as never,
     );
+  };
   return { probe, append, close: () => writer.close() };
 }
 
@@ -119,7 +213,7 @@ describe('event log durability: each contract point is fdatasync-ed before appen
     for (const type of [...durableEventTypes].filter(
       (t) => t !== 'run.completed' && t !== 'run.admitted',
     )) {
-      const buffered = await append('commentary.emitted', { text: `before ${type}` });
+      const buffered = await append('commentary.emitted', note(`before ${type}`));
       expect(probe.isSynced(buffered), `commentary before ${type} waits for group commit`).toBe(
         false,
       );
@@ -146,7 +240,7 @@ describe('event log durability: each contract point is fdatasync-ed before appen
     const syncsAfterAdmission = probe.syncs;
     const events: MissionEvent[] = [];
     for (let i = 0; i < 7; i++)
-      events.push(await append('commentary.emitted', { text: `line ${String(i)}` }));
+      events.push(await append('commentary.emitted', note(`line ${String(i)}`)));
     // Seven buffered events: under the batch size, so not one has been written or synced yet.
     expect(probe.syncs).toBe(syncsAfterAdmission);
     expect(events.some((event) => probe.isWritten(event))).toBe(false);
@@ -165,7 +259,7 @@ describe('event log durability: each contract point is fdatasync-ed before appen
       maxDelayMs: 5,
     });
     await append('run.admitted');
-    const lone = await append('commentary.emitted');
+    const lone = await append('commentary.emitted', note('alone'));
     expect(probe.isSynced(lone)).toBe(false);
     await expect.poll(() => probe.isSynced(lone), { timeout: 10_000, interval: 20 }).toBe(true);
     await close();

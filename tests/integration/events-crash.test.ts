@@ -50,16 +50,26 @@ const childSource = (moduleUrl: string) => `
 import { openEventLog } from ${JSON.stringify(moduleUrl)};
 const [projectRoot, runId] = process.argv.slice(2);
 const writer = await openEventLog({ projectRoot, runId, groupCommit: { maxEvents: 16, maxDelayMs: 2 } });
-await writer.append('run.admitted', 'runtime', { mission_id: 'crash', tier: 'A3' });
+await writer.append('run.admitted', 'runtime', {
+  mission_id: 'crash', tier: 'A3', objective_style: 'deterministic_lookup',
+  model_alias: 'mission-a3-kimi', model: 'kimi-k2.6', fallback_chain: [], fallbacks_refused: [],
+  mission: {}, budget_reductions: [], deadline_at: '2026-01-01T00:00:00.000Z', request_id: null,
+  source: 'handoff_block', warnings: [],
+  budgets: { tool_budget: 1, time_budget_seconds: 1, max_model_calls: 1, max_cost_usd: null,
+    max_output_tokens: null, max_files: 1, max_observation_bytes: 1 },
+});
 process.stdout.write('0 1\\n');
 for (let i = 1; ; i++) {
   const durable = i % 7 === 0;
-  const type = durable ? 'tool.completed' : 'commentary.emitted';
-  const event = await writer.append(type, 'runtime', {
-    index: i,
-    message: 'x'.repeat(i % 300),
-    refs: ['cmd:' + i],
-  });
+  const event = durable
+    ? await writer.append('tool.completed', 'tool', {
+        call: i, tool: 'read_file', args: { path: 'a.ts' }, digest: 'ab'.repeat(32),
+        bytes: i % 300, refs: ['cmd:' + i], cache_hit: false, redactions: 0,
+        summary: 'x'.repeat(i % 300), path: null,
+      })
+    : await writer.append('commentary.emitted', 'runtime', {
+        index: i, kind: 'progress', phase: 'EXPLORE', message: 'x'.repeat(i % 300), severity: 'info',
+      });
   process.stdout.write(event.seq + ' ' + (durable ? 1 : 0) + '\\n');
 }
 `;
@@ -107,7 +117,18 @@ describe('a writer killed with SIGKILL', () => {
     const next = await resumed.append('run.completed', 'runtime', {
       status: 'PARTIAL',
       reason: 'cancelled',
-    } as never);
+      reason_text: 'the writer was killed',
+      totals: {
+        model_calls: 0,
+        tool_calls: 0,
+        input_tokens: 0,
+        cached_input_tokens: 0,
+        output_tokens: 0,
+        reasoning_tokens: 0,
+        total_tokens: 0,
+        cost_usd: 0,
+      },
+    });
     await resumed.close();
     expect(next.seq).toBe(read.events.length);
     const after = await readEventLog(logPath);
