@@ -53,6 +53,8 @@ export default tseslint.config(
       'bench/results/**',
       'coverage/**',
       'examples/demo-repo/**',
+      '.stryker-tmp/**',
+      'reports/**',
     ],
   },
   js.configs.recommended,

@@ -53,6 +53,8 @@ export interface ReplySpec {
   readonly finishReason: MockFinishReason | undefined;
   readonly chunkSize: number;
   readonly paceMs: number;
+  /** Milliseconds between reading the request and sending the status line. */
+  readonly firstByteDelayMs: number;
   readonly kimiIds: boolean;
   readonly usageInChoice: boolean;
   readonly jsonBody: boolean;
@@ -61,6 +63,8 @@ export interface ReplySpec {
   readonly malformedAfter: number | undefined;
   readonly noFinish: boolean;
   readonly times: number;
+  /** Recorded SSE frames sent byte for byte instead of a rendered reply (see `replay`). */
+  readonly recordedFrames: readonly string[] | undefined;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -87,6 +91,7 @@ export class ReplyBuilder {
     finishReason: undefined,
     chunkSize: 8,
     paceMs: 0,
+    firstByteDelayMs: 0,
     kimiIds: false,
     usageInChoice: false,
     jsonBody: false,
@@ -95,6 +100,7 @@ export class ReplyBuilder {
     malformedAfter: undefined,
     noFinish: false,
     times: 1,
+    recordedFrames: undefined,
   };
 
   reasoning(text: string): this {
@@ -146,6 +152,14 @@ export class ReplyBuilder {
     if (!Number.isFinite(ms) || ms < 0)
       throw new RangeError(`paceMs must be >= 0, got ${String(ms)}`);
     this.state.paceMs = ms;
+    return this;
+  }
+
+  /** Waits this long before answering at all (a model thinking before its first byte). */
+  firstByteDelayMs(ms: number): this {
+    if (!Number.isFinite(ms) || ms < 0)
+      throw new RangeError(`firstByteDelayMs must be >= 0, got ${String(ms)}`);
+    this.state.firstByteDelayMs = ms;
     return this;
   }
 
@@ -212,6 +226,19 @@ export class ReplyBuilder {
     return this;
   }
 
+  /**
+   * Answers with a recorded upstream stream, verbatim: `text` is the SSE body as it came off the
+   * wire (frames separated by a blank line, `event:` lines and trailing frames after `[DONE]`
+   * included). Each frame is written as it stands; `paceMs` spaces them. Whatever the request
+   * asked for (stream or not, any dialect), the recording is what goes back.
+   */
+  replay(text: string): this {
+    const frames = text.match(/[^]*?(?:\r?\n\r?\n|$)/g)?.filter((frame) => frame !== '') ?? [];
+    if (frames.length === 0) throw new RangeError('replay needs at least one SSE frame');
+    this.state.recordedFrames = frames;
+    return this;
+  }
+
   times(n: number): this {
     if (nonNegativeInteger(n, 'times') === 0) throw new RangeError('times must be at least 1');
     this.state.times = n;
@@ -220,7 +247,14 @@ export class ReplyBuilder {
 
   /** A snapshot: later builder calls do not change replies already scripted. */
   toSpec(): ReplySpec {
-    return Object.freeze({ ...this.state, toolCalls: Object.freeze([...this.state.toolCalls]) });
+    return Object.freeze({
+      ...this.state,
+      toolCalls: Object.freeze([...this.state.toolCalls]),
+      recordedFrames:
+        this.state.recordedFrames === undefined
+          ? undefined
+          : Object.freeze([...this.state.recordedFrames]),
+    });
   }
 }
 

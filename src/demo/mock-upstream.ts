@@ -296,6 +296,7 @@ class MockUpstreamServer implements MockUpstream {
     spec: ReplySpec,
     body: Record<string, unknown>,
   ): Promise<void> {
+    if (spec.firstByteDelayMs > 0) await delay(spec.firstByteDelayMs);
     const failure = spec.failure;
     if (failure?.kind === 'status') {
       const headers: Record<string, string> = {};
@@ -305,6 +306,15 @@ class MockUpstreamServer implements MockUpstream {
     }
     // Accept the request and never answer; close() destroys the socket.
     if (failure?.kind === 'hang') return;
+
+    if (spec.recordedFrames !== undefined) {
+      await this.stream(
+        res,
+        spec.recordedFrames.map((text) => ({ kind: 'content', text })),
+        spec,
+      );
+      return;
+    }
 
     this.serial += 1;
     const ctx: RenderContext = {

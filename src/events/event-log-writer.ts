@@ -44,6 +44,12 @@ export interface OpenEventLogOptions {
   readonly groupCommit?: GroupCommitOptions;
   /** Continue an existing log (verified first) instead of refusing to open it. */
   readonly resume?: boolean;
+  /**
+   * Opens the log file (`fs/promises.open` unless given). The writer only writes, datasyncs and
+   * closes the handle it returns, so a test can wrap the real handle and see when each sync
+   * happens relative to the bytes written.
+   */
+  readonly openFile?: (path: string, flags: 'a' | 'ax') => Promise<FileHandle>;
 }
 
 export interface EventLogHead {
@@ -96,6 +102,7 @@ const openLogs = new Set<string>();
 export async function openEventLog(options: OpenEventLogOptions): Promise<EventLogWriter> {
   const paths = runPaths(options.projectRoot, options.runId);
   const groupCommit = options.groupCommit ?? DEFAULT_GROUP_COMMIT;
+  const openFile = options.openFile ?? open;
   if (
     !Number.isInteger(groupCommit.maxEvents) ||
     groupCommit.maxEvents < 1 ||
@@ -150,9 +157,9 @@ export async function openEventLog(options: OpenEventLogOptions): Promise<EventL
           completed = last.type === TERMINAL_EVENT_TYPE;
         }
       }
-      handle = await open(paths.logPath, 'a');
+      handle = await openFile(paths.logPath, 'a');
     } else {
-      handle = await open(paths.logPath, 'ax').catch((error: unknown) => {
+      handle = await openFile(paths.logPath, 'ax').catch((error: unknown) => {
         if (isErrno(error, 'EEXIST')) {
           throw new EventLogError(
             'run_log_exists',

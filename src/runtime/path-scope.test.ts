@@ -139,15 +139,18 @@ describe('createPathScope().resolve', () => {
   it('refuses paths outside the allowed roots, and a root prefix is not a string prefix', () => {
     expect(codeOf('srcfoo/x.ts')).toBe('path_not_allowed');
     expect(codeOf('package.json')).toBe('path_not_allowed');
-    const result = scope().resolve('srcfoo/x.ts');
-    if (!result.ok) expect(result.message).toContain('src/');
+    expect(scope().resolve('srcfoo/x.ts')).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('src/') as unknown,
+    });
   });
 
   it('refuses symlinks that point outside the project', () => {
     expect(codeOf('src/link-out.txt')).toBe('symlink_escape');
     expect(codeOf('src/link-dir/stolen.txt')).toBe('symlink_escape');
     const result = scope().resolve('src/link-out.txt');
-    if (!result.ok) expect(result.message).not.toContain(outside);
+    expect(result).toMatchObject({ ok: false, message: expect.any(String) as unknown });
+    expect(JSON.stringify(result)).not.toContain(outside);
   });
 
   it('refuses symlinks inside the project that resolve to denied or unallowed paths', () => {
@@ -230,5 +233,191 @@ describe('createPathScope options', () => {
     const s = scope({ forbiddenRoots: ['*a'.repeat(21)] });
     expect(s.isDenied('src/a.ts')).toBe(true);
     expect(s.resolve('src/a.ts')).toMatchObject({ ok: false, code: 'path_denied' });
+  });
+});
+
+// Cases found by mutation testing (docs/mutation-survivors.md lists what is left on purpose).
+describe('createPathScope: edges the deny list, messages and roots must keep', () => {
+  it('denies every secret name pattern, at any depth, in any case', () => {
+    const s = scope({ allowedRoots: ['.'] });
+    for (const name of [
+      '.env',
+      '.ENV',
+      '.env.local',
+      'app.env',
+      'app.env.local',
+      '.envrc',
+      'tls/server.key',
+      'a.p12',
+      'b.PFX',
+      'c.keystore',
+      'd.jks',
+      'e.pem',
+      'id_rsa.pub',
+      'id_ed25519',
+      'id_ecdsa',
+      'id_dsa',
+      'opencode-go.env.example',
+      'deep/.git/HEAD',
+      'a/SECRETS/b',
+    ]) {
+      expect(s.isDenied(`src/${name}`), name).toBe(true);
+    }
+  });
+
+  it('does not deny names that only resemble secrets', () => {
+    const s = scope({ allowedRoots: ['.'] });
+    for (const name of [
+      'envelope.ts',
+      '.envelope.md',
+      'my.envelope.ts',
+      'app.env.localhost',
+      'editor.keymap.json',
+      'parse_id_rsa.ts',
+      'valid_id_ed25519.ts',
+      'no_id_ecdsa.ts',
+      'old_id_dsa.md',
+      'about-opencode-go.env.md',
+      'gitignore.ts',
+    ]) {
+      expect(s.isDenied(`src/${name}`), name).toBe(false);
+    }
+    expect(s.isDenied('')).toBe(false);
+  });
+
+  it('refuses percent-encoded traversal, and takes other percent signs literally', () => {
+    expect(codeOf('src/%2e%2e/.env')).toBe('path_traversal');
+    expect(codeOf('src/..%2F.env')).toBe('path_traversal');
+    expect(codeOf('src/a%20b.ts')).toBe('path_not_found');
+    // Not valid percent-encoding at all: a plain (missing) name, not an error.
+    expect(codeOf('src/100%.ts')).toBe('path_not_found');
+    expect(scope().resolve('src/a\0b.ts')).toEqual({
+      ok: false,
+      code: 'path_denied',
+      message: 'The path contains a NUL byte and was refused.',
+    });
+    // Backslashes are separators too.
+    expect(scope().resolve('src\\a.ts')).toMatchObject({ ok: true, relative: 'src/a.ts' });
+  });
+
+  it('forbidden roots: prefixes case-insensitively, globs per segment or per path, bad globs fail closed', () => {
+    const s = scope({
+      allowedRoots: ['.'],
+      forbiddenRoots: ['Build/', 'config/*.secret', '*.bak', '  '],
+    });
+    expect(s.isDenied('build/out.js')).toBe(true);
+    expect(s.isDenied('builder/out.js')).toBe(false);
+    expect(s.isDenied('config/db.secret')).toBe(true);
+    expect(s.isDenied('config/db.secret/inner.txt')).toBe(true);
+    expect(s.isDenied('other/config/db.secret')).toBe(false);
+    expect(s.isDenied('src/deep/file.BAK')).toBe(true);
+    expect(scope({ forbiddenRoots: [' build/ '] }).isDenied('build/x.js')).toBe(true);
+    // An empty critical root is ignored, not a reason to treat everything as critical.
+    expect(scope({ criticalRoots: ['', './'] }).isCritical('src/a.ts')).toBe(false);
+    // A glob too complex to match safely denies everything rather than nothing.
+    const closed = scope({ allowedRoots: ['.'], forbiddenRoots: ['?'.repeat(200)] });
+    expect(closed.isDenied('src/a.ts')).toBe(true);
+    expect(closed.isDenied('README.md')).toBe(true);
+  });
+
+  it('says what is allowed, in every combination', () => {
+    expect(scope().describeAllowed()).toBe(
+      'Allowed: paths under src/, docs/; the files README.md (relative to the project root).',
+    );
+    expect(scope({ allowedRoots: ['.'], allowedPaths: [] }).describeAllowed()).toBe(
+      'Allowed: the whole project (relative to the project root).',
+    );
+    expect(scope({ allowedRoots: [], allowedPaths: ['./a.ts', ''] }).describeAllowed()).toBe(
+      'Allowed: the files a.ts (relative to the project root).',
+    );
+    expect(scope({ allowedRoots: [], allowedPaths: [] }).describeAllowed()).toBe(
+      'No paths are allowed for this mission.',
+    );
+    expect(scope({ allowedRoots: [], allowedPaths: ['a.md', 'b.md'] }).describeAllowed()).toBe(
+      'Allowed: the files a.md, b.md (relative to the project root).',
+    );
+    expect(scope({ allowedRoots: [' src/ '], allowedPaths: [] }).describeAllowed()).toBe(
+      'Allowed: paths under src/ (relative to the project root).',
+    );
+  });
+
+  it('every refusal names the path and what is allowed', () => {
+    const allowed = scope().describeAllowed();
+    const message = (requested: string, overrides: Partial<PathScopeOptions> = {}) => {
+      const result = scope(overrides).resolve(requested);
+      return result.ok ? '' : result.message;
+    };
+    expect(message('  ')).toBe(`A path is required. ${allowed}`);
+    expect(message('src/../a.ts')).toBe(
+      `'..' segments are not allowed in paths; name the path from the project root. ${allowed}`,
+    );
+    expect(message('/etc/passwd')).toBe(
+      `Absolute paths outside the project root are not allowed; use a path relative to the project root. ${allowed}`,
+    );
+    expect(message('src/.env.production')).toBe(
+      `'src/.env.production' is on the deny list (git internals, env files, keys and certificates, secrets/, node_modules/, bridge state or a forbidden root) and cannot be read. ${allowed}`,
+    );
+    expect(message('src/link-env')).toBe(
+      `'src/link-env' resolves (through a symlink) to a path that is on the deny list (git internals, env files, keys and certificates, secrets/, node_modules/, bridge state or a forbidden root) and cannot be read. ${allowed}`,
+    );
+    expect(message('srcfoo/x.ts')).toBe(
+      `'srcfoo/x.ts' is outside this mission's scope. ${allowed}`,
+    );
+    expect(message('src/link-srcfoo.ts')).toBe(
+      `'src/link-srcfoo.ts' resolves (through a symlink) to a path outside this mission's scope. ${allowed}`,
+    );
+    expect(message('src/missing.ts')).toBe(`'src/missing.ts' does not exist. ${allowed}`);
+    expect(message('src/link-out.txt')).toBe(
+      `'src/link-out.txt' is a symlink (or inside one) that points outside the project root and was refused.`,
+    );
+    expect(message('src/auth/login.ts')).toBe(
+      `'src/auth/login.ts' is under a critical root; reading it needs critical_path_read_allowed with a critical_path_reason and an explicit grant of that path or a narrow root containing it.`,
+    );
+    expect(message('.', { allowedRoots: [] })).toBe(
+      `'.' is outside this mission's scope. Allowed: the files README.md (relative to the project root).`,
+    );
+  });
+
+  it('the whole project as a root: broad grants, broad targets, and critical paths stay closed', () => {
+    const permitted = { criticalReadAllowed: true, criticalReason: 'audit the login flow' };
+    const broad = scope({ allowedRoots: ['.'], allowedPaths: [], ...permitted });
+    expect(broad.resolve('srcfoo/x.ts')).toMatchObject({ ok: true, relative: 'srcfoo/x.ts' });
+    expect(broad.resolve(path.join(root, 'docs/guide.md'))).toMatchObject({
+      ok: true,
+      relative: 'docs/guide.md',
+    });
+    expect(broad.resolve(root)).toMatchObject({ ok: true, relative: '' });
+    expect(broad.defaultTargets()).toEqual(['']);
+    // `.` is not a narrow grant of a critical root, even with permission and a reason.
+    expect(broad.resolve('src/auth/login.ts')).toMatchObject({ code: 'critical_path_denied' });
+    expect(broad.checkDescendant('src/auth/login.ts')).toEqual({
+      ok: false,
+      code: 'critical_path_denied',
+    });
+    // A blank reason is no reason.
+    const blank = scope({ criticalReadAllowed: true, criticalReason: '   ' });
+    expect(blank.resolve('src/auth/login.ts')).toMatchObject({ code: 'critical_path_denied' });
+    const narrow = scope({ ...permitted, criticalRoots: ['config/', 'src/auth/'] });
+    expect(narrow.isCritical('src/auth/login.ts')).toBe(true);
+    expect(narrow.isCritical('config/a.ts')).toBe(true);
+    expect(narrow.isCritical('src/a.ts')).toBe(false);
+    expect(narrow.resolve('src/auth/login.ts')).toMatchObject({ ok: true, critical: true });
+    expect(narrow.checkDescendant('src/auth/login.ts')).toEqual({ ok: true, critical: true });
+    // The project root itself is never a critical grant.
+    const rootCritical = scope({ ...permitted, allowedRoots: ['src'], criticalRoots: ['src'] });
+    expect(rootCritical.resolve('src/a.ts')).toMatchObject({ ok: true, critical: true });
+  });
+
+  it('default targets: each root once, and allowed files not already under a root', () => {
+    expect(
+      scope({
+        allowedRoots: ['src', 'docs'],
+        allowedPaths: ['src/a.ts', 'README.md', 'docs/guide.md', 'notes/x.md'],
+      }).defaultTargets(),
+    ).toEqual(['src', 'docs', 'README.md', 'notes/x.md']);
+    expect(scope({ allowedRoots: [], allowedPaths: ['a.md', 'b.md'] }).defaultTargets()).toEqual([
+      'a.md',
+      'b.md',
+    ]);
   });
 });

@@ -36,9 +36,11 @@ let codexHome: string;
 let cwd: string;
 
 beforeAll(async () => {
+  // Margins for a loaded 2-core machine: Codex's idle timeout (3 s) is 6 keepalive ticks
+  // (0.5 s), and the bridge's first-byte deadline (6 s) is 3 s, another 6 ticks, past it.
   const hangEnv = {
     ...isolatedModel,
-    UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS: '4',
+    UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS: '6',
     UPSTREAM_RETRIES: '0',
   };
   [rateLimited, hanging, silent] = await Promise.all([
@@ -135,10 +137,10 @@ describe(
       expect(terminalTypes(events)).toEqual(['response.failed']);
       const error = failedError(events);
       expect(error?.code).toBe('server_error');
-      expect(error?.message).toMatch(/upstream sent nothing within 4/);
+      expect(error?.message).toMatch(/upstream sent nothing within 6/);
 
       hanging.mock.reset();
-      // Codex's idle timeout (2 s) is shorter than the bridge's first-byte deadline (4 s): only
+      // Codex's idle timeout (3 s) is shorter than the bridge's first-byte deadline (6 s): only
       // the keepalive data events every 0.5 s keep Codex listening long enough to get the real error.
       const run = await runCodex({
         baseURL: hanging.baseURL,
@@ -146,14 +148,14 @@ describe(
         prompt: 'Say hello.',
         cwd,
         codexHome,
-        streamIdleTimeoutMs: 2_000,
+        streamIdleTimeoutMs: 3_000,
         streamMaxRetries: 1,
       });
       expect(run.timedOut).toBe(false);
       expect(run.exitCode, describeRun(run)).not.toBe(0);
       expect(turnFailed(run), describeRun(run)).toBeDefined();
       const texts = errorTexts(run);
-      expect(turnFailed(run)?.error?.message).toMatch(/upstream sent nothing within 4/);
+      expect(turnFailed(run)?.error?.message).toMatch(/upstream sent nothing within 6/);
       expect(texts.join('\n')).not.toMatch(/idle timeout/i);
       // Both Codex attempts reached the upstream and were abandoned by the bridge's own deadline.
       expect(hanging.mock.requests.filter((r) => r.path === '/v1/chat/completions')).toHaveLength(
@@ -168,7 +170,7 @@ describe(
         prompt: 'Say hello.',
         cwd,
         codexHome,
-        streamIdleTimeoutMs: 2_000,
+        streamIdleTimeoutMs: 3_000,
         streamMaxRetries: 1,
       });
       expect(run.exitCode, describeRun(run)).not.toBe(0);

@@ -6,7 +6,8 @@ import { reply, startMockUpstream, type MockUpstream } from '../../src/demo/inde
 import {
   buildPackageCopy,
   cliEnv,
-  freePort,
+  daemonPort,
+  listeningPort,
   health,
   isAlive,
   LOCAL_KEY,
@@ -53,7 +54,7 @@ afterAll(async () => {
 describe('codex-oss up --daemon / status / stop', () => {
   it('starts a daemon that answers /health, reports fresh code, and stops it', async () => {
     const dir = project('daemon');
-    const port = await freePort();
+    const port = await daemonPort();
     const vars = env();
 
     const up = await runCli(pkg, ['up', '--daemon', '--port', String(port)], {
@@ -115,7 +116,7 @@ describe('codex-oss up --daemon / status / stop', () => {
   it('restart frees a port held by a daemon started from another project', async () => {
     const first = project('first');
     const second = project('second');
-    const port = await freePort();
+    const port = await daemonPort();
     const vars = env();
 
     const up = await runCli(pkg, ['up', '--daemon', '--port', String(port)], {
@@ -152,7 +153,7 @@ describe('codex-oss up --daemon / status / stop', () => {
   it('restart also replaces a bridge that rejects our key (another checkout, another PROXY_API_KEY)', async () => {
     const first = project('locked');
     const second = project('unlocked');
-    const port = await freePort();
+    const port = await daemonPort();
 
     const up = await runCli(pkg, ['up', '--daemon', '--port', String(port)], {
       cwd: first,
@@ -234,15 +235,13 @@ describe('codex-oss up (foreground)', () => {
 
   it('on SIGTERM finishes the in-flight stream, then exits 0', async () => {
     const dir = project('drain');
-    const port = await freePort();
     const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel'];
     upstream.script(reply().text(words.join(' ')).chunkSize(6).paceMs(250));
 
-    const daemon = spawnCli(pkg, ['up', '--port', String(port)], { cwd: dir, env: env() });
+    // Port 0: the daemon binds whatever the OS gives it and says which in its listening line.
+    const daemon = spawnCli(pkg, ['up', '--port', '0'], { cwd: dir, env: env() });
     pids.track(daemon.child.pid);
-    await waitFor('the listening line', () =>
-      daemon.output.stderr.includes('opencode-bridge listening on'),
-    );
+    const port = await waitFor('the listening line', () => listeningPort(daemon.output.stderr));
     expect(daemon.output.stderr).toContain(`http://127.0.0.1:${port}`);
     expect(readPid(dir)).toBe(daemon.child.pid);
 
@@ -285,14 +284,12 @@ describe('codex-oss up (foreground)', () => {
 describe('codex-oss up (foreground), second signal', () => {
   it('a second SIGTERM exits at once without waiting for the drain', async () => {
     const dir = project('force');
-    const port = await freePort();
     // Slow enough that the drain could not finish before the second signal lands.
     upstream.script(reply().text('x'.repeat(200)).chunkSize(2).paceMs(500));
-    const daemon = spawnCli(pkg, ['up', '--port', String(port)], { cwd: dir, env: env() });
+    // Port 0: the daemon binds whatever the OS gives it and says which in its listening line.
+    const daemon = spawnCli(pkg, ['up', '--port', '0'], { cwd: dir, env: env() });
     pids.track(daemon.child.pid);
-    await waitFor('the listening line', () =>
-      daemon.output.stderr.includes('opencode-bridge listening on'),
-    );
+    const port = await waitFor('the listening line', () => listeningPort(daemon.output.stderr));
 
     const response = await fetch(`http://127.0.0.1:${port}/v1/responses`, {
       method: 'POST',

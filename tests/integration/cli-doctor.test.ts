@@ -6,7 +6,7 @@ import { runCli, type CliIO } from '../../src/cli/index.js';
 import { parseTomlScalars } from '../../src/cli/codex-config.js';
 import { computeSourceHash } from '../../src/config/index.js';
 import { startMockUpstream, type MockUpstream } from '../../src/demo/index.js';
-import { cliEnv, freePort } from './cli-harness.js';
+import { cliEnv, refusingPort } from './cli-harness.js';
 
 // doctor, help and the source hash run in-process through runCli: they start no daemon, so the
 // exit codes and JSON shapes are checked without a build.
@@ -51,7 +51,8 @@ function codexHome(name: string, toml?: string): string {
 
 describe('codex-oss doctor', () => {
   it('--json prints {healthy, checks[{name,status,message,fix}]} and passes a good setup', async () => {
-    const port = await freePort();
+    // Nothing may listen there: no bridge is a warning, something else would be a failure.
+    const port = await refusingPort();
     const home = codexHome(
       'good',
       [
@@ -137,7 +138,7 @@ describe('codex-oss doctor', () => {
   });
 
   it('shows the provider block to add, and the out-of-band route when the parent is on OpenAI', async () => {
-    const port = await freePort();
+    const port = await refusingPort();
     const env = cliEnv({
       UPSTREAM_BASE: upstream.baseUrl,
       CODEX_HOME: codexHome('empty'),
@@ -162,11 +163,11 @@ describe('codex-oss doctor', () => {
   });
 
   it('--network fails when the upstream cannot be reached', async () => {
-    const closed = await freePort();
+    const closed = await refusingPort();
     const env = cliEnv({
       UPSTREAM_BASE: `http://127.0.0.1:${closed}/v1`,
       CODEX_HOME: codexHome('net'),
-      PROXY_PORT: String(await freePort()),
+      PROXY_PORT: String(await refusingPort()),
     });
     const report = JSON.parse((await run(['doctor', '--json', '--network'], env)).stdout);
     const network = report.checks.find(

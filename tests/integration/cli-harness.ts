@@ -8,7 +8,7 @@ import {
   rmSync,
   symlinkSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,17 +58,70 @@ export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** A port that was free a moment ago (bind to 0, read it, close). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A fixed port for `up --daemon`, which must have one (stop and status find the daemon by it), so
+ * it cannot listen on 0. The port is taken from below the kernel's ephemeral range: a socket that
+ * listens on port 0 (every other server in the tests) is never given a port there, so nothing else
+ * in the suite can take it between this check and the daemon's bind. Checked free before use.
+ */
+export async function daemonPort(): Promise<number> {
+  const [low] = readEphemeralRange();
+  const span = Math.max(1, low - 20_000);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * span);
+    if (await canListen(port)) return port;
+  }
+  throw new Error('no free port found below the ephemeral range');
+}
+
+/**
+ * A loopback port that refuses connections: a privileged one, which no listen-on-0 socket is ever
+ * given, checked to refuse right now. Odd low ports are on fetch's blocked-port list (fetch would
+ * fail with "bad port" instead of ECONNREFUSED), so these are even ones that are not.
+ */
+export async function refusingPort(): Promise<number> {
+  for (const port of [2, 4, 6, 8, 10, 12, 14, 16, 18, 24, 26]) {
+    if (await refuses(port)) return port;
+  }
+  throw new Error('no refusing privileged port on 127.0.0.1');
+}
+
+function readEphemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (low !== undefined && high !== undefined && low > 21_000) return [low, high];
+  } catch {
+    // Not Linux: fall through to the IANA dynamic range.
+  }
+  return [49_152, 65_535];
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+function refuses(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
+}
+
+/** The port of a foreground `up --port 0`, read from its listening line. */
+export function listeningPort(stderr: string): number | undefined {
+  const match = /opencode-bridge listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr);
+  return match?.[1] === undefined ? undefined : Number(match[1]);
 }
 
 /**

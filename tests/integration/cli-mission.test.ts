@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/index.js';
@@ -94,32 +93,37 @@ describe('codex-oss mission template / compile / validate-handoff', () => {
   });
 });
 
-describe('codex-oss mission run and the run inspection verbs', () => {
-  let missionId = '';
+/** Runs one COMPLETE mission through the CLI (no daemon); each test makes the runs it reads. */
+async function runCompleteMission(missionId: string) {
+  const file = `handoff-${missionId}.md`;
+  writeFileSync(path.join(fixture.root, file), handoff({ mission_id: missionId }));
+  mock.script(
+    reply()
+      .toolCall('read_file', { path: 'src/config.ts' })
+      .usage({ prompt_tokens: 2000, completion_tokens: 100, cached_tokens: 500 }),
+    reply()
+      .toolCall('submit_report', {
+        status: 'COMPLETE',
+        summary: 'Port 4000 on 127.0.0.1.',
+        findings: [{ claim: 'PORT = 4000', evidence_refs: ['file:src/config.ts#L2-L2'] }],
+        confidence: 'HIGH',
+      })
+      .usage({ prompt_tokens: 2500, completion_tokens: 120 }),
+  );
+  return cli(['mission', 'run', file, '--model', 'mission-a3-kimi']);
+}
 
+describe('codex-oss mission run and the run inspection verbs', () => {
   it('runs a mission without any daemon and prints the report, progress on stderr', async () => {
-    missionId = 'cli-run-1';
-    writeFileSync(path.join(fixture.root, 'handoff.md'), handoff({ mission_id: missionId }));
-    mock.script(
-      reply()
-        .toolCall('read_file', { path: 'src/config.ts' })
-        .usage({ prompt_tokens: 2000, completion_tokens: 100, cached_tokens: 500 }),
-      reply()
-        .toolCall('submit_report', {
-          status: 'COMPLETE',
-          summary: 'Port 4000 on 127.0.0.1.',
-          findings: [{ claim: 'PORT = 4000', evidence_refs: ['file:src/config.ts#L2-L2'] }],
-          confidence: 'HIGH',
-        })
-        .usage({ prompt_tokens: 2500, completion_tokens: 120 }),
-    );
-    const run = await cli(['mission', 'run', 'handoff.md', '--model', 'mission-a3-kimi']);
+    const run = await runCompleteMission('cli-run-1');
     expect(run.code).toBe(0);
     expect(run.stdout.split('\n')[0]).toBe('Status: COMPLETE');
     expect(run.stderr).toContain("I'm reading src/config.ts.");
   });
 
   it('lists the run, its usage, trace, summary and explanation, and audits it', async () => {
+    const missionId = 'cli-inspect-1';
+    expect((await runCompleteMission(missionId)).code).toBe(0);
     const runs = await cli(['runs', '--json']);
     const row = (
       JSON.parse(runs.stdout) as {
@@ -159,6 +163,8 @@ describe('codex-oss mission run and the run inspection verbs', () => {
   });
 
   it('fails the audit, naming the event, when one line of the log is tampered with', async () => {
+    const missionId = 'cli-tamper-1';
+    expect((await runCompleteMission(missionId)).code).toBe(0);
     const explain = JSON.parse((await cli(['explain', missionId, '--json'])).stdout) as {
       run_id: string;
     };
@@ -175,6 +181,7 @@ describe('codex-oss mission run and the run inspection verbs', () => {
   });
 
   it('rebuilds the index from the logs', async () => {
+    expect((await runCompleteMission('cli-reindex-1')).code).toBe(0);
     const reindex = await cli(['reindex', '--json']);
     expect(reindex.code).toBe(0);
     expect((JSON.parse(reindex.stdout) as { indexed: number }).indexed).toBeGreaterThanOrEqual(1);
@@ -199,11 +206,11 @@ describe('a daemon killed with SIGKILL in the middle of a mission', () => {
   });
 
   it('leaves a log whose chain verifies up to its last complete line, torn tail reported', async () => {
-    const port = await freePort();
     const missionId = 'killed-mid-run';
     mock.reset();
     mock.script(reply().toolCall('read_file', { path: 'src/config.ts' }), reply().hang());
-    daemon = spawnDaemon(port, { UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS: '600' });
+    let port: number;
+    ({ child: daemon, port } = await spawnDaemon({ UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS: '600' }));
     await waitFor(
       async () =>
         (
@@ -258,7 +265,7 @@ describe('a daemon killed with SIGKILL in the middle of a mission', () => {
     expect(trace.stdout).toContain('torn last line');
 
     // The next daemon on this project closes the run as interrupted, setting the torn line aside.
-    daemon = spawnDaemon(port);
+    ({ child: daemon, port } = await spawnDaemon());
     const recovered = await waitForValue(async () => {
       const response = await fetch(`http://127.0.0.1:${port}/v1/missions/${missionId}`, {
         headers: { authorization: 'Bearer sk-local-codex-bridge' },
@@ -280,11 +287,16 @@ describe('a daemon killed with SIGKILL in the middle of a mission', () => {
   }, 90_000);
 });
 
-/** The real CLI's foreground daemon on this fixture, talking to the mock upstream. */
-function spawnDaemon(port: number, env: Record<string, string> = {}): ChildProcess {
-  return spawn(
+/**
+ * The real CLI's foreground daemon on this fixture, talking to the mock upstream. It listens on
+ * port 0 and the port is read from its listening line, so no port is picked and released first.
+ */
+async function spawnDaemon(
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(
     process.execPath,
-    [path.join(root, 'bin', 'codex-oss'), 'up', '--port', String(port), '--project', fixture.root],
+    [path.join(root, 'bin', 'codex-oss'), 'up', '--port', '0', '--project', fixture.root],
     {
       env: {
         ...process.env,
@@ -293,21 +305,16 @@ function spawnDaemon(port: number, env: Record<string, string> = {}): ChildProce
         LOG_LEVEL: 'warn',
         ...env,
       },
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const port = await waitForValue(() => {
+    const match = /opencode-bridge listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr);
+    return Promise.resolve(match?.[1] === undefined ? undefined : Number(match[1]));
   });
+  return { child, port };
 }
 
 async function waitForValue<T>(

@@ -769,3 +769,31 @@ describe('demo responder and request accessors', () => {
     expect(toolResults(responses)).toEqual([{ callId: 'f1', name: 'exec', output: 'ok' }]);
   });
 });
+
+describe('replaying a recorded stream', () => {
+  it('sends the recording byte for byte, frames after [DONE] and event lines included', async () => {
+    const recorded =
+      'data: {"choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}]}\n\n' +
+      'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n' +
+      'data: [DONE]\n\n' +
+      'data: {"choices":[],"cost":"0.001"}\n\n';
+    mock.script(reply().replay(recorded));
+    const chat = await post('/chat/completions', chatBody());
+    expect(chat.status).toBe(200);
+    expect(chat.headers['content-type']).toMatch(/^text\/event-stream/);
+    expect(chat.text).toBe(recorded);
+
+    const messages = 'event: ping\ndata: {"type":"ping","cost":"0.002"}\n\n';
+    mock.script(reply().replay(messages));
+    expect((await post('/messages', { model: 'minimax-m3', stream: true })).text).toBe(messages);
+  });
+
+  it('can still cut a recording short', async () => {
+    mock.script(reply().replay('data: {"a":1}\n\ndata: {"b":2}\n\n').resetAfterChunks(1));
+    await expect(post('/chat/completions', chatBody())).rejects.toThrow();
+  });
+
+  it('refuses an empty recording', () => {
+    expect(() => reply().replay('')).toThrow(RangeError);
+  });
+});

@@ -85,7 +85,8 @@ function modelOf(recorded: RecordedRequest | undefined): unknown {
 const failureEnv = {
   UPSTREAM_RETRIES: '0',
   CIRCUIT_BREAKER_ERRORS: '1000',
-  UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS: '1',
+  // A keepalive must show up inside the first-byte wait: 10 ticks of margin on a loaded machine.
+  UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS: '2',
   UPSTREAM_IDLE_TIMEOUT_SECONDS: '1',
   SSE_KEEPALIVE_SECONDS: '0.2',
   FALLBACK_MODEL_MAP_JSON: '{"kimi-k2.6":[]}',

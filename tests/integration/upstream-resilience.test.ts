@@ -38,9 +38,19 @@ describe('upstream client: retries, fallback, deadlines, breaker, limits', () =>
     harness = await startHarness({ UPSTREAM_RETRY_MAX_DELAY_SECONDS: '5' });
     harness.mock.script(reply().status(429, { retryAfter: 1 }), reply().text('after the wait'));
     const modelCall = call(['kimi-k2.6']);
+    const started = performance.now();
     const result = await harness.client.complete(modelCall);
+    const wallMs = performance.now() - started;
     expect(result.text).toBe('after the wait');
     expect(harness.mock.requests).toHaveLength(2);
+    // The wait itself, as the upstream saw it: the second request came a full second after the
+    // first (timers never fire early by more than a clock tick), and not much later even on a
+    // loaded machine; the wall clock around the call agrees.
+    const [first, second] = harness.mock.requests;
+    const gapMs = (second?.receivedAt ?? 0) - (first?.receivedAt ?? 0);
+    expect(gapMs).toBeGreaterThanOrEqual(990);
+    expect(gapMs).toBeLessThan(5_000);
+    expect(wallMs).toBeGreaterThanOrEqual(990);
     expect(modelCall.events).toEqual([
       expect.objectContaining({ type: 'retry', model: 'kimi-k2.6', attempt: 2, delayMs: 1_000 }),
     ]);

@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+// Runs Stryker over each module that enforces a product promise, one module at a time, with
+// only that module's tests selected (MUTATION_TESTS, read by vitest.mutation.config.ts) and an
+// incremental file per module under reports/mutation/, so a second run only re-tests what changed.
+//
+//   npm run mutation                 every module below
+//   npm run mutation -- path-scope   only the named module(s)
+//
+// MUTATION_TESTS=a.test.ts,b.test.ts replaces a module's test list (e.g. to score an older set of
+// tests), and MUTATION_LABEL=name keeps that run's reports apart from the usual ones.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const modules = {
+  'path-scope': {
+    mutate: 'src/runtime/path-scope.ts',
+    tests: ['src/runtime/path-scope.test.ts'],
+  },
+  'redact-secrets': {
+    mutate: 'src/runtime/redact-secrets.ts',
+    tests: ['src/runtime/redact-secrets.test.ts'],
+  },
+  'validate-report': {
+    mutate: 'src/runtime/validate-report.ts',
+    tests: ['src/runtime/validate-report.test.ts'],
+  },
+  'model-registry': {
+    mutate: 'src/models/model-registry.ts',
+    tests: ['src/models/model-registry.test.ts'],
+  },
+  'tool-dispatcher': {
+    mutate: 'src/runtime/tool-dispatcher.ts',
+    tests: ['tests/integration/runtime-tools-hardening.test.ts'],
+  },
+  'event-log-writer': {
+    mutate: 'src/events/event-log-writer.ts',
+    tests: ['tests/integration/events-log.test.ts', 'src/events/event-log-writer.test.ts'],
+  },
+  'reduce-run-record': {
+    mutate: 'src/events/reduce-run-record.ts',
+    tests: ['tests/integration/events-record.test.ts'],
+  },
+};
+
+const requested = process.argv.slice(2);
+const unknown = requested.filter((name) => !(name in modules));
+if (unknown.length > 0) {
+  console.error(
+    `unknown module(s): ${unknown.join(', ')}; known: ${Object.keys(modules).join(', ')}`,
+  );
+  process.exit(2);
+}
+const names = requested.length > 0 ? requested : Object.keys(modules);
+const outDir = path.resolve('reports/mutation');
+mkdirSync(outDir, { recursive: true });
+
+const summary = [];
+for (const name of names) {
+  const { mutate } = modules[name];
+  const tests = process.env.MUTATION_TESTS?.split(',') ?? modules[name].tests;
+  const label = process.env.MUTATION_LABEL ? `${name}.${process.env.MUTATION_LABEL}` : name;
+  const started = Date.now();
+  const jsonReport = path.join(outDir, `${label}.json`);
+  const result = spawnSync(
+    'npx',
+    [
+      'stryker',
+      'run',
+      '--mutate',
+      mutate,
+      '--incrementalFile',
+      path.join(outDir, `${label}.incremental.json`),
+    ],
+    {
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        MUTATION_TESTS: tests.join(','),
+        STRYKER_JSON_REPORT: jsonReport,
+      },
+    },
+  );
+  const seconds = Math.round((Date.now() - started) / 1000);
+  if (result.status !== 0) {
+    console.error(`stryker failed on ${name} (exit ${String(result.status)})`);
+    process.exit(result.status ?? 1);
+  }
+  summary.push({ name: label, seconds, ...scoreOf(jsonReport) });
+}
+
+console.log('\nmodule                 killed  survived  no-cov  timeout  score   time');
+for (const row of summary) {
+  console.log(
+    `${row.name.padEnd(22)} ${String(row.killed).padStart(6)}  ${String(row.survived).padStart(8)}  ${String(row.noCoverage).padStart(6)}  ${String(row.timeout).padStart(7)}  ${row.score.padStart(6)}  ${row.seconds}s`,
+  );
+}
+const summaryFile = path.join(outDir, 'summary.json');
+const previous = (() => {
+  try {
+    return JSON.parse(readFileSync(summaryFile, 'utf8'));
+  } catch {
+    return [];
+  }
+})();
+const merged = [
+  ...previous.filter((row) => !summary.some((next) => next.name === row.name)),
+  ...summary,
+];
+writeFileSync(summaryFile, JSON.stringify(merged, null, 2) + '\n');
+
+function scoreOf(file) {
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+  const counts = { killed: 0, survived: 0, noCoverage: 0, timeout: 0 };
+  for (const entry of Object.values(report.files)) {
+    for (const mutant of entry.mutants) {
+      if (mutant.status === 'Killed') counts.killed += 1;
+      else if (mutant.status === 'Survived') counts.survived += 1;
+      else if (mutant.status === 'NoCoverage') counts.noCoverage += 1;
+      else if (mutant.status === 'Timeout') counts.timeout += 1;
+    }
+  }
+  const detected = counts.killed + counts.timeout;
+  const valid = detected + counts.survived + counts.noCoverage;
+  return { ...counts, score: valid === 0 ? 'n/a' : `${((100 * detected) / valid).toFixed(1)}%` };
+}

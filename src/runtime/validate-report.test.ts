@@ -1,0 +1,252 @@
+import { describe, expect, it } from 'vitest';
+import { validateMission, type MissionV1 } from '../mission/index.js';
+import { validateReport, type EvidenceView } from './validate-report.js';
+
+function mission(fields: Record<string, unknown> = {}): MissionV1 {
+  return validateMission({
+    schema_version: 'oss_agent_mission.v1',
+    mission_id: 'validate-1',
+    tier: 'A3',
+    objective: 'Which port does the server use?',
+    allowed_roots: ['src/'],
+    allowed_tool_classes: ['read', 'search'],
+    required_outputs: ['findings'],
+    ...fields,
+  }).mission;
+}
+
+const REF = 'file:src/config.ts#L1-L2';
+const OTHER = 'file:src/server.ts#L3-L4';
+
+function evidence(
+  refs: string[] = [REF, OTHER],
+  files: string[] = ['src/config.ts'],
+): EvidenceView {
+  const known = new Set(refs);
+  return { hasRef: (ref) => known.has(ref), filesRead: new Set(files) };
+}
+
+const good = (overrides: Record<string, unknown> = {}) => ({
+  status: 'COMPLETE',
+  summary: 'The server listens on port 4000.',
+  findings: [{ claim: 'PORT is 4000', evidence_refs: [REF] }],
+  confidence: 'HIGH',
+  ...overrides,
+});
+
+describe('validateReport', () => {
+  it('keeps a report whose every finding cites issued refs', () => {
+    const verdict = validateReport(good(), mission(), evidence());
+    expect(verdict).toMatchObject({
+      status: 'COMPLETE',
+      reason: 'valid_report',
+      reasons: [],
+      summary: 'The server listens on port 4000.',
+      findings: [{ claim: 'PORT is 4000', evidence_refs: [REF], obligation_id: null }],
+      droppedFindings: 0,
+      confidence: 'HIGH',
+      escalation: 'None required; review the evidence refs.',
+      repairable: [],
+      caveats: [],
+    });
+  });
+
+  it('a report that does not match the schema is PARTIAL and repairable', () => {
+    const verdict = validateReport({ findings: 'none' }, mission(), evidence());
+    expect(verdict).toMatchObject({
+      status: 'PARTIAL',
+      reason: 'report_invalid',
+      findings: [],
+      confidence: 'LOW',
+      repairable: ['the report did not match the submit_report schema'],
+    });
+    expect(verdict.reasons[0]).toMatch(/^the report did not match the submit_report schema \(/);
+  });
+
+  it('an unknown status becomes PARTIAL and says so; case and spaces do not matter', () => {
+    const odd = validateReport(good({ status: 'DONE' }), mission(), evidence());
+    expect(odd.status).toBe('PARTIAL');
+    expect(odd.reasons).toContain(
+      `the model's status "DONE" is not one of COMPLETE, PARTIAL, ESCALATE, FAILED`,
+    );
+    expect(validateReport(good({ status: ' complete ' }), mission(), evidence()).status).toBe(
+      'COMPLETE',
+    );
+    // The model's status is an upper bound: a model that says FAILED stays FAILED.
+    expect(validateReport(good({ status: 'FAILED' }), mission(), evidence()).status).toBe('FAILED');
+  });
+
+  it('drops findings with no refs or unknown refs, and a COMPLETE with dropped findings is PARTIAL', () => {
+    const verdict = validateReport(
+      good({
+        findings: [
+          { claim: 'PORT is 4000', evidence_refs: [` ${REF} `, 'file:made-up.ts#L1-L1'] },
+          { claim: 'no refs at all', evidence_refs: [] },
+          { claim: 'invented', evidence_refs: ['cmd:99'] },
+        ],
+      }),
+      mission(),
+      evidence(),
+    );
+    expect(verdict.status).toBe('PARTIAL');
+    expect(verdict.reason).toBe('report_downgraded');
+    expect(verdict.droppedFindings).toBe(2);
+    expect(verdict.findings).toEqual([
+      { claim: 'PORT is 4000', evidence_refs: [REF], obligation_id: null },
+    ]);
+    expect(verdict.reasons).toEqual([
+      'finding 1: unknown refs removed (file:made-up.ts#L1-L1)',
+      'finding 2 cites no evidence; it was dropped',
+      'finding 3 cites refs the run never issued (cmd:99); it was dropped',
+      '2 finding(s) were unsupported, so the report cannot be COMPLETE',
+    ]);
+    expect(verdict.repairable).toEqual([
+      'finding 2 cites no evidence',
+      'finding 3 cites refs the run never issued (cmd:99)',
+    ]);
+    // HIGH is capped once the runtime lowered the status.
+    expect(verdict.confidence).toBe('MEDIUM');
+    expect(verdict.caveats).toContain(
+      "The runtime downgraded the model's COMPLETE to PARTIAL: finding 1: unknown refs removed (file:made-up.ts#L1-L1).",
+    );
+    expect(verdict.escalation).toBe('A reviewer should check the open points.');
+  });
+
+  it('applies the sufficiency policy: refs per claim and main claims', () => {
+    const strict = mission({
+      sufficiency_policy: { min_evidence_refs_per_claim: 2, min_main_claims: 2 },
+    });
+    const oneRef = validateReport(good(), strict, evidence());
+    expect(oneRef.droppedFindings).toBe(1);
+    expect(oneRef.status).toBe('PARTIAL');
+    expect(oneRef.reasons).toContain(
+      'COMPLETE needs at least 2 finding(s) backed by evidence; 0 survived validation',
+    );
+    const twoRefs = validateReport(
+      good({
+        findings: [
+          { claim: 'a', evidence_refs: [REF, OTHER] },
+          { claim: 'b', evidence_refs: [OTHER, REF] },
+        ],
+      }),
+      strict,
+      evidence(),
+    );
+    expect(twoRefs.status).toBe('COMPLETE');
+  });
+
+  it('required outputs, must_inspect and obligations each lower COMPLETE', () => {
+    const outputs = validateReport(
+      good({ summary: ' ' }),
+      mission({
+        required_outputs: ['findings', 'summary', 'escalation_recommendation', 'files_inspected'],
+      }),
+      evidence([REF], []),
+    );
+    expect(outputs.status).toBe('PARTIAL');
+    expect(outputs.reasons).toEqual(
+      expect.arrayContaining([
+        'required output "files_inspected" is missing',
+        'required output "escalation_recommendation" is missing',
+        'required output "summary" is missing',
+      ]),
+    );
+    expect(outputs.reasons).toHaveLength(3);
+
+    const present = validateReport(
+      good({ escalation_recommendation: 'Ask the owner.', confidence: 'medium' }),
+      mission({ required_outputs: ['escalation_recommendation', 'confidence', 'caveats'] }),
+      evidence(),
+    );
+    expect(present.status).toBe('COMPLETE');
+    expect(present.escalation).toBe('Ask the owner.');
+    expect(present.confidence).toBe('MEDIUM');
+
+    const inspect = mission({ must_inspect: ['src/server.ts', 'src/auth/'] });
+    const missed = validateReport(good(), inspect, evidence([REF], ['src/config.ts']));
+    expect(missed.reasons).toEqual([
+      'must_inspect path src/server.ts was never read',
+      'must_inspect path src/auth/ was never read',
+    ]);
+    const read = validateReport(
+      good(),
+      inspect,
+      evidence([REF], ['src/server.ts', 'src/auth/token.ts']),
+    );
+    expect(read.status).toBe('COMPLETE');
+
+    const obliged = mission({
+      objective_style: 'open_investigation',
+      answer_obligations: [
+        { id: 'port', question: 'Which port?' },
+        { id: 'host', question: 'Which host?', required: false },
+      ],
+    });
+    const unanswered = validateReport(good(), obliged, evidence());
+    expect(unanswered.status).toBe('PARTIAL');
+    expect(unanswered.reasons).toEqual([
+      'obligation port ("Which port?") has no finding backed by evidence',
+    ]);
+    expect(unanswered.repairable).toEqual(['obligation port is unanswered']);
+    expect(unanswered.obligations).toEqual([
+      { id: 'port', question: 'Which port?', required: true, answered: false },
+      { id: 'host', question: 'Which host?', required: false, answered: false },
+    ]);
+    const answered = validateReport(
+      good({ findings: [{ claim: 'PORT is 4000', evidence_refs: [REF], obligation_id: 'port' }] }),
+      obliged,
+      evidence(),
+    );
+    expect(answered.status).toBe('COMPLETE');
+    expect(answered.obligations[0]?.answered).toBe(true);
+  });
+
+  it('absolute certainty in the summary, a claim or a caveat escalates with LOW confidence', () => {
+    for (const overrides of [
+      { summary: 'This is safe to merge.' },
+      { findings: [{ claim: 'It is 100% correct', evidence_refs: [REF] }] },
+      { caveats: ['There is no risk here.'] },
+    ]) {
+      const verdict = validateReport(good(overrides), mission(), evidence());
+      expect(verdict.status, JSON.stringify(overrides)).toBe('ESCALATE');
+      expect(verdict.reason).toBe('absolute_claim');
+      expect(verdict.confidence).toBe('LOW');
+    }
+    // Ordinary words are not absolute claims.
+    expect(
+      validateReport(good({ summary: 'The config is valid and correct.' }), mission(), evidence())
+        .status,
+    ).toBe('COMPLETE');
+  });
+
+  it('notes files the model listed but never read, and redacts what it passes on', () => {
+    const verdict = validateReport(
+      good({
+        files_inspected: ['./src/config.ts', { path: 'src/secret.ts' }, 'src/other/'],
+        summary: 'Key is sk-live-ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcd in the env.',
+      }),
+      mission(),
+      evidence(),
+    );
+    expect(verdict.caveats).toContain(
+      'The model listed files it never read: src/secret.ts, src/other.',
+    );
+    expect(verdict.summary).not.toContain('sk-live-ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcd');
+  });
+
+  it('caps HIGH confidence on a non-COMPLETE status unless the mission allows it', () => {
+    expect(validateReport(good({ status: 'PARTIAL' }), mission(), evidence()).confidence).toBe(
+      'MEDIUM',
+    );
+    expect(
+      validateReport(
+        good({ status: 'PARTIAL' }),
+        mission({ sufficiency_policy: { confidence_cap_if_partial_extracts: 'HIGH' } }),
+        evidence(),
+      ).confidence,
+    ).toBe('HIGH');
+    expect(validateReport(good({ confidence: 'sure' }), mission(), evidence()).confidence).toBe(
+      'LOW',
+    );
+  });
+});
