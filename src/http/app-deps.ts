@@ -2,6 +2,7 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import type { ModelRegistry } from '../models/index.js';
 import type { MissionRuntime } from '../runtime/index.js';
+import type { ResponseStore } from '../store/index.js';
 import type { UpstreamClient } from '../upstream/index.js';
 
 export interface DaemonIdentity {
@@ -16,5 +17,7 @@ export interface AppDeps {
   readonly registry: ModelRegistry;
   readonly upstream: UpstreamClient;
   readonly missions: MissionRuntime;
+  /** Conversation state (PRODUCT.md §2.0). */
+  readonly responses: ResponseStore;
   readonly identity: DaemonIdentity;
 }

@@ -1,6 +1,7 @@
 import { computeSourceHash, packageVersion, type Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { createServices } from '../app/index.js';
+import { openResponseStore } from '../store/index.js';
 import type { AppDeps } from './app-deps.js';
 import { buildApp } from './build-app.js';
 
@@ -26,7 +27,11 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     sourceHash: computeSourceHash().hash,
     startedAt: new Date(),
   };
-  const deps: AppDeps = { config, logger, registry, upstream, missions, identity };
+  const responses = openResponseStore(config.CODEX_OSS_PROJECT, {
+    ttlSeconds: config.RESPONSE_STORE_TTL_SECONDS,
+    maxResponses: config.RESPONSE_STORE_MAX_RESPONSES,
+  });
+  const deps: AppDeps = { config, logger, registry, upstream, missions, responses, identity };
   const { app, startDraining } = buildApp(deps);
 
   await app.listen({ host: config.PROXY_HOST, port: config.PROXY_PORT });
@@ -64,6 +69,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
         } finally {
           clearTimeout(timer);
           await missions.close();
+          responses.close();
           await upstream.close();
         }
       })();

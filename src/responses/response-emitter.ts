@@ -37,6 +37,15 @@ export interface EmitterOptions {
   readonly includeEncryptedReasoning: boolean;
   /** Request fields echoed in the response object. */
   readonly echo?: Readonly<Record<string, unknown>>;
+  /**
+   * Called with the final object of a completed or incomplete response just before its terminal
+   * event is sent (the response store keeps it here, so a client that reacts to the event can
+   * chain from it at once). Fields it returns replace the echoed ones (a failed save says
+   * `store: false`).
+   */
+  readonly onSettled?: (
+    response: Record<string, unknown>,
+  ) => Readonly<Record<string, unknown>> | undefined;
 }
 
 type Status = 'in_progress' | 'completed' | 'failed' | 'incomplete';
@@ -69,7 +78,8 @@ export class ResponseEmitter {
   readonly id = newId('resp');
   readonly createdAt = Math.floor(Date.now() / 1000);
   private readonly output: (OutputItem | undefined)[] = [];
-  private readonly held: (() => void)[] = [];
+  private readonly held: { readonly item: OutputItem; readonly flush: () => void }[] = [];
+  private overrides: Readonly<Record<string, unknown>> = {};
   private status: Status = 'in_progress';
   private usage: ResponseUsage | null = null;
   private error: { code: string; message: string } | null = null;
@@ -307,10 +317,14 @@ export class ResponseEmitter {
   ): void {
     if (this.finished) return;
     this.start();
-    for (const flush of this.held.splice(0)) flush();
+    // The item being written when the output was cut is truncated, whatever its writer said.
+    const last = this.held.at(-1)?.item;
+    if (status === 'incomplete' && last !== undefined) last['status'] = 'incomplete';
+    for (const { flush } of this.held.splice(0)) flush();
     this.usage = toResponseUsage(usage);
     this.status = status;
     if (reason !== undefined) this.incompleteReason = reason;
+    this.overrides = this.options.onSettled?.(this.response()) ?? {};
     this.emit({ type: `response.${status}`, response: this.response() });
   }
 
@@ -351,6 +365,7 @@ export class ResponseEmitter {
       store: false,
       usage: this.usage,
       ...this.options.echo,
+      ...this.overrides,
     };
   }
 
@@ -373,7 +388,7 @@ export class ResponseEmitter {
       this.output[index] = item;
       this.emit({ type: 'response.output_item.done', output_index: index, item });
     };
-    if (this.options.holdItemDone) this.held.push(flush);
+    if (this.options.holdItemDone) this.held.push({ item, flush });
     else flush();
   }
 

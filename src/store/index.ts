@@ -9,3 +9,10 @@ export {
   type UsageFigures,
   type UsageReport,
 } from './run-index.js';
+export {
+  openResponseStore,
+  RESPONSE_STORE_SCHEMA_VERSION,
+  type ResponseStore,
+  type ResponseStoreOptions,
+  type StoredResponse,
+} from './response-store.js';
