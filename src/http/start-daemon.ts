@@ -21,7 +21,7 @@ export interface StartDaemonOptions {
 /** Wires the daemon's parts together and listens on PROXY_HOST:PROXY_PORT. */
 export async function startDaemon(options: StartDaemonOptions): Promise<RunningDaemon> {
   const { config, logger } = options;
-  const { registry, upstream, missions } = createServices({ config, logger });
+  const { registry, upstream, missions, spend } = createServices({ config, logger });
   const identity = {
     version: packageVersion(),
     sourceHash: computeSourceHash().hash,
@@ -31,7 +31,16 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     ttlSeconds: config.RESPONSE_STORE_TTL_SECONDS,
     maxResponses: config.RESPONSE_STORE_MAX_RESPONSES,
   });
-  const deps: AppDeps = { config, logger, registry, upstream, missions, responses, identity };
+  const deps: AppDeps = {
+    config,
+    logger,
+    registry,
+    upstream,
+    missions,
+    responses,
+    spend,
+    identity,
+  };
   const { app, startDraining } = buildApp(deps);
 
   await app.listen({ host: config.PROXY_HOST, port: config.PROXY_PORT });
@@ -71,6 +80,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
           await missions.close();
           responses.close();
           await upstream.close();
+          spend.close();
         }
       })();
       return closing;

@@ -16,3 +16,11 @@ export {
   type ResponseStoreOptions,
   type StoredResponse,
 } from './response-store.js';
+export {
+  freesUpAt,
+  openSpendLedger,
+  windowStatuses,
+  type SpendLedger,
+  type WindowLimit,
+  type WindowStatus,
+} from './spend-ledger.js';
