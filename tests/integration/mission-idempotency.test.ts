@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/run-cli.js';
 import { reply } from '../../src/demo/index.js';
 import { openRunIndex, openSpendLedger } from '../../src/store/index.js';
 import { BRIDGE_KEY, startBridge, type BridgeHarness } from '../support/bridge-harness.js';
@@ -208,5 +209,17 @@ describe('OpenCode Go plan windows', () => {
     expect(health.plan_windows).toEqual([
       expect.objectContaining({ name: 'five_hour', spent_usd: 0.9, left_usd: 0.1 }),
     ]);
+
+    // The CLI reads the same ledger without the daemon.
+    let out = '';
+    const io = {
+      stdout: { write: (chunk: string) => ((out += chunk), true) },
+      stderr: { write: () => true },
+      env: { PLAN_LIMITS_JSON: '{"five_hour":1,"week":30}' },
+      cwd: project,
+    } as unknown as Parameters<typeof runCli>[1];
+    expect(await runCli(['usage', '--windows', '--project', project], io)).toBe(0);
+    expect(out).toMatch(/^5-hour\s+\$1\.00\s+\$0\.9000\s+\$0\.1000\s+in (3 h 59 min|4 h)/m);
+    expect(out).toMatch(/^weekly\s+\$30\.00\s+\$0\.9000\s+\$29\.1000/m);
   });
 });
