@@ -180,6 +180,7 @@ export class ResponseEmitter {
    * `encrypted_content`) so it comes back on the next turn; a summary-only item is commentary.
    */
   addReasoning(options: { summaryOnly?: boolean } = {}): ReasoningWriter {
+    let signature: string | undefined;
     const { id, index } = this.openItem('rs', (itemId) => ({
       id: itemId,
       type: 'reasoning',
@@ -192,7 +193,7 @@ export class ResponseEmitter {
       summary_index: 0,
       part: { type: 'summary_text', text: '' },
     });
-    return accumulate(
+    const writer = accumulate(
       (chunk) =>
         this.emit({
           type: 'response.reasoning_summary_text.delta',
@@ -212,8 +213,9 @@ export class ResponseEmitter {
               type: 'reasoning',
               summary,
               content: [{ type: 'reasoning_text', text }],
-              ...(this.options.includeEncryptedReasoning
-                ? { encrypted_content: encodeReasoning(text) }
+              // A signed thinking block is useless without its signature, so it always travels.
+              ...(this.options.includeEncryptedReasoning || signature !== undefined
+                ? { encrypted_content: encodeReasoning(text, signature) }
                 : {}),
             };
         this.close(index, item, () => {
@@ -234,6 +236,13 @@ export class ResponseEmitter {
         });
       },
     );
+    return {
+      delta: (chunk) => writer.delta(chunk),
+      finish: () => writer.finish(),
+      sign: (part) => {
+        signature = (signature ?? '') + part;
+      },
+    };
   }
 
   /**
@@ -444,6 +453,8 @@ export interface MessageWriter {
 export interface ReasoningWriter {
   delta(chunk: string): void;
   finish(): void;
+  /** The upstream's signature for this thinking (Anthropic), carried in encrypted_content. */
+  sign(signature: string): void;
 }
 
 export interface ArgumentsWriter {

@@ -82,6 +82,9 @@ export async function streamToEmitter(
         }
         reasoning.delta(part.text);
         break;
+      case 'reasoning-signature':
+        reasoning?.sign(part.signature);
+        break;
       case 'text-delta':
         if (part.text.length === 0) break;
         reasoningClosed = true;
