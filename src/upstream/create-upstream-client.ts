@@ -107,6 +107,9 @@ class OpenCodeUpstreamClient implements UpstreamClient {
         case 'reasoning-delta':
           reasoning += part.text;
           break;
+        case 'reasoning-signature':
+          // Missions send their own history back as chat messages; a signature has no use there.
+          break;
         case 'text-delta':
           text += part.text;
           break;
