@@ -2,6 +2,7 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { createRegistry, type ModelRegistry } from '../models/index.js';
 import { MissionRuntime } from '../runtime/index.js';
+import { openSpendLedger, type SpendLedger } from '../store/index.js';
 import { createUpstreamClient, type UpstreamClient } from '../upstream/index.js';
 import { implementationKit } from './implementation-kit.js';
 
@@ -11,7 +12,9 @@ export interface BridgeServices {
   readonly registry: ModelRegistry;
   readonly upstream: UpstreamClient;
   readonly missions: MissionRuntime;
-  /** Closes the mission runtime (its index) and the upstream client. */
+  /** The bridge's own count of upstream spend, for the OpenCode Go plan windows. */
+  readonly spend: SpendLedger;
+  /** Closes the mission runtime (its index), the upstream client and the spend ledger. */
   close(): Promise<void>;
 }
 
@@ -23,13 +26,20 @@ export interface BridgeServices {
 export function createServices(options: { config: Config; logger: Logger }): BridgeServices {
   const { config, logger } = options;
   const registry = createRegistry(config);
-  const upstream = createUpstreamClient({ config, logger, registry });
+  const spend = openSpendLedger(config.CODEX_OSS_PROJECT);
+  const upstream = createUpstreamClient({
+    config,
+    logger,
+    registry,
+    onSpend: (entry) => spend.record(entry),
+  });
   const missions = new MissionRuntime({
     config,
     logger,
     registry,
     upstream,
     implementation: implementationKit,
+    spend,
   });
   return {
     config,
@@ -37,9 +47,11 @@ export function createServices(options: { config: Config; logger: Logger }): Bri
     registry,
     upstream,
     missions,
+    spend,
     close: async () => {
       await missions.close();
       await upstream.close();
+      spend.close();
     },
   };
 }

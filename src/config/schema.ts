@@ -52,6 +52,27 @@ const gptStrategy = z
     return z.NEVER;
   });
 
+/** `{"five_hour":12,"week":30,"month":60}`; a window left out is not tracked. */
+const planLimits = z
+  .union([z.string(), z.record(z.string(), z.unknown())])
+  .transform((value, ctx) => {
+    if (typeof value !== 'string') return value;
+    if (value.trim() === '') return {};
+    try {
+      return JSON.parse(value) as unknown;
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: `not valid JSON (${(error as Error).message})` });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.strictObject({
+      five_hour: z.number().nonnegative().optional(),
+      week: z.number().nonnegative().optional(),
+      month: z.number().nonnegative().optional(),
+    }),
+  );
+
 /**
  * Every setting, keyed by the environment variable that sets it. CLI flags are mapped onto the
  * same keys before parsing, so a flag and its variable can never disagree about meaning.
@@ -104,6 +125,14 @@ export const configSchema = z.object({
   MISSION_READ_POOL_CAPACITY: int(1, 256).default(3),
   MISSION_READ_POOL_QUEUE: int(0, 1024).default(4),
   MISSION_QUEUE_TIMEOUT_SECONDS: seconds(3600).default(15),
+
+  // Conversation state (PRODUCT.md §2.0): responses kept for previous_response_id / item_reference
+  RESPONSE_STORE_TTL_SECONDS: int(1, 365 * 86_400).default(30 * 86_400),
+  /** 0 keeps nothing (every response then says `store: false`). */
+  RESPONSE_STORE_MAX_RESPONSES: int(0, 1_000_000).default(2000),
+
+  // OpenCode Go plan windows, in dollars (delegation.md §5); tracked by the bridge itself
+  PLAN_LIMITS_JSON: planLimits.default({ five_hour: 12, week: 30, month: 60 }),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

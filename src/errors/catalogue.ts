@@ -80,7 +80,30 @@ export const errorCatalogue = {
     failedCode: 'unsupported_parameter',
     retryable: false,
     summary:
-      'The request uses a feature the bridge cannot honour (for example previous_response_id).',
+      'The request uses a feature the bridge cannot honour (for example a file_id-only image).',
+  },
+  previous_response_not_found: {
+    status: 400,
+    type: 'invalid_request_error',
+    failedCode: 'previous_response_not_found',
+    retryable: false,
+    summary:
+      'previous_response_id names a response the store does not hold (store:false, expired or deleted).',
+  },
+  item_not_found: {
+    status: 400,
+    type: 'invalid_request_error',
+    failedCode: 'item_not_found',
+    retryable: false,
+    summary:
+      'An item_reference names an item the store does not hold (store:false, expired or deleted).',
+  },
+  response_not_found: {
+    status: 404,
+    type: 'not_found_error',
+    failedCode: 'response_not_found',
+    retryable: false,
+    summary: 'GET or DELETE /v1/responses/:id for a response the store does not hold.',
   },
   model_not_found: {
     status: 404,
@@ -146,6 +169,14 @@ export const errorCatalogue = {
     failedCode: 'insufficient_quota',
     retryable: false,
     summary: 'The upstream account is out of credit or over its usage window.',
+  },
+  subscription_limit_reached: {
+    status: 429,
+    type: 'rate_limit_error',
+    failedCode: 'invalid_prompt',
+    retryable: false,
+    summary:
+      'OpenCode Go answered SubscriptionUsageLimitError: a plan window (5 hours, week, month) is used up until it resets.',
   },
   upstream_auth_failed: {
     status: 502,
@@ -219,6 +250,21 @@ export const errorCatalogue = {
     retryable: false,
     summary:
       'The mission cannot run on the requested model (unknown alias, forbidden route, downgrade).',
+  },
+  mission_id_conflict: {
+    status: 409,
+    type: 'mission_error',
+    failedCode: 'invalid_prompt',
+    retryable: false,
+    summary: 'The mission_id already ran in this project with a different handoff.',
+  },
+  plan_window_exhausted: {
+    status: 429,
+    type: 'mission_error',
+    failedCode: 'invalid_prompt',
+    retryable: false,
+    summary:
+      "The mission's max_cost_usd is more than what is left in an OpenCode Go plan window; refused before it starts.",
   },
   mission_queue_full: {
     status: 429,

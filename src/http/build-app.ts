@@ -113,7 +113,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
       request,
       new BridgeError(
         'route_not_found',
-        `No route for ${request.method} ${request.url.split('?')[0] ?? ''}. Routes: POST /v1/responses, GET /v1/models, GET /health, GET /v1/missions, GET /v1/missions/:id, GET /v1/missions/:id/events.`,
+        `No route for ${request.method} ${request.url.split('?')[0] ?? ''}. Routes: POST /v1/responses, GET/DELETE /v1/responses/:id, GET /v1/models, GET /health, GET /v1/missions, GET /v1/missions/:id, GET /v1/missions/:id/events.`,
       ),
     ),
   );

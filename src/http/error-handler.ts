@@ -37,5 +37,8 @@ export function sendError(
     request.log.error({ err: error.cause ?? error }, 'internal error');
   if (error.retryAfterSeconds !== undefined)
     reply.header('retry-after', Math.ceil(error.retryAfterSeconds));
+  // The openai SDK retries every 429 and 5xx unless told otherwise; a plan limit or a bug will
+  // not clear in the seconds its backoff waits.
+  if (!error.retryable) reply.header('x-should-retry', 'false');
   return reply.code(error.httpStatus).type('application/json').send(toOpenAIErrorBody(error));
 }

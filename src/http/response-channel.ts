@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ResponseEmitter, type ResponsesRequest } from '../responses/index.js';
+import { echoedFields, ResponseEmitter, type ResponsesRequest } from '../responses/index.js';
 import type { AppDeps } from './app-deps.js';
 import { elapsedMs, timing, type RequestClock } from './request-timing.js';
 import { OVERHEAD_HEADER, SseWriter } from './sse-writer.js';
@@ -35,10 +35,26 @@ export function openResponseChannel(
           overheadMs: overhead,
         })
       : undefined;
+  // store defaults to true (PRODUCT.md §2.0); `store` in the answer says whether it really was.
+  const keep = request.store !== false && deps.responses.enabled;
   const emitter = new ResponseEmitter({
     model: request.model,
     sink: writer ?? { write: () => undefined },
     ...options,
+    echo: echoedFields(request, keep),
+    ...(keep
+      ? {
+          onSettled: (response: Record<string, unknown>) => {
+            try {
+              deps.responses.save({ response, input: conversationItems(request) });
+              return undefined;
+            } catch (error) {
+              httpRequest.log.warn({ err: error }, 'response store: save failed');
+              return { store: false };
+            }
+          },
+        }
+      : {}),
   });
   return {
     emitter,
@@ -55,4 +71,11 @@ export function openResponseChannel(
       await reply.code(200).send(emitter.response());
     },
   };
+}
+
+/** The conversation the response answered, as stored items (a string input is one user message). */
+function conversationItems(request: ResponsesRequest): readonly unknown[] {
+  return typeof request.input === 'string'
+    ? [{ type: 'message', role: 'user', content: request.input }]
+    : request.input;
 }

@@ -1,6 +1,7 @@
 import { computeSourceHash, packageVersion, type Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { createServices } from '../app/index.js';
+import { openResponseStore } from '../store/index.js';
 import type { AppDeps } from './app-deps.js';
 import { buildApp } from './build-app.js';
 
@@ -20,13 +21,26 @@ export interface StartDaemonOptions {
 /** Wires the daemon's parts together and listens on PROXY_HOST:PROXY_PORT. */
 export async function startDaemon(options: StartDaemonOptions): Promise<RunningDaemon> {
   const { config, logger } = options;
-  const { registry, upstream, missions } = createServices({ config, logger });
+  const { registry, upstream, missions, spend } = createServices({ config, logger });
   const identity = {
     version: packageVersion(),
     sourceHash: computeSourceHash().hash,
     startedAt: new Date(),
   };
-  const deps: AppDeps = { config, logger, registry, upstream, missions, identity };
+  const responses = openResponseStore(config.CODEX_OSS_PROJECT, {
+    ttlSeconds: config.RESPONSE_STORE_TTL_SECONDS,
+    maxResponses: config.RESPONSE_STORE_MAX_RESPONSES,
+  });
+  const deps: AppDeps = {
+    config,
+    logger,
+    registry,
+    upstream,
+    missions,
+    responses,
+    spend,
+    identity,
+  };
   const { app, startDraining } = buildApp(deps);
 
   await app.listen({ host: config.PROXY_HOST, port: config.PROXY_PORT });
@@ -64,7 +78,9 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
         } finally {
           clearTimeout(timer);
           await missions.close();
+          responses.close();
           await upstream.close();
+          spend.close();
         }
       })();
       return closing;

@@ -7,7 +7,7 @@ import type {
   ChatToolCall,
   ChatToolChoice,
 } from '../upstream/index.js';
-import { decodeReasoning } from './reasoning-carrier.js';
+import { decodeCarriedReasoning } from './reasoning-carrier.js';
 import type {
   ContentPart,
   CustomTool,
@@ -29,6 +29,7 @@ type MutableAssistant = {
   content: string | null;
   tool_calls?: ChatToolCall[];
   reasoning_content?: string;
+  reasoning_signature?: string;
 };
 
 /**
@@ -185,12 +186,15 @@ function convertInput(request: ResponsesRequest, names: ToolNameMap): ChatMessag
   }
 
   let pendingReasoning: string | undefined;
+  let pendingSignature: string | undefined;
   /** The assistant message the current turn's function calls attach to. */
   let openAssistant: MutableAssistant | undefined;
   const startAssistant = (content: string | null): MutableAssistant => {
     const message: MutableAssistant = { role: 'assistant', content };
     if (pendingReasoning !== undefined) message.reasoning_content = pendingReasoning;
+    if (pendingSignature !== undefined) message.reasoning_signature = pendingSignature;
     pendingReasoning = undefined;
+    pendingSignature = undefined;
     messages.push(message);
     openAssistant = message;
     return message;
@@ -226,8 +230,10 @@ function convertInput(request: ResponsesRequest, names: ToolNameMap): ChatMessag
           content?: { text: string }[] | null;
           summary?: { text: string }[] | null;
         };
+        const carried = decodeCarriedReasoning(reasoning.encrypted_content);
+        if (carried?.signature !== undefined) pendingSignature = carried.signature;
         const text =
-          decodeReasoning(reasoning.encrypted_content) ??
+          carried?.text ??
           (reasoning.content?.length
             ? reasoning.content.map((part) => part.text).join('')
             : undefined) ??

@@ -1,4 +1,10 @@
 export { parseResponsesRequest } from './parse-responses-request.js';
+export {
+  refuseFileOnlyParts,
+  resolveConversation,
+  type ConversationLookup,
+} from './resolve-conversation.js';
+export { echoedFields } from './echo-fields.js';
 export type {
   ContentPart,
   CustomTool,
@@ -24,4 +30,8 @@ export {
   type ResponseEventSink,
   type ResponseUsage,
 } from './response-emitter.js';
-export { streamToEmitter, type StreamOutcome } from './stream-to-emitter.js';
+export {
+  streamToEmitter,
+  type StreamOutcome,
+  type StreamToEmitterOptions,
+} from './stream-to-emitter.js';

@@ -39,7 +39,8 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
   return { ...top.data, input: items, tools };
 }
 
-function parseItem(item: unknown, index: number): InputItem {
+/** One input item, validated by its own type's schema; errors name `input[index]`. */
+export function parseItem(item: unknown, index: number): InputItem {
   const schema = itemSchemaFor(item);
   if (!schema) {
     const type =

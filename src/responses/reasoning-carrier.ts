@@ -6,12 +6,40 @@
  * real encrypted reasoning) is never mistaken for ours.
  */
 const PREFIX = 'ocb1.';
+/** Text plus the Anthropic thinking signature it came with (`/messages` models). */
+const SIGNED_PREFIX = 'ocb2.';
 
-export function encodeReasoning(text: string): string {
-  return PREFIX + Buffer.from(text, 'utf8').toString('base64url');
+export interface CarriedReasoning {
+  readonly text: string;
+  readonly signature?: string;
+}
+
+export function encodeReasoning(text: string, signature?: string): string {
+  if (signature === undefined) return PREFIX + Buffer.from(text, 'utf8').toString('base64url');
+  return (
+    SIGNED_PREFIX + Buffer.from(JSON.stringify({ text, signature }), 'utf8').toString('base64url')
+  );
 }
 
 export function decodeReasoning(blob: string | null | undefined): string | undefined {
-  if (!blob?.startsWith(PREFIX)) return undefined;
-  return Buffer.from(blob.slice(PREFIX.length), 'base64url').toString('utf8');
+  return decodeCarriedReasoning(blob)?.text;
+}
+
+export function decodeCarriedReasoning(
+  blob: string | null | undefined,
+): CarriedReasoning | undefined {
+  if (blob?.startsWith(PREFIX))
+    return { text: Buffer.from(blob.slice(PREFIX.length), 'base64url').toString('utf8') };
+  if (!blob?.startsWith(SIGNED_PREFIX)) return undefined;
+  try {
+    const parsed = JSON.parse(
+      Buffer.from(blob.slice(SIGNED_PREFIX.length), 'base64url').toString('utf8'),
+    ) as { text?: unknown; signature?: unknown };
+    if (typeof parsed.text !== 'string') return undefined;
+    return typeof parsed.signature === 'string'
+      ? { text: parsed.text, signature: parsed.signature }
+      : { text: parsed.text };
+  } catch {
+    return undefined;
+  }
 }

@@ -37,6 +37,15 @@ export interface EmitterOptions {
   readonly includeEncryptedReasoning: boolean;
   /** Request fields echoed in the response object. */
   readonly echo?: Readonly<Record<string, unknown>>;
+  /**
+   * Called with the final object of a completed or incomplete response just before its terminal
+   * event is sent (the response store keeps it here, so a client that reacts to the event can
+   * chain from it at once). Fields it returns replace the echoed ones (a failed save says
+   * `store: false`).
+   */
+  readonly onSettled?: (
+    response: Record<string, unknown>,
+  ) => Readonly<Record<string, unknown>> | undefined;
 }
 
 type Status = 'in_progress' | 'completed' | 'failed' | 'incomplete';
@@ -69,7 +78,8 @@ export class ResponseEmitter {
   readonly id = newId('resp');
   readonly createdAt = Math.floor(Date.now() / 1000);
   private readonly output: (OutputItem | undefined)[] = [];
-  private readonly held: (() => void)[] = [];
+  private readonly held: { readonly item: OutputItem; readonly flush: () => void }[] = [];
+  private overrides: Readonly<Record<string, unknown>> = {};
   private status: Status = 'in_progress';
   private usage: ResponseUsage | null = null;
   private error: { code: string; message: string } | null = null;
@@ -170,6 +180,7 @@ export class ResponseEmitter {
    * `encrypted_content`) so it comes back on the next turn; a summary-only item is commentary.
    */
   addReasoning(options: { summaryOnly?: boolean } = {}): ReasoningWriter {
+    let signature: string | undefined;
     const { id, index } = this.openItem('rs', (itemId) => ({
       id: itemId,
       type: 'reasoning',
@@ -182,7 +193,7 @@ export class ResponseEmitter {
       summary_index: 0,
       part: { type: 'summary_text', text: '' },
     });
-    return accumulate(
+    const writer = accumulate(
       (chunk) =>
         this.emit({
           type: 'response.reasoning_summary_text.delta',
@@ -202,8 +213,9 @@ export class ResponseEmitter {
               type: 'reasoning',
               summary,
               content: [{ type: 'reasoning_text', text }],
-              ...(this.options.includeEncryptedReasoning
-                ? { encrypted_content: encodeReasoning(text) }
+              // A signed thinking block is useless without its signature, so it always travels.
+              ...(this.options.includeEncryptedReasoning || signature !== undefined
+                ? { encrypted_content: encodeReasoning(text, signature) }
                 : {}),
             };
         this.close(index, item, () => {
@@ -224,6 +236,13 @@ export class ResponseEmitter {
         });
       },
     );
+    return {
+      delta: (chunk) => writer.delta(chunk),
+      finish: () => writer.finish(),
+      sign: (part) => {
+        signature = (signature ?? '') + part;
+      },
+    };
   }
 
   /**
@@ -307,10 +326,14 @@ export class ResponseEmitter {
   ): void {
     if (this.finished) return;
     this.start();
-    for (const flush of this.held.splice(0)) flush();
+    // The item being written when the output was cut is truncated, whatever its writer said.
+    const last = this.held.at(-1)?.item;
+    if (status === 'incomplete' && last !== undefined) last['status'] = 'incomplete';
+    for (const { flush } of this.held.splice(0)) flush();
     this.usage = toResponseUsage(usage);
     this.status = status;
     if (reason !== undefined) this.incompleteReason = reason;
+    this.overrides = this.options.onSettled?.(this.response()) ?? {};
     this.emit({ type: `response.${status}`, response: this.response() });
   }
 
@@ -351,6 +374,7 @@ export class ResponseEmitter {
       store: false,
       usage: this.usage,
       ...this.options.echo,
+      ...this.overrides,
     };
   }
 
@@ -373,7 +397,7 @@ export class ResponseEmitter {
       this.output[index] = item;
       this.emit({ type: 'response.output_item.done', output_index: index, item });
     };
-    if (this.options.holdItemDone) this.held.push(flush);
+    if (this.options.holdItemDone) this.held.push({ item, flush });
     else flush();
   }
 
@@ -429,6 +453,8 @@ export interface MessageWriter {
 export interface ReasoningWriter {
   delta(chunk: string): void;
   finish(): void;
+  /** The upstream's signature for this thinking (Anthropic), carried in encrypted_content. */
+  sign(signature: string): void;
 }
 
 export interface ArgumentsWriter {

@@ -255,6 +255,10 @@ export const responsesRequestSchema = z.object({
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().min(0).max(1).nullish(),
   metadata: z.record(z.string(), z.unknown()).nullish(),
+  truncation: z.enum(['auto', 'disabled']).nullish(),
+  user: z.string().nullish(),
+  top_logprobs: z.number().int().min(0).max(20).nullish(),
+  service_tier: z.string().nullish(),
 });
 
 export type ResponsesRequest = Omit<z.infer<typeof responsesRequestSchema>, 'input' | 'tools'> & {

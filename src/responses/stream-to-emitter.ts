@@ -33,11 +33,22 @@ interface OpenCall {
  * tools answered as custom_tool_call). Returns once the upstream finished cleanly; a thrown
  * error propagates so the caller can fail the response (held items are then never done).
  */
+export interface StreamToEmitterOptions {
+  /**
+   * `parallel_tool_calls: false`: keep the first tool call of the turn and drop the rest, since
+   * upstreams do not all honour the flag and a client that asked for one call runs only one.
+   */
+  readonly singleToolCall?: boolean;
+  /** Told about each call dropped by `singleToolCall` (the lane logs it). */
+  readonly onDroppedCall?: (call: { name: string; id: string }) => void;
+}
+
 export async function streamToEmitter(
   parts: AsyncIterable<StreamPart>,
   emitter: ResponseEmitter,
   toolNames: ToolNameMap,
   afterPart?: () => Promise<void> | void,
+  options: StreamToEmitterOptions = {},
 ): Promise<StreamOutcome> {
   let reasoning: ReasoningWriter | undefined;
   let message: MessageWriter | undefined;
@@ -71,6 +82,9 @@ export async function streamToEmitter(
         }
         reasoning.delta(part.text);
         break;
+      case 'reasoning-signature':
+        reasoning?.sign(part.signature);
+        break;
       case 'text-delta':
         if (part.text.length === 0) break;
         reasoningClosed = true;
@@ -78,6 +92,10 @@ export async function streamToEmitter(
         message.delta(part.text);
         break;
       case 'tool-call-start': {
+        if (options.singleToolCall && calls.size > 0 && !calls.has(part.index)) {
+          options.onDroppedCall?.({ name: part.name, id: part.id });
+          break;
+        }
         reasoningClosed = true;
         const identity = toolNames.fromUpstream(part.name);
         const kind = identity?.kind ?? 'function';

@@ -29,10 +29,18 @@ import {
   type ModelEntry,
   type ModelRegistry,
 } from '../models/index.js';
-import { openRunIndex, runSummaryOf, type RunIndex, type RunSummary } from '../store/index.js';
+import {
+  openRunIndex,
+  runSummaryOf,
+  type RunIndex,
+  type RunSummary,
+  type SpendLedger,
+} from '../store/index.js';
 import { ConcurrencyLimiter, type UpstreamClient } from '../upstream/index.js';
 import { CommentaryChannel, type CommentaryLine } from './commentary-channel.js';
 import { EvidenceLedger } from './evidence-ledger.js';
+import { conflictOutcome, MissionIdempotency } from './mission-idempotency.js';
+import { assertWithinPlanWindows } from './plan-admission.js';
 import type { MissionReport } from './mission-report.js';
 import { createPathScope, type PathScope } from './path-scope.js';
 import { redactSecrets } from './redact-secrets.js';
@@ -49,6 +57,8 @@ export interface MissionRuntimeDeps {
   readonly upstream: UpstreamClient;
   /** A4–A6 parts (isolation, patch, verification); without them those tiers escalate. */
   readonly implementation?: ImplementationKit | undefined;
+  /** The bridge's spend count; a mission over a plan window's remainder is refused. */
+  readonly spend?: SpendLedger;
 }
 
 export interface ExecuteMissionInput {
@@ -73,6 +83,8 @@ export interface MissionOutcome {
   readonly record: RunRecord;
   /** Time spent waiting on model calls (excluded from the bridge's overhead figure). */
   readonly modelTimeMs: number;
+  /** Set when this request ran nothing itself (mission_id idempotency, PRODUCT.md §4). */
+  readonly reusedRun?: 'replay' | 'follow' | 'conflict';
 }
 
 interface ActiveRun {
@@ -94,9 +106,11 @@ export class MissionRuntime {
   private readonly readPool: ConcurrencyLimiter;
   private readonly active = new Map<string, ActiveRun>();
   private index: RunIndex | undefined;
+  private readonly idempotency: MissionIdempotency;
 
   constructor(private readonly deps: MissionRuntimeDeps) {
     const { config } = deps;
+    this.idempotency = new MissionIdempotency(config.CODEX_OSS_PROJECT);
     this.readPool = new ConcurrencyLimiter({
       max: config.MISSION_READ_POOL_CAPACITY,
       queueMax: config.MISSION_READ_POOL_QUEUE,
@@ -144,12 +158,26 @@ export class MissionRuntime {
       throw error;
     }
 
-    const release = await this.readPool.acquire({ signal: input.signal });
-    try {
-      return await this.runAdmitted(runId, input, prepared, chain);
-    } finally {
-      release();
-    }
+    // mission_id is an idempotency key: replay, follow or refuse instead of running twice.
+    const decision = await this.idempotency.decide(prepared, this.runIndex(), input.onCommentary);
+    if (decision.kind === 'replay') return decision.outcome;
+    if (decision.kind === 'follow') return decision.follow();
+    if (decision.kind === 'conflict') return conflictOutcome(prepared.mission.mission_id, decision);
+    return decision.settle(async (onCommentary) => {
+      const claimed = { ...input, onCommentary };
+      try {
+        assertWithinPlanWindows(prepared.mission, this.deps.spend, config);
+      } catch (error) {
+        if (error instanceof BridgeError) return this.reject(runId, claimed, error);
+        throw error;
+      }
+      const release = await this.readPool.acquire({ signal: input.signal });
+      try {
+        return await this.runAdmitted(runId, claimed, prepared, chain);
+      } finally {
+        release();
+      }
+    });
   }
 
   /**
@@ -607,7 +635,11 @@ export class MissionRuntime {
     input: ExecuteMissionInput,
     error: BridgeError,
   ): Promise<MissionOutcome> {
-    const missionId = rawMissionId(input.userTexts) ?? runId;
+    const missionId = this.idempotency.rejectionMissionId(
+      rawMissionId(input.userTexts),
+      runId,
+      this.runIndex(),
+    );
     // Validation messages quote the offending value, which can be whatever the user pasted.
     const message = redactSecrets(error.message).text;
     const writer = await openEventLog({ projectRoot: this.projectRoot, runId });

@@ -100,6 +100,8 @@ export interface RunIndex {
   /** By run id, else the latest run of that mission id. */
   getRun(runIdOrMissionId: string): RunRecord | null;
   listRuns(options?: ListRunsOptions): RunSummary[];
+  /** Every run of a mission id, oldest first (idempotency reads them). */
+  missionRuns(missionId: string): RunRecord[];
   usage(options?: { since?: string }): UsageReport;
   /** Empties the index and re-derives it from every `events.jsonl`, in one transaction. */
   rebuild(projectRoot?: string): Promise<RebuildResult>;
@@ -207,6 +209,7 @@ class SqliteRunIndex implements RunIndex {
   readonly #byRunId: Database.Statement;
   readonly #byMissionId: Database.Statement;
   readonly #list: Database.Statement;
+  readonly #missionRuns: Database.Statement;
   readonly #usageOverall: Database.Statement;
   readonly #usageByModel: Database.Statement;
   readonly #upsertTx: (record: RunRecord) => void;
@@ -244,6 +247,8 @@ class SqliteRunIndex implements RunIndex {
     this.#byRunId = db.prepare('SELECT record_json FROM runs WHERE run_id = ?');
     this.#byMissionId = db.prepare(`SELECT record_json FROM runs WHERE mission_id = ?
       ORDER BY started_at DESC, run_id DESC LIMIT 1`);
+    this.#missionRuns = db.prepare(`SELECT record_json FROM runs WHERE mission_id = ?
+      ORDER BY started_at ASC, run_id ASC`);
     this.#list = db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM runs
       WHERE (@state IS NULL OR state = @state) AND (@status IS NULL OR status = @status)
       ORDER BY started_at DESC, run_id DESC LIMIT @limit`);
@@ -286,6 +291,12 @@ class SqliteRunIndex implements RunIndex {
     const row = (this.#byRunId.get(runIdOrMissionId) ?? this.#byMissionId.get(runIdOrMissionId)) as
       { record_json: string } | undefined;
     return row === undefined ? null : (JSON.parse(row.record_json) as RunRecord);
+  }
+
+  missionRuns(missionId: string): RunRecord[] {
+    return (this.#missionRuns.all(missionId) as { record_json: string }[]).map(
+      (row) => JSON.parse(row.record_json) as RunRecord,
+    );
   }
 
   listRuns(options: ListRunsOptions = {}): RunSummary[] {

@@ -30,6 +30,8 @@ export type ChatMessage =
       readonly tool_calls?: readonly ChatToolCall[];
       /** DeepSeek/Kimi/GLM need this back on tool-call turns (wire-protocol.md §6.3). */
       readonly reasoning_content?: string;
+      /** Anthropic thinking signature for reasoning_content; only the /messages adapter sends it. */
+      readonly reasoning_signature?: string;
     }
   | { readonly role: 'tool'; readonly tool_call_id: string; readonly content: string };
 

@@ -40,13 +40,38 @@ describe('classifyHttpError', () => {
     expect(error.message).toMatch(/try again in \d+s/);
   });
 
-  it.each(['GoUsageLimitError', 'CreditsError', 'MonthlyLimitError'])(
-    'maps %s to insufficient_quota',
+  it.each(['SubscriptionUsageLimitError', 'GoUsageLimitError'])(
+    'maps %s to its own non-retryable class naming the window and the reset time',
     (type) => {
-      expect(classify(429, zen(type, 'limit reached')).code).toBe('insufficient_quota');
-      expect(classify(401, zen(type, 'limit reached')).code).toBe('insufficient_quota');
+      const error = classify(429, zen(type, 'Subscription usage limit reached.'), '11520');
+      expect(error.code).toBe('subscription_limit_reached');
+      expect(error.retryable).toBe(false);
+      expect(error.failedCode).toBe('invalid_prompt');
+      expect(error.message).toContain('your OpenCode Go 5-hour limit resets in 3 h 12 min');
+      expect(error.message).toContain('(03:12 UTC)');
     },
   );
+
+  it('names the weekly and monthly windows from Go metadata, or from the wait', () => {
+    const weekly = JSON.stringify({
+      type: 'error',
+      error: {
+        type: 'SubscriptionUsageLimitError',
+        message: 'limit reached',
+        metadata: { workspace: 'wrk_1', limitName: 'weekly' },
+      },
+    });
+    expect(classify(429, weekly, '190800').message).toContain(
+      'your OpenCode Go weekly limit resets in 2 d 5 h',
+    );
+    const bare = zen('SubscriptionUsageLimitError', 'limit reached');
+    expect(classify(429, bare, String(20 * 86_400)).message).toContain('monthly limit');
+  });
+
+  it.each(['CreditsError', 'MonthlyLimitError'])('maps %s to insufficient_quota', (type) => {
+    expect(classify(429, zen(type, 'limit reached')).code).toBe('insufficient_quota');
+    expect(classify(401, zen(type, 'limit reached')).code).toBe('insufficient_quota');
+  });
 
   it('maps OpenAI insufficient_quota', () => {
     expect(

@@ -1,5 +1,6 @@
 import { BridgeError } from '../errors/index.js';
 import { asNumber, asRecord, asString } from './json-fields.js';
+import { subscriptionLimitError } from './plan-limit.js';
 
 /** The parts of an upstream error body we act on, from either Zen's or OpenAI's shape. */
 export interface UpstreamErrorDetail {
@@ -7,10 +8,13 @@ export interface UpstreamErrorDetail {
   readonly type: string | undefined;
   readonly code: string | undefined;
   readonly message: string | undefined;
+  /** Zen's `metadata.limitName` on Go usage-limit errors (which window). */
+  readonly limitName?: string | undefined;
 }
 
+/** OpenCode Go plan windows (delegation.md §5); older Zen builds call it GoUsageLimitError. */
+const subscriptionTypes = new Set(['subscriptionusagelimiterror', 'gousagelimiterror']);
 const quotaTypes = new Set([
-  'gousagelimiterror',
   'creditserror',
   'monthlylimiterror',
   'userlimiterror',
@@ -48,10 +52,12 @@ export function errorDetailFromPayload(payload: unknown): UpstreamErrorDetail {
   const message =
     asString(source?.['message']) ?? asString(root?.['error']) ?? asString(root?.['detail']);
   const code = source?.['code'];
+  const metadata = asRecord(source?.['metadata']) ?? asRecord(root?.['metadata']);
   return {
     type: asString(source?.['type']),
     code: typeof code === 'number' ? String(code) : asString(code),
     message: message === undefined ? undefined : truncate(message),
+    limitName: asString(metadata?.['limitName']),
   };
 }
 
@@ -83,7 +89,12 @@ export function classifyHttpError(failure: HttpFailure): BridgeError {
   const { status, model } = failure;
   const detail = parseUpstreamErrorBody(failure.bodyText);
   const retryAfterSeconds = parseRetryAfter(failure.retryAfterHeader, failure.now);
-  return classifyDetail(detail, { status, model, retryAfterSeconds });
+  return classifyDetail(detail, {
+    status,
+    model,
+    retryAfterSeconds,
+    ...(failure.now === undefined ? {} : { now: failure.now }),
+  });
 }
 
 /** An error object that arrived inside a 200 stream (Anthropic `error` event, OpenAI `{error}` frame). */
@@ -99,6 +110,7 @@ interface ClassifyContext {
   readonly status: number | undefined;
   readonly model: string;
   readonly retryAfterSeconds: number | undefined;
+  readonly now?: number;
 }
 
 function classifyDetail(detail: UpstreamErrorDetail, context: ClassifyContext): BridgeError {
@@ -111,6 +123,16 @@ function classifyDetail(detail: UpstreamErrorDetail, context: ClassifyContext): 
     ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
   };
 
+  if (subscriptionTypes.has(kind)) {
+    return subscriptionLimitError({
+      model,
+      upstreamText,
+      limitHint: `${detail.limitName ?? ''} ${detail.message ?? ''}`,
+      retryAfterSeconds,
+      upstreamStatus: status,
+      ...(context.now === undefined ? {} : { now: context.now }),
+    });
+  }
   // Zen reports Go usage windows and credits as 429 or 401 (wire-protocol.md §5); neither clears
   // by retrying, so they must not look like a plain rate limit.
   if (quotaTypes.has(kind) || quotaTypes.has(code) || status === 402) {

@@ -17,6 +17,28 @@ describe('ConcurrencyLimiter', () => {
     vi.useRealTimers();
   });
 
+  it('resize: shrinking retires freed slots until under the limit, growing grants waiters', async () => {
+    const gate = limiter({ max: 3, queueMax: 5 });
+    const signal = new AbortController().signal;
+    const held = await Promise.all([1, 2, 3].map(() => gate.acquire({ signal })));
+    let granted = 0;
+    const waiting = [1, 2].map(() =>
+      gate.acquire({ signal }).then((release) => (granted++, release)),
+    );
+    gate.resize(1);
+    held[0]!();
+    held[1]!();
+    await Promise.resolve();
+    expect(granted).toBe(0);
+    expect(gate.snapshot()).toEqual({ inUse: 1, max: 1, queued: 2 });
+    gate.resize(3);
+    const releases = await Promise.all(waiting);
+    expect(granted).toBe(2);
+    expect(gate.snapshot()).toEqual({ inUse: 3, max: 3, queued: 0 });
+    for (const release of [...releases, held[2]!]) release();
+    expect(gate.snapshot().inUse).toBe(0);
+  });
+
   it('grants up to max at once, queues the next FIFO and hands slots over on release', async () => {
     const gate = limiter({ max: 2, queueMax: 5 });
     const signal = new AbortController().signal;

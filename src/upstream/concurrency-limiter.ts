@@ -37,17 +37,32 @@ export interface AcquireOptions {
 export class ConcurrencyLimiter {
   private inUse = 0;
   private readonly waiters: Waiter[] = [];
+  private max: number;
 
-  constructor(private readonly options: LimiterOptions) {}
+  constructor(private readonly options: LimiterOptions) {
+    this.max = options.max;
+  }
 
   snapshot(): LimiterSnapshot {
-    return { inUse: this.inUse, max: this.options.max, queued: this.waiters.length };
+    return { inUse: this.inUse, max: this.max, queued: this.waiters.length };
+  }
+
+  /**
+   * Changes the number of slots. Growing hands the new slots to waiters at once; shrinking lets
+   * calls in flight finish and grants no slot until the count is under the new limit.
+   */
+  resize(max: number): void {
+    this.max = Math.max(1, Math.floor(max));
+    while (this.inUse < this.max && this.waiters.length > 0) {
+      this.inUse += 1;
+      this.waiters[0]?.grant();
+    }
   }
 
   acquire(acquireOptions: AcquireOptions): Promise<Release> {
     const { signal } = acquireOptions;
     if (signal.aborted) return Promise.reject(abortReason(signal));
-    if (this.inUse < this.options.max && this.waiters.length === 0) {
+    if (this.inUse < this.max && this.waiters.length === 0) {
       this.inUse += 1;
       return Promise.resolve(this.releaser());
     }
@@ -90,8 +105,9 @@ export class ConcurrencyLimiter {
       if (released) return;
       released = true;
       const next = this.waiters[0];
-      // The slot passes to the next waiter without ever being free, keeping the queue FIFO.
-      if (next !== undefined) next.grant();
+      // The slot passes to the next waiter without ever being free, keeping the queue FIFO;
+      // after a shrink, slots above the new limit are retired instead.
+      if (next !== undefined && this.inUse <= this.max) next.grant();
       else this.inUse -= 1;
     };
   }

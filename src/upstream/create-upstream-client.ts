@@ -3,7 +3,7 @@ import { request as undiciRequest } from 'undici';
 import type { Config } from '../config/index.js';
 import { BridgeError, toBridgeError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
-import type { ModelEntry, ModelRegistry } from '../models/index.js';
+import { priceUsage, type ModelEntry, type ModelRegistry } from '../models/index.js';
 import { abortReason, sleep } from './abort.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { isTransientError } from './classify-upstream-error.js';
@@ -28,6 +28,8 @@ export interface UpstreamClientDeps {
   readonly registry: ModelRegistry;
   /** Backoff jitter source; tests pass a constant. */
   readonly random?: () => number;
+  /** Told what each answered call cost (Go's own figure, else priced from usage). */
+  readonly onSpend?: (spend: { readonly model: string; readonly usd: number }) => void;
 }
 
 /** Per-model limit when MODEL_CONCURRENCY_JSON does not name the model. */
@@ -51,12 +53,18 @@ class OpenCodeUpstreamClient implements UpstreamClient {
   private readonly breaker: CircuitBreaker;
   private readonly global: ConcurrencyLimiter;
   private readonly perModel = new Map<string, ConcurrencyLimiter>();
+  /** Per model: the configured slot count and successes since the last change (AIMD). */
+  private readonly adaptive = new Map<string, { configured: number; successes: number }>();
+  private readonly registry: ModelRegistry;
+  private readonly onSpend: UpstreamClientDeps['onSpend'];
   private readonly retryPolicy: RetryPolicyOptions;
   private modelsCache: { readonly at: number; readonly ids: readonly string[] } | undefined;
   private closed = false;
 
   constructor(deps: UpstreamClientDeps) {
     this.config = deps.config;
+    this.registry = deps.registry;
+    this.onSpend = deps.onSpend;
     this.logger = deps.logger.child({ component: 'upstream' });
     this.agent = holdSharedAgent();
     this.breaker = new CircuitBreaker({
@@ -98,6 +106,9 @@ class OpenCodeUpstreamClient implements UpstreamClient {
           break;
         case 'reasoning-delta':
           reasoning += part.text;
+          break;
+        case 'reasoning-signature':
+          // Missions send their own history back as chat messages; a signature has no use there.
           break;
         case 'text-delta':
           text += part.text;
@@ -177,8 +188,11 @@ class OpenCodeUpstreamClient implements UpstreamClient {
   }
 
   concurrency(): ConcurrencySnapshot {
-    const perModel: Record<string, ReturnType<ConcurrencyLimiter['snapshot']>> = {};
-    for (const [model, limiter] of this.perModel) perModel[model] = limiter.snapshot();
+    const perModel: Record<string, ConcurrencySnapshot['perModel'][string]> = {};
+    for (const [model, limiter] of this.perModel) {
+      const configured = this.adaptive.get(model)?.configured ?? limiter.snapshot().max;
+      perModel[model] = { ...limiter.snapshot(), configured };
+    }
     return { global: this.global.snapshot(), perModel };
   }
 
@@ -250,6 +264,9 @@ class OpenCodeUpstreamClient implements UpstreamClient {
       }
       let outcome: 'success' | 'failure' | 'neutral' = 'neutral';
       let failure: BridgeError | undefined;
+      /** What this model billed: tokens streamed before a failure are paid for too. */
+      let billedUsage: TokenUsage | undefined;
+      let billedUsd: number | undefined;
       try {
         for (let attempt = 1; ; attempt += 1) {
           try {
@@ -275,6 +292,8 @@ class OpenCodeUpstreamClient implements UpstreamClient {
                   attempt,
                 };
               }
+              if (part.type === 'usage') billedUsage = part.usage;
+              else if (part.type === 'cost') billedUsd = part.usd;
               yield part;
             }
             outcome = 'success';
@@ -283,6 +302,7 @@ class OpenCodeUpstreamClient implements UpstreamClient {
             if (call.signal.aborted) throw abortReason(call.signal);
             const error = toBridgeError(raw);
             failure = error;
+            this.adapt(entry.id, error);
             const pastDeadline = Date.now() >= deadlines.totalDeadlineAt;
             // A call that ran out of its own total budget says nothing about the model's health.
             outcome = isTransientError(error) && !pastDeadline ? 'failure' : 'neutral';
@@ -319,6 +339,8 @@ class OpenCodeUpstreamClient implements UpstreamClient {
         }
       } finally {
         releaseSlots();
+        this.recordSpend(entry, billedUsage, billedUsd);
+        if (outcome === 'success') this.adapt(entry.id, 'success');
         if (outcome === 'success') this.breaker.recordSuccess(entry.id);
         else if (outcome === 'failure')
           this.breaker.recordFailure(entry.id, failure?.message ?? 'unknown failure');
@@ -330,6 +352,54 @@ class OpenCodeUpstreamClient implements UpstreamClient {
       unavailable ??
       new BridgeError('upstream_unavailable', `No model could take the request.`)
     );
+  }
+
+  private recordSpend(
+    entry: ModelEntry,
+    usage: TokenUsage | undefined,
+    usd: number | undefined,
+  ): void {
+    if (this.onSpend === undefined || (usage === undefined && usd === undefined)) return;
+    const cost =
+      usd ?? (usage === undefined ? 0 : priceUsage(this.registry.entry(entry.id), usage));
+    try {
+      this.onSpend({ model: entry.id, usd: cost });
+    } catch (error) {
+      this.logger.warn({ err: error }, 'spend tracking failed');
+    }
+  }
+
+  /**
+   * Adaptive concurrency per model: an upstream 429 halves the model's slots (the provider behind
+   * Go is saying "fewer at once"); each run of successes as long as the current limit earns one
+   * slot back, up to the configured one. A plan limit is not a concurrency signal and is ignored.
+   */
+  private adapt(model: string, result: 'success' | BridgeError | undefined): void {
+    const limiter = this.perModel.get(model);
+    const state = this.adaptive.get(model);
+    if (limiter === undefined || state === undefined) return;
+    const current = limiter.snapshot().max;
+    if (result === 'success') {
+      if (current >= state.configured) return;
+      state.successes += 1;
+      if (state.successes >= current) {
+        state.successes = 0;
+        limiter.resize(current + 1);
+        this.logger.info(
+          { model, max: current + 1 },
+          'upstream concurrency raised after successes',
+        );
+      }
+      return;
+    }
+    if (result?.code === 'rate_limit_exceeded' && result.upstreamStatus === 429) {
+      state.successes = 0;
+      const next = Math.max(1, Math.floor(current / 2));
+      if (next < current) {
+        limiter.resize(next);
+        this.logger.warn({ model, max: next }, 'upstream 429: concurrency for this model halved');
+      }
+    }
   }
 
   private unavailableError(model: string): BridgeError {
@@ -395,6 +465,7 @@ class OpenCodeUpstreamClient implements UpstreamClient {
         `MODEL_CONCURRENCY_JSON (for example {"${model}":${max * 2}})`,
       );
       this.perModel.set(model, limiter);
+      this.adaptive.set(model, { configured: max, successes: 0 });
     }
     return limiter;
   }

@@ -41,3 +41,12 @@ export {
   type LimiterSnapshot,
   type Release,
 } from './concurrency-limiter.js';
+export {
+  configuredWindows,
+  describeClock,
+  describeWait,
+  planWindows,
+  subscriptionLimitError,
+  windowOfLimit,
+  type PlanWindowName,
+} from './plan-limit.js';

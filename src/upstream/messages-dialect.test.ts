@@ -197,6 +197,7 @@ describe('MessagesStreamMapper', () => {
     ]);
     expect(parts).toEqual([
       { type: 'reasoning-delta', text: 'hmm' },
+      { type: 'reasoning-signature', signature: 'sig' },
       { type: 'text-delta', text: 'Let me look.' },
       { type: 'tool-call-start', index: 0, id: 'toolu_1', name: 'ls' },
       { type: 'tool-call-delta', index: 0, argumentsDelta: '{"dir":' },

@@ -17,6 +17,11 @@ export type StreamPart =
       readonly attempt: number;
     }
   | { readonly type: 'reasoning-delta'; readonly text: string }
+  /**
+   * Anthropic Messages: the signature of the thinking block just streamed. It must be sent back
+   * with that block on later turns, or the upstream cannot verify (and keep using) the thinking.
+   */
+  | { readonly type: 'reasoning-signature'; readonly signature: string }
   | { readonly type: 'text-delta'; readonly text: string }
   | {
       readonly type: 'tool-call-start';

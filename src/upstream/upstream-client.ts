@@ -61,8 +61,17 @@ export interface ModelHealth {
 
 export interface ConcurrencySnapshot {
   readonly global: { readonly inUse: number; readonly max: number; readonly queued: number };
+  /** `max` is the current (adaptive) limit, `configured` the one it returns to. */
   readonly perModel: Readonly<
-    Record<string, { readonly inUse: number; readonly max: number; readonly queued: number }>
+    Record<
+      string,
+      {
+        readonly inUse: number;
+        readonly max: number;
+        readonly queued: number;
+        readonly configured: number;
+      }
+    >
   >;
 }
 

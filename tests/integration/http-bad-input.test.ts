@@ -239,13 +239,14 @@ describe('body problems', () => {
     expect(expectError(answer, 400, 'invalid_request').param).toBe('input[0].call_id');
   });
 
-  it('previous_response_id → 400 unsupported_parameter', async () => {
+  it('an unknown previous_response_id → 400 previous_response_not_found naming the id', async () => {
     const error = expectError(
       await post(bridge, { model: 'ocg-kimi-k2.6', input: 'hi', previous_response_id: 'resp_123' }),
       400,
-      'unsupported_parameter',
+      'previous_response_not_found',
     );
     expect(error.param).toBe('previous_response_id');
+    expect(error.message).toContain('resp_123');
     expect(bridge.mock.requests.filter((recorded) => recorded.method === 'POST')).toHaveLength(0);
   });
 });

@@ -156,7 +156,8 @@ describe('upstream failures, no retries, no fallback', () => {
     };
     bridge.mock.script(reply().status(429, { body: quota }));
     const { final: spent } = await streamVia(client, { model: MODEL, input: 'hi' });
-    expect(spent.error?.code).toBe('insufficient_quota');
+    expect(spent.error?.code).toBe('invalid_prompt');
+    expect(spent.error?.message).toContain('OpenCode Go');
   });
 
   it('no first byte before the deadline: response.failed (upstream timeout) / HTTP 504', async () => {

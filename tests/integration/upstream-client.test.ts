@@ -293,7 +293,7 @@ describe('abort closes the upstream connection', () => {
       expect(upstreamResponse?.writableEnded).toBe(false);
       expect(client.concurrency()).toEqual({
         global: { inUse: 0, max: 4, queued: 0 },
-        perModel: { 'glm-5.2': { inUse: 0, max: 2, queued: 0 } },
+        perModel: { 'glm-5.2': { inUse: 0, max: 2, queued: 0, configured: 2 } },
       });
     } finally {
       await client.close();

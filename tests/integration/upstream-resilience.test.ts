@@ -71,7 +71,7 @@ describe('upstream client: retries, fallback, deadlines, breaker, limits', () =>
     expect(harness.mock.requests).toHaveLength(1);
   });
 
-  it('maps a Go usage limit to insufficient_quota without retrying', async () => {
+  it('maps a Go usage limit to subscription_limit_reached, with no retry and no fallback', async () => {
     harness = await startHarness();
     harness.mock.script(
       reply().status(429, {
@@ -85,7 +85,8 @@ describe('upstream client: retries, fallback, deadlines, breaker, limits', () =>
     const { error } = await collectUntilError(
       harness.client.stream(call(['kimi-k2.6', 'deepseek-v4-pro'])),
     );
-    expect(error).toMatchObject({ code: 'insufficient_quota' });
+    expect(error).toMatchObject({ code: 'subscription_limit_reached' });
+    expect((error as Error).message).toContain('your OpenCode Go 5-hour limit resets in 1 h');
     expect(harness.mock.requests).toHaveLength(1);
   });
 
@@ -314,6 +315,7 @@ describe('upstream client: retries, fallback, deadlines, breaker, limits', () =>
       inUse: 1,
       max: 1,
       queued: 1,
+      configured: 1,
     });
     waiterController.abort();
     const { error } = await waiting;
@@ -322,6 +324,7 @@ describe('upstream client: retries, fallback, deadlines, breaker, limits', () =>
       inUse: 1,
       max: 1,
       queued: 0,
+      configured: 1,
     });
 
     await held.return(undefined);
@@ -329,6 +332,7 @@ describe('upstream client: retries, fallback, deadlines, breaker, limits', () =>
       inUse: 0,
       max: 1,
       queued: 0,
+      configured: 1,
     });
     expect(harness.mock.requests).toHaveLength(1);
   });
@@ -341,7 +345,7 @@ describe('upstream client: retries, fallback, deadlines, breaker, limits', () =>
     }
     expect(harness.client.concurrency()).toEqual({
       global: { inUse: 0, max: 4, queued: 0 },
-      perModel: { 'kimi-k2.6': { inUse: 0, max: 2, queued: 0 } },
+      perModel: { 'kimi-k2.6': { inUse: 0, max: 2, queued: 0, configured: 2 } },
     });
   });
 

@@ -13,7 +13,9 @@ import {
   type RunState,
   STATE_DIR,
 } from '../../events/index.js';
-import { openRunIndex, type RunIndex } from '../../store/index.js';
+import { configSchema } from '../../config/index.js';
+import { openRunIndex, openSpendLedger, windowStatuses, type RunIndex } from '../../store/index.js';
+import { configuredWindows, describeClock, describeWait } from '../../upstream/index.js';
 import { UsageError, type CliIO, type Command } from '../cli-io.js';
 import { columns } from '../format.js';
 import { parseFlags } from '../parse-flags.js';
@@ -373,8 +375,12 @@ export const reindexCommand: Command = {
 
 export const usageCommand: Command = {
   name: 'usage',
-  summary: 'tokens and dollars spent by missions, overall and per model',
-  usage: 'Usage: codex-oss usage [--since ISO-DATE] [--project PATH] [--json]\n',
+  summary:
+    'tokens and dollars spent by missions, overall and per model; --windows: OpenCode Go plan windows',
+  usage:
+    'Usage: codex-oss usage [--since ISO-DATE] [--windows] [--project PATH] [--json]\n\n' +
+    '--windows shows what the bridge spent upstream (raw lane and missions) in each OpenCode Go plan window\n' +
+    '(PLAN_LIMITS_JSON, default $12 per 5 hours, $30 per week, $60 per month) and what is left.\n',
   run(args, io) {
     const { values } = parseFlags(() =>
       parseArgs({
@@ -384,9 +390,11 @@ export const usageCommand: Command = {
           project: { type: 'string' },
           json: { type: 'boolean', default: false },
           since: { type: 'string' },
+          windows: { type: 'boolean', default: false },
         },
       }),
     );
+    if (values.windows) return Promise.resolve(planWindowsReport(values.project, values.json, io));
     const since = sinceFlag(values.since);
     return withRunIndex(values.project, io, (index) => {
       const report = index.usage(since ? { since } : {});
@@ -426,6 +434,53 @@ export const usageCommand: Command = {
  * Opens the project's run index for a verb that reads it, or says why there is none. It never
  * creates one: a missing or mistyped --project must not plant .codex-oss/ in another directory.
  */
+/** The spend ledger against PLAN_LIMITS_JSON: spent, left, and when the oldest spend ages out. */
+function planWindowsReport(flag: string | undefined, json: boolean, io: CliIO): number {
+  const root = projectRoot(flag, io);
+  const limits = configSchema.shape.PLAN_LIMITS_JSON.safeParse(io.env['PLAN_LIMITS_JSON']);
+  if (!limits.success) {
+    io.stderr.write(
+      `PLAN_LIMITS_JSON is not valid: ${limits.error.issues[0]?.message ?? 'invalid'}; expected {"five_hour":12,"week":30,"month":60}.\n`,
+    );
+    return 2;
+  }
+  if (!existsSync(path.join(root, STATE_DIR, 'state', 'spend.sqlite'))) {
+    io.stderr.write(
+      `No spend recorded under ${root}: the daemon has made no upstream call for this project yet.\n`,
+    );
+    if (!json) return 1;
+  }
+  const ledger = openSpendLedger(root);
+  try {
+    const now = Date.now();
+    const statuses = windowStatuses(ledger, configuredWindows(limits.data), now);
+    if (json) {
+      io.stdout.write(`${JSON.stringify({ windows: statuses }, null, 2)}\n`);
+      return 0;
+    }
+    io.stdout.write(
+      columns([
+        ['WINDOW', 'LIMIT', 'SPENT', 'LEFT', 'OLDEST SPEND AGES OUT'],
+        ...statuses.map((status) => [
+          status.label,
+          `$${status.limit_usd.toFixed(2)}`,
+          `$${status.spent_usd.toFixed(4)}`,
+          `$${status.left_usd.toFixed(4)}`,
+          status.next_release_at === null
+            ? '-'
+            : `in ${describeWait((Date.parse(status.next_release_at) - now) / 1000)} (${describeClock(new Date(status.next_release_at), new Date(now))})`,
+        ]),
+      ]),
+    );
+    io.stdout.write(
+      "Counted by this bridge only (Go's console is the authority; spend from other machines is not here).\n",
+    );
+    return 0;
+  } finally {
+    ledger.close();
+  }
+}
+
 async function withRunIndex(
   flag: string | undefined,
   io: CliIO,

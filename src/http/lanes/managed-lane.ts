@@ -44,7 +44,8 @@ export async function runManagedLane(input: ManagedLaneInput, deps: AppDeps): Pr
     });
     clock.upstreamMs += outcome.modelTimeMs;
     emitter.message(outcome.finalText, { phase: 'final_answer' });
-    emitter.complete(outcome.record.tokens);
+    // A replayed or followed mission called no model for this request: nothing to bill here.
+    emitter.complete(outcome.reusedRun ? undefined : outcome.record.tokens);
     httpRequest.log.info(
       { runId: outcome.runId, missionId: outcome.missionId, status: outcome.status },
       'mission answered',

@@ -57,6 +57,14 @@ export async function runRawLane(input: RawLaneInput, deps: AppDeps): Promise<vo
       emitter,
       conversion.toolNames,
       writer ? () => writer.drained() : undefined,
+      {
+        singleToolCall: request.parallel_tool_calls === false,
+        onDroppedCall: (call) =>
+          httpRequest.log.warn(
+            { tool: call.name, callId: call.id },
+            'parallel_tool_calls is false: extra tool call from the upstream dropped',
+          ),
+      },
     );
     clock.upstreamMs += outcome.upstreamWaitMs;
     if (outcome.finishReason === 'length') emitter.incomplete('max_output_tokens', outcome.usage);

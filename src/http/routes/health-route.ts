@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { windowStatuses } from '../../store/index.js';
+import { configuredWindows } from '../../upstream/index.js';
 import type { AppDeps } from '../app-deps.js';
 
 /** Liveness plus identity, so `codex-oss status` can tell a stale daemon from a fresh one. */
@@ -17,6 +19,8 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps): void 
     gpt_model_strategy: deps.config.GPT_MODEL_STRATEGY,
     model_health: deps.upstream.health(),
     concurrency: deps.upstream.concurrency(),
+    // The bridge's own count against the OpenCode Go plan windows (PLAN_LIMITS_JSON).
+    plan_windows: windowStatuses(deps.spend, configuredWindows(deps.config.PLAN_LIMITS_JSON)),
     missions: deps.missions.lanes(),
   });
   app.get('/health', handler);

@@ -2,7 +2,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BridgeError } from '../../errors/index.js';
 import { containsHandoff } from '../../mission/index.js';
 import type { LaneDecision } from '../../models/index.js';
-import { parseResponsesRequest, type ResponsesRequest } from '../../responses/index.js';
+import {
+  parseResponsesRequest,
+  refuseFileOnlyParts,
+  resolveConversation,
+  type ResponsesRequest,
+} from '../../responses/index.js';
 import type { AppDeps } from '../app-deps.js';
 import { runGptPassthrough } from '../lanes/gpt-passthrough-lane.js';
 import { runManagedLane } from '../lanes/managed-lane.js';
@@ -13,6 +18,40 @@ export function registerResponsesRoutes(app: FastifyInstance, deps: AppDeps): vo
     handleResponses(httpRequest, reply, deps);
   app.post('/v1/responses', handler);
   app.post('/responses', handler);
+
+  const getStored = (id: string) => {
+    const stored = deps.responses.get(id);
+    if (!stored) throw responseNotFound(id);
+    return stored;
+  };
+  for (const prefix of ['/v1/responses', '/responses']) {
+    app.get<{ Params: { id: string } }>(`${prefix}/:id`, (request) =>
+      Promise.resolve(getStored(request.params.id).response),
+    );
+    app.get<{ Params: { id: string } }>(`${prefix}/:id/input_items`, (request) => {
+      const items = getStored(request.params.id).input as { id?: string }[];
+      return Promise.resolve({
+        object: 'list',
+        data: items,
+        first_id: items[0]?.id ?? null,
+        last_id: items.at(-1)?.id ?? null,
+        has_more: false,
+      });
+    });
+    app.delete<{ Params: { id: string } }>(`${prefix}/:id`, (request) => {
+      const id = request.params.id;
+      if (!deps.responses.delete(id)) throw responseNotFound(id);
+      return Promise.resolve({ id, object: 'response', deleted: true });
+    });
+  }
+}
+
+function responseNotFound(id: string): BridgeError {
+  return new BridgeError(
+    'response_not_found',
+    `No stored response "${id}": it was made with store:false, expired (RESPONSE_STORE_TTL_SECONDS) or was deleted.`,
+    { param: 'id' },
+  );
 }
 
 async function handleResponses(
@@ -32,14 +71,16 @@ async function handleResponses(
     await runGptPassthrough(httpRequest, reply, controller.signal, deps);
     return;
   }
-  const request = parseResponsesRequest(httpRequest.body);
-  if (request.previous_response_id) {
-    throw new BridgeError(
-      'unsupported_parameter',
-      'previous_response_id is not supported: the bridge keeps no server-side state (store is always false). Send the whole conversation in `input` instead.',
-      { param: 'previous_response_id' },
-    );
-  }
+  const parsed = parseResponsesRequest(httpRequest.body);
+  const request = resolveConversation(parsed, {
+    response: (id) => {
+      const stored = deps.responses.get(id);
+      const output = stored?.response['output'];
+      return stored ? { input: stored.input, output: Array.isArray(output) ? output : [] } : null;
+    },
+    item: (id) => deps.responses.item(id),
+  });
+  refuseFileOnlyParts(request);
   httpRequest.log.info(
     { model: request.model, lane: decision.lane, stream: request.stream === true },
     'responses request',
@@ -94,12 +135,16 @@ function peekModel(body: unknown): string {
   return model;
 }
 
-/** User-role text only: a MissionV1 block quoted in developer/system text (AGENTS.md) never counts. */
+/**
+ * The latest user message's text only (PRODUCT.md §4): a MissionV1 block quoted in
+ * developer/system text (AGENTS.md) never counts, and a block in an earlier turn never starts a
+ * mission again, so a plain follow-up after a mission is just a follow-up.
+ */
 function collectUserTexts(request: ResponsesRequest): string[] {
   if (typeof request.input === 'string') return [request.input];
   const texts: string[] = [];
-  for (const item of request.input) {
-    if (!('role' in item) || item.role !== 'user') continue;
+  const latest = request.input.findLast((item) => 'role' in item && item.role === 'user');
+  for (const item of latest ? [latest] : []) {
     const content = (item as { content: unknown }).content;
     if (typeof content === 'string') texts.push(content);
     else if (Array.isArray(content)) {

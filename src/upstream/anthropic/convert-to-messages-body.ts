@@ -58,9 +58,16 @@ function userBlocks(content: string | readonly ChatContentPart[], images: boolea
 }
 
 function assistantBlocks(message: Extract<ChatMessage, { role: 'assistant' }>): Block[] {
-  // reasoning_content is dropped: a `thinking` block cannot be replayed without the signature
-  // the upstream issued, and we never received one (§6.6).
+  // A thinking block goes back only with the signature the upstream issued for it (§6.6); the
+  // signature travels in the reasoning item's encrypted_content. Unsigned reasoning is dropped.
   const blocks: Block[] = [];
+  if (message.reasoning_content !== undefined && message.reasoning_signature !== undefined) {
+    blocks.push({
+      type: 'thinking',
+      thinking: message.reasoning_content,
+      signature: message.reasoning_signature,
+    });
+  }
   if (message.content !== null && message.content.length > 0)
     blocks.push({ type: 'text', text: message.content });
   for (const call of message.tool_calls ?? []) {

@@ -106,7 +106,15 @@ export class MessagesStreamMapper {
       }
       case 'thinking': {
         const text = asString(block['thinking']);
-        return text !== undefined && text.length > 0 ? [{ type: 'reasoning-delta', text }] : [];
+        const signature = asString(block['signature']);
+        return [
+          ...(text !== undefined && text.length > 0
+            ? [{ type: 'reasoning-delta' as const, text }]
+            : []),
+          ...(signature !== undefined && signature.length > 0
+            ? [{ type: 'reasoning-signature' as const, signature }]
+            : []),
+        ];
       }
       case 'tool_use': {
         const input = asRecord(block['input']);
@@ -142,8 +150,13 @@ export class MessagesStreamMapper {
           name: undefined,
           argumentsDelta: asString(delta['partial_json']),
         });
+      case 'signature_delta': {
+        const signature = asString(delta['signature']);
+        return signature !== undefined && signature.length > 0
+          ? [{ type: 'reasoning-signature', signature }]
+          : [];
+      }
       default:
-        // signature_delta and anything newer carry nothing we can pass on.
         return [];
     }
   }

@@ -10,6 +10,7 @@ import {
 } from '../json-fields.js';
 import type { FinishReason, StreamPart, TokenUsage } from '../stream-part.js';
 import { ToolCallAssembler } from '../tool-call-assembler.js';
+import { KimiToolTokenFilter, type KimiToolCall } from './kimi-tool-tokens.js';
 import { mapChatUsage } from './map-chat-usage.js';
 
 /** Chat finish reasons → ours; `function_call` is the legacy spelling of tool calls (§6.2). */
@@ -54,6 +55,7 @@ export function readReasoning(source: JsonRecord): string | undefined {
  */
 export class ChatStreamMapper {
   private readonly tools = new ToolCallAssembler();
+  private readonly kimi = new KimiToolTokenFilter();
   private finishRaw: string | undefined;
   private usage: TokenUsage | undefined;
   private costUsd: number | undefined;
@@ -100,7 +102,10 @@ export class ChatStreamMapper {
         `upstream stream ended before finish_reason (model ${this.model})`,
       );
     }
-    const parts: StreamPart[] = this.tools.flush();
+    const leftover = this.kimi.end();
+    const parts: StreamPart[] = [];
+    if (leftover.text.length > 0) parts.push({ type: 'text-delta', text: leftover.text });
+    parts.push(...this.kimiCalls(leftover.calls), ...this.tools.flush());
     if (this.usage !== undefined) parts.push({ type: 'usage', usage: this.usage });
     if (this.costUsd !== undefined) parts.push({ type: 'cost', usd: this.costUsd });
     parts.push({
@@ -108,6 +113,18 @@ export class ChatStreamMapper {
       reason: mapChatFinishReason(this.finishRaw, this.tools.count > 0),
     });
     return parts;
+  }
+
+  /** Calls parsed out of Kimi's leaked tokens join the real ones, each under its own key. */
+  private kimiCalls(calls: readonly KimiToolCall[]): StreamPart[] {
+    return calls.flatMap((call) =>
+      this.tools.push({
+        key: `kimi-token:${call.id}:${this.tools.count}`,
+        id: call.id,
+        name: call.name,
+        argumentsDelta: call.arguments,
+      }),
+    );
   }
 
   private readUsage(raw: unknown): void {
@@ -120,8 +137,11 @@ export class ChatStreamMapper {
     const reasoning = readReasoning(delta);
     if (reasoning !== undefined) parts.push({ type: 'reasoning-delta', text: reasoning });
     const content = asString(delta['content']);
-    if (content !== undefined && content.length > 0)
-      parts.push({ type: 'text-delta', text: content });
+    if (content !== undefined && content.length > 0) {
+      const filtered = this.kimi.push(content);
+      if (filtered.text.length > 0) parts.push({ type: 'text-delta', text: filtered.text });
+      parts.push(...this.kimiCalls(filtered.calls));
+    }
     const refusal = asString(delta['refusal']);
     if (refusal !== undefined && refusal.length > 0)
       parts.push({ type: 'text-delta', text: refusal });

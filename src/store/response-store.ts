@@ -1,0 +1,240 @@
+import { chmodSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { STATE_DIR } from '../events/index.js';
+
+/**
+ * The conversation state of PRODUCT.md §2.0: every stored response's input and output items, so
+ * `previous_response_id`, `item_reference` and `GET /v1/responses/:id` work. It lives in its own
+ * file (`.codex-oss/state/responses.sqlite`), apart from the run index: the index is derived and
+ * may be dropped and rebuilt at any time, this is not.
+ */
+export interface StoredResponse {
+  readonly id: string;
+  readonly createdAt: number;
+  /** The response object exactly as it was answered. */
+  readonly response: Record<string, unknown>;
+  /** The whole conversation this response answered (references already resolved). */
+  readonly input: readonly unknown[];
+}
+
+export interface ResponseStore {
+  readonly path: string;
+  /** False when RESPONSE_STORE_MAX_RESPONSES is 0: nothing is ever kept. */
+  readonly enabled: boolean;
+  /** Keeps a response; returns false when the store is disabled. Pruning runs later, never here. */
+  save(entry: { response: Record<string, unknown>; input: readonly unknown[] }): boolean;
+  get(id: string): StoredResponse | null;
+  /** An input or output item of any live stored response, by its id. */
+  item(id: string): Record<string, unknown> | null;
+  delete(id: string): boolean;
+  /** Removes expired and over-count responses, at most `batch` per call; returns how many. */
+  prune(batch?: number): number;
+  close(): void;
+}
+
+export interface ResponseStoreOptions {
+  readonly ttlSeconds: number;
+  readonly maxResponses: number;
+  /** Seconds since the epoch; tests pass their own clock. */
+  readonly now?: () => number;
+  /** How often the background prune runs; 0 turns the timer off (tests call prune()). */
+  readonly pruneIntervalMs?: number;
+}
+
+export const RESPONSE_STORE_SCHEMA_VERSION = 1;
+const PRUNE_BATCH = 200;
+
+const TABLES = `
+CREATE TABLE IF NOT EXISTS responses (
+  id TEXT PRIMARY KEY,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  response_json TEXT NOT NULL,
+  input_json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS responses_by_created ON responses (created_at);
+CREATE INDEX IF NOT EXISTS responses_by_expiry ON responses (expires_at);
+CREATE TABLE IF NOT EXISTS response_items (
+  item_id TEXT PRIMARY KEY,
+  response_id TEXT NOT NULL REFERENCES responses (id) ON DELETE CASCADE,
+  item_json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS response_items_by_response ON response_items (response_id);
+`;
+
+export function openResponseStore(
+  projectRoot: string,
+  options: ResponseStoreOptions,
+): ResponseStore {
+  const dir = join(projectRoot, STATE_DIR, 'state');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'responses.sqlite');
+  const db = new Database(path);
+  try {
+    // Conversations are the user's content: readable by the owner only.
+    chmodSync(path, 0o600);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+    const row = db.prepare('SELECT version FROM schema_version').get() as
+      { version: number } | undefined;
+    if (row === undefined) {
+      db.exec(TABLES);
+      db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(
+        RESPONSE_STORE_SCHEMA_VERSION,
+      );
+    } else if (row.version !== RESPONSE_STORE_SCHEMA_VERSION) {
+      throw new Error(
+        `${path} has schema version ${row.version}, this bridge reads ${RESPONSE_STORE_SCHEMA_VERSION}; move the file aside to start an empty store.`,
+      );
+    }
+    return new SqliteResponseStore(db, path, options);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+class SqliteResponseStore implements ResponseStore {
+  readonly path: string;
+  readonly enabled: boolean;
+  readonly #db: Database.Database;
+  readonly #options: ResponseStoreOptions;
+  readonly #now: () => number;
+  readonly #insert: (entry: {
+    response: Record<string, unknown>;
+    input: readonly unknown[];
+  }) => void;
+  readonly #get: Database.Statement;
+  readonly #item: Database.Statement;
+  readonly #delete: Database.Statement;
+  readonly #pruneExpired: Database.Statement;
+  readonly #pruneOldest: Database.Statement;
+  readonly #count: Database.Statement;
+  #timer: NodeJS.Timeout | undefined;
+  #pruneScheduled = false;
+
+  constructor(db: Database.Database, path: string, options: ResponseStoreOptions) {
+    this.#db = db;
+    this.path = path;
+    this.#options = options;
+    this.enabled = options.maxResponses > 0;
+    this.#now = options.now ?? (() => Math.floor(Date.now() / 1000));
+    const insertResponse = db.prepare(
+      `INSERT OR REPLACE INTO responses (id, created_at, expires_at, response_json, input_json)
+       VALUES (?, ?, ?, ?, ?)`,
+    );
+    // An id seen again (Codex echoes msg_… ids turn after turn) points at the newest response.
+    const insertItem = db.prepare(
+      'INSERT OR REPLACE INTO response_items (item_id, response_id, item_json) VALUES (?, ?, ?)',
+    );
+    this.#insert = db.transaction(
+      (entry: { response: Record<string, unknown>; input: readonly unknown[] }) => {
+        const id = String(entry.response['id']);
+        const now = this.#now();
+        insertResponse.run(
+          id,
+          now,
+          now + options.ttlSeconds,
+          JSON.stringify(entry.response),
+          JSON.stringify(entry.input),
+        );
+        const output = Array.isArray(entry.response['output']) ? entry.response['output'] : [];
+        for (const item of [...entry.input, ...(output as unknown[])]) {
+          const itemId = idOf(item);
+          if (itemId !== undefined) insertItem.run(itemId, id, JSON.stringify(item));
+        }
+      },
+    );
+    this.#get = db.prepare(
+      'SELECT id, created_at, response_json, input_json FROM responses WHERE id = ? AND expires_at > ?',
+    );
+    this.#item = db.prepare(`SELECT i.item_json FROM response_items i
+      JOIN responses r ON r.id = i.response_id WHERE i.item_id = ? AND r.expires_at > ?`);
+    this.#delete = db.prepare('DELETE FROM responses WHERE id = ?');
+    this.#pruneExpired = db.prepare(`DELETE FROM responses WHERE id IN
+      (SELECT id FROM responses WHERE expires_at <= ? LIMIT ?)`);
+    this.#pruneOldest = db.prepare(`DELETE FROM responses WHERE id IN
+      (SELECT id FROM responses ORDER BY created_at ASC, rowid ASC LIMIT ?)`);
+    this.#count = db.prepare('SELECT COUNT(*) AS n FROM responses');
+    const interval = options.pruneIntervalMs ?? 60_000;
+    if (interval > 0) {
+      this.#timer = setInterval(() => this.#safePrune(), interval);
+      this.#timer.unref();
+    }
+  }
+
+  save(entry: { response: Record<string, unknown>; input: readonly unknown[] }): boolean {
+    if (!this.enabled) return false;
+    this.#insert(entry);
+    this.#schedulePrune();
+    return true;
+  }
+
+  get(id: string): StoredResponse | null {
+    const row = this.#get.get(id, this.#now()) as
+      { id: string; created_at: number; response_json: string; input_json: string } | undefined;
+    if (row === undefined) return null;
+    return {
+      id: row.id,
+      createdAt: row.created_at,
+      response: JSON.parse(row.response_json) as Record<string, unknown>,
+      input: JSON.parse(row.input_json) as unknown[],
+    };
+  }
+
+  item(id: string): Record<string, unknown> | null {
+    const row = this.#item.get(id, this.#now()) as { item_json: string } | undefined;
+    return row === undefined ? null : (JSON.parse(row.item_json) as Record<string, unknown>);
+  }
+
+  delete(id: string): boolean {
+    return this.#delete.run(id).changes > 0;
+  }
+
+  prune(batch = PRUNE_BATCH): number {
+    let removed = this.#pruneExpired.run(this.#now(), batch).changes;
+    const { n } = this.#count.get() as { n: number };
+    const over = n - this.#options.maxResponses;
+    if (over > 0 && removed < batch)
+      removed += this.#pruneOldest.run(Math.min(over, batch - removed)).changes;
+    return removed;
+  }
+
+  close(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    if (this.#db.open) this.#db.close();
+  }
+
+  /**
+   * After the request that saved has been answered: a bounded delete per turn of the event loop,
+   * repeated while there is more to remove, so a large backlog never holds up a request.
+   */
+  #schedulePrune(): void {
+    if (this.#pruneScheduled) return;
+    this.#pruneScheduled = true;
+    setImmediate(() => {
+      this.#pruneScheduled = false;
+      if (this.#safePrune() >= PRUNE_BATCH) this.#schedulePrune();
+    });
+  }
+
+  #safePrune(): number {
+    if (!this.#db.open) return 0;
+    try {
+      return this.prune();
+    } catch {
+      // A busy or closed database: the next save or tick tries again.
+      return 0;
+    }
+  }
+}
+
+function idOf(item: unknown): string | undefined {
+  if (item === null || typeof item !== 'object') return undefined;
+  const id = (item as { id?: unknown }).id;
+  return typeof id === 'string' && id !== '' ? id : undefined;
+}
