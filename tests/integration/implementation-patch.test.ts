@@ -603,7 +603,7 @@ describe('fit to the runtime ports', () => {
     const kit: Pick<ImplementationKit, 'createStagedWorkspace' | 'buildPatch' | 'checkPatch'> = {
       createStagedWorkspace: (options) => new StagedWorkspace(options),
       // The port names only path and change; the loop hands back what changes() returned.
-      buildPatch: (changes) => buildPatch(changes as readonly FileChange[]),
+      buildPatch: (changes) => buildPatch(changes),
       checkPatch: (input) => checkPatch(input),
     };
     const { project, root } = setup();
