@@ -8,7 +8,7 @@ import { normalizeToolArgs } from './normalize-tool-args.js';
 import { redactDeep } from './redact-deep.js';
 import type { PathScope } from './path-scope.js';
 import { toolSpecs } from './tools/registry.js';
-import type { ToolObservation, ToolSpec } from './tools/types.js';
+import { failure, type ToolObservation, type ToolSpec } from './tools/types.js';
 
 export type RecordEvent = <T extends KnownEventType>(
   type: T,
@@ -45,6 +45,8 @@ const pathDenials = new Set([
   'critical_path_denied',
   'path_not_owned',
   'deletions_not_allowed',
+  'path_changed',
+  'hard_link_refused',
 ]);
 
 /** Write-like names a model may try; they never exist here, and saying so helps it stop. */
@@ -232,11 +234,15 @@ export class ToolDispatcher {
       return this.deny(call, name, args, 'budget_exhausted', `${over} Call submit_report now.`);
 
     await this.commentary.say('tool_action_started', 'EXPLORE', describeCall(name, args));
-    const observation = await spec.execute(args, {
-      scope: this.scope,
-      projectRoot: this.scope.projectRoot,
-      signal: this.signal,
-    });
+    const observation = await untilAborted(
+      spec.execute(args, {
+        scope: this.scope,
+        projectRoot: this.scope.projectRoot,
+        signal: this.signal,
+      }),
+      this.signal,
+      name,
+    );
     if (!observation.ok && observation.code && pathDenials.has(observation.code)) {
       const critical = observation.code === 'critical_path_denied';
       return this.deny(call, name, args, observation.code, observation.text, critical);
@@ -317,6 +323,44 @@ export class ToolDispatcher {
       path: observation.path ?? null,
     });
   }
+}
+
+/**
+ * A tool's result, or a `tool_interrupted` failure once the mission's signal (its deadline or
+ * the client's disconnect) fires, whichever comes first. A tool that ignores the signal (a
+ * blocked system call cannot be interrupted) is left to settle on its own; the mission does not
+ * wait for it, so it cannot hold the run or its lane slot past the deadline (issue 9, item 1).
+ */
+function untilAborted(
+  pending: Promise<ToolObservation>,
+  signal: AbortSignal,
+  tool: string,
+): Promise<ToolObservation> {
+  const interrupted = (): ToolObservation =>
+    failure(
+      'tool_interrupted',
+      (signal.reason as { name?: unknown } | undefined)?.name === 'TimeoutError'
+        ? `${tool} did not finish before the mission deadline; the runtime stopped waiting for it.`
+        : `${tool} was stopped: the mission was cancelled.`,
+    );
+  if (signal.aborted) {
+    pending.catch(() => undefined);
+    return Promise.resolve(interrupted());
+  }
+  return new Promise<ToolObservation>((resolve, reject) => {
+    const onAbort = () => resolve(interrupted());
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
 }
 
 const maxArgumentDepth = 16;
