@@ -4,6 +4,7 @@ import { BridgeError } from '../errors/index.js';
 import type { AppDeps } from './app-deps.js';
 import { sendError, toCatalogueError } from './error-handler.js';
 import { assertAuthorized, assertLoopbackHost } from './request-guards.js';
+import { jsonNestingDepth, maxJsonNestingDepth } from './json-depth.js';
 import { elapsedMs, startClock, timing } from './request-timing.js';
 import { registerHealthRoutes } from './routes/health-route.js';
 import { registerMissionRoutes } from './routes/missions-route.js';
@@ -53,6 +54,16 @@ export function buildApp(deps: AppDeps): BuiltApp {
       if (text.trim() === '') {
         done(
           new BridgeError('invalid_json', 'The request body is empty; send a JSON object.'),
+          undefined,
+        );
+        return;
+      }
+      if (jsonNestingDepth(text, maxJsonNestingDepth) > maxJsonNestingDepth) {
+        done(
+          new BridgeError(
+            'invalid_request',
+            `The request body nests arrays or objects more than ${maxJsonNestingDepth} levels deep; flatten it (tool parameter schemas included).`,
+          ),
           undefined,
         );
         return;
