@@ -63,6 +63,11 @@ export const configSchema = z.object({
   PROXY_API_KEY: z.string().min(1).default(DEFAULT_LOCAL_KEY),
   BODY_LIMIT_BYTES: int(1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
   SSE_KEEPALIVE_SECONDS: seconds(3600).default(10),
+  /** Time to receive a request's headers, and its whole body (a slow client is cut, 408). */
+  HTTP_HEADERS_TIMEOUT_SECONDS: seconds(600).default(10),
+  HTTP_REQUEST_TIMEOUT_SECONDS: seconds(3600).default(60),
+  /** Open connections at once; more are refused at accept. */
+  HTTP_MAX_CONNECTIONS: int(1, 1_000_000).default(512),
   BRIDGE_SHUTDOWN_DRAIN_SECONDS: seconds(3600).default(180),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CODEX_OSS_PROJECT: z.string().min(1),
