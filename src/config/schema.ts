@@ -77,6 +77,11 @@ export const configSchema = z.object({
   OPENCODE_GO_API_KEY: z.string().optional(),
   ALLOW_MISSING_OPENCODE_KEY: bool.default(false),
   UPSTREAM_TIMEOUT_SECONDS: seconds(7200).default(900),
+  /**
+   * One deadline for a non-streaming raw-lane request, across every retry and fallback: its
+   * client sees no keepalives, so it must get an answer in bounded time (issue 9, Low #9).
+   */
+  UPSTREAM_NONSTREAM_TIMEOUT_SECONDS: seconds(7200).default(300),
   UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS: seconds(3600).default(60),
   UPSTREAM_IDLE_TIMEOUT_SECONDS: seconds(3600).default(60),
   UPSTREAM_RETRIES: int(0, 10).default(2),

@@ -216,6 +216,7 @@ class OpenCodeUpstreamClient implements UpstreamClient {
       idleMs: this.config.UPSTREAM_IDLE_TIMEOUT_SECONDS * 1000,
       totalDeadlineAt: totalMs > 0 ? Date.now() + totalMs : Number.POSITIVE_INFINITY,
       totalSeconds,
+      ...(call.totalTimeoutSetting === undefined ? {} : { totalSetting: call.totalTimeoutSetting }),
     };
     let yielded = false;
     let lastError: BridgeError | undefined;

@@ -32,6 +32,8 @@ export interface AttemptDeadlines {
   readonly totalDeadlineAt: number;
   /** The configured total, for the error message. */
   readonly totalSeconds: number;
+  /** The setting the total comes from, for the error message. */
+  readonly totalSetting?: string;
 }
 
 export interface AttemptInput {
@@ -117,7 +119,7 @@ export async function* runAttempt(
   if (Number.isFinite(remainingTotal)) {
     if (remainingTotal <= 0) {
       input.signal.removeEventListener('abort', onCallerAbort);
-      throw deadlineError('total', deadlines.totalSeconds, model);
+      throw deadlineError('total', deadlines.totalSeconds, model, deadlines.totalSetting);
     }
     totalTimer = setTimeout(() => fire('total'), remainingTotal);
   }
@@ -131,12 +133,16 @@ export async function* runAttempt(
     if (waiting) fire(phase);
     else phaseTimer?.refresh();
   };
+  /** Whether the last chunk carried data; SSE comments alone do not (issue 9, Low #9). */
+  let sawData = true;
   const armPhase = (kind: 'first-byte' | 'idle'): void => {
     waiting = true;
     const ms = kind === 'first-byte' ? deadlines.firstByteMs : deadlines.idleMs;
     if (ms <= 0) return;
     if (phaseTimer !== undefined && phase === kind) {
-      phaseTimer.refresh();
+      // Only data restarts the idle clock: an upstream sending nothing but `: ping` comments
+      // is as silent as one sending nothing.
+      if (sawData) phaseTimer.refresh();
       return;
     }
     if (phaseTimer !== undefined) clearTimeout(phaseTimer);
@@ -174,7 +180,8 @@ export async function* runAttempt(
     if (fired === 'first-byte')
       return deadlineError('first-byte', deadlines.firstByteMs / 1000, model);
     if (fired === 'idle') return deadlineError('idle', deadlines.idleMs / 1000, model);
-    if (fired === 'total') return deadlineError('total', deadlines.totalSeconds, model);
+    if (fired === 'total')
+      return deadlineError('total', deadlines.totalSeconds, model, deadlines.totalSetting);
     if (error instanceof BridgeError) return error;
     if (isLocalFailure(error)) return localFailure(error, model);
     return classifyNetworkError(error, model, streamedAny);
@@ -262,7 +269,9 @@ export async function* runAttempt(
         throw error;
       }
       if (chunk === undefined) break;
-      for (const event of decoder.push(chunk)) {
+      const events = decoder.push(chunk);
+      sawData = decoder.lastChunkHadContent();
+      for (const event of events) {
         for (const part of handle(event)) {
           streamedAny = true;
           yield part;
