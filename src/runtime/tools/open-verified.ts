@@ -48,6 +48,13 @@ export interface VerifiedDirectory {
 export interface OpenOptions {
   /** Accept files with more than one hard link. Default false. */
   readonly allowHardLinks?: boolean;
+  /**
+   * The caller already knows the entry is a regular file or directory (a directory listing of a
+   * verified directory said so): skip the `lstat` before opening. The open is non-blocking and
+   * the descriptor's type and path are still checked, so a swap in between is still caught; this
+   * only saves a system call per file on the searcher's hot path.
+   */
+  readonly knownType?: boolean;
 }
 
 const { O_RDONLY, O_NONBLOCK, O_NOFOLLOW, O_DIRECTORY } = fs.constants;
@@ -106,15 +113,17 @@ function openSyncChecked(
   absolute: string,
   want: 'file' | 'dir',
   options: OpenOptions,
-): { fd: number; stat: fs.Stats } | OpenRefusal {
-  let before: fs.Stats;
-  try {
-    before = fs.lstatSync(absolute);
-  } catch (error) {
-    return refusal('open_failed', errnoOf(error));
+): { fd: number; stat: fs.Stats | null } | OpenRefusal {
+  let before: fs.Stats | null = null;
+  if (options.knownType !== true) {
+    try {
+      before = fs.lstatSync(absolute);
+    } catch (error) {
+      return refusal('open_failed', errnoOf(error));
+    }
+    const early = precheck(before, want);
+    if (early) return early;
   }
-  const early = precheck(before, want);
-  if (early) return early;
   let fd: number;
   try {
     fd = fs.openSync(absolute, want === 'file' ? fileFlags : dirFlags);
@@ -126,9 +135,16 @@ function openSyncChecked(
     return refusal('open_failed', code);
   }
   try {
-    const after = fs.fstatSync(fd);
     const target = procFd ? fs.readlinkSync(`/proc/self/fd/${fd}`) : null;
-    const late = postcheck(before, after, target, absolute, want, options);
+    // A directory opened with O_DIRECTORY | O_NOFOLLOW whose descriptor names the expected path
+    // is the directory that was meant; only files need their type, size and links.
+    if (want === 'dir' && before === null && target !== null) {
+      if (target === absolute) return { fd, stat: null };
+      fs.closeSync(fd);
+      return refusal('path_changed', 'the path led somewhere else when opened');
+    }
+    const after = fs.fstatSync(fd);
+    const late = postcheck(before ?? after, after, target, absolute, want, options);
     if (late) {
       fs.closeSync(fd);
       return late;
@@ -147,12 +163,15 @@ export function openFileSync(
 ): VerifiedFile | OpenRefusal {
   const opened = openSyncChecked(absolute, 'file', options);
   if (!('fd' in opened)) return opened;
-  return { ok: true, fd: opened.fd, size: opened.stat.size };
+  return { ok: true, fd: opened.fd, size: opened.stat?.size ?? 0 };
 }
 
 /** Opens a directory for listing (synchronous). Close `fd` after listing `listPath`. */
-export function openDirectorySync(absolute: string): VerifiedDirectory | OpenRefusal {
-  const opened = openSyncChecked(absolute, 'dir', {});
+export function openDirectorySync(
+  absolute: string,
+  options: OpenOptions = {},
+): VerifiedDirectory | OpenRefusal {
+  const opened = openSyncChecked(absolute, 'dir', options);
   if (!('fd' in opened)) return opened;
   return {
     ok: true,

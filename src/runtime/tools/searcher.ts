@@ -35,7 +35,7 @@ export interface SearchRequest {
   readonly contextLines?: number;
   /** Files larger than this are skipped. Default 2 MiB. */
   readonly maxFileBytes?: number;
-  /** Honour `<root>/.gitignore`. Default true. */
+  /** Honour `.gitignore` files (root and nested) and `.git/info/exclude`. Default true. */
   readonly respectGitignore?: boolean;
   /** Search files with more than one hard link. Default false (they are skipped as refused). */
   readonly allowHardLinks?: boolean;
@@ -121,6 +121,10 @@ interface FileEntry {
   readonly absolute: string;
 }
 
+function isIgnoreFile(entry: fs.Dirent): boolean {
+  return entry.name === '.gitignore' && entry.isFile();
+}
+
 function joinRelative(parent: string, name: string): string {
   return parent === '' ? name : `${parent}/${name}`;
 }
@@ -142,7 +146,7 @@ async function walkTree(state: WalkState, relative: string, absolute: string): P
     const current = pending.pop();
     if (current === undefined) break;
     let entries: fs.Dirent[];
-    const opened = openDirectorySync(current.absolute);
+    const opened = openDirectorySync(current.absolute, { knownType: true });
     if (!opened.ok) {
       if (opened.code === 'open_failed') state.skipped.unreadable++;
       else state.skipped.refused++;
@@ -156,6 +160,9 @@ async function walkTree(state: WalkState, relative: string, absolute: string): P
     } finally {
       fs.closeSync(opened.fd);
     }
+    // A directory's own .gitignore applies to everything below it.
+    if (state.ignore !== null && current.relative !== '' && entries.some(isIgnoreFile))
+      state.ignore.addDirectory(current.relative);
     for (const entry of entries) {
       const child = joinRelative(current.relative, entry.name);
       const childAbsolute = `${current.absolute}/${entry.name}`;
@@ -214,8 +221,13 @@ async function collectFiles(state: WalkState, root: string): Promise<void> {
       state.skipped.filtered++;
       continue;
     }
-    if (stat.isDirectory()) await walkTree(state, target, real.absolute);
-    else if (stat.isFile()) state.files.push({ relative: target, absolute: real.absolute });
+    if (stat.isDirectory()) {
+      // The .gitignore files of the directories above a target apply to it too.
+      const parts = target === '' ? [] : target.split('/');
+      for (let depth = 1; depth < parts.length; depth++)
+        state.ignore?.addDirectory(parts.slice(0, depth).join('/'));
+      await walkTree(state, target, real.absolute);
+    } else if (stat.isFile()) state.files.push({ relative: target, absolute: real.absolute });
     else state.skipped.refused++;
   }
 }
@@ -232,7 +244,7 @@ function readBounded(
   allowHardLinks: boolean,
 ): number | 'too_large' | 'refused' | null {
   // Checked and opened once: a named pipe is never opened blocking, a swapped path is refused.
-  const opened = openFileSync(absolute, { allowHardLinks });
+  const opened = openFileSync(absolute, { allowHardLinks, knownType: true });
   if (!opened.ok) return opened.code === 'open_failed' ? null : 'refused';
   const fd = opened.fd;
   if (opened.size > maxBytes) {
@@ -496,7 +508,7 @@ export async function searchTree(request: SearchRequest): Promise<SearchResult> 
       request.glob !== undefined && request.glob.trim() !== ''
         ? createPathGlob(request.glob)
         : null,
-    ignore: request.respectGitignore === false ? null : await loadGitignore(request.root),
+    ignore: request.respectGitignore === false ? null : loadGitignore(root),
     files: [],
     skipped,
     slicer,
