@@ -6,6 +6,8 @@ import type { CommentaryChannel } from './commentary-channel.js';
 import { canonicalJson, type EvidenceLedger } from './evidence-ledger.js';
 import { normalizeToolArgs } from './normalize-tool-args.js';
 import { redactDeep } from './redact-deep.js';
+import { redactSecrets } from './redact-secrets.js';
+import { redactWithSecretlint } from './secretlint-pass.js';
 import type { PathScope } from './path-scope.js';
 import { toolSpecs } from './tools/registry.js';
 import { failure, type ToolObservation, type ToolSpec } from './tools/types.js';
@@ -234,7 +236,7 @@ export class ToolDispatcher {
       return this.deny(call, name, args, 'budget_exhausted', `${over} Call submit_report now.`);
 
     await this.commentary.say('tool_action_started', 'EXPLORE', describeCall(name, args));
-    const observation = await untilAborted(
+    const executed = await untilAborted(
       spec.execute(args, {
         scope: this.scope,
         projectRoot: this.scope.projectRoot,
@@ -243,6 +245,7 @@ export class ToolDispatcher {
       this.signal,
       name,
     );
+    const observation = await secondPass(executed);
     if (!observation.ok && observation.code && pathDenials.has(observation.code)) {
       const critical = observation.code === 'critical_path_denied';
       return this.deny(call, name, args, observation.code, observation.text, critical);
@@ -372,9 +375,28 @@ function depthOf(value: unknown, depth = 0): number {
   return deepest;
 }
 
-/** Every result names the refs it created, first, so the model can cite them (PRODUCT.md §6). */
+/**
+ * Every result names the refs it created, first, so the model can cite them (PRODUCT.md §6).
+ * Refs carry file names, and a file name can itself be a secret: they are redacted too.
+ */
 function frame(refs: readonly string[], body: string): string {
-  return `[refs: ${refs.join(', ')}]\n${body}`;
+  return `${redactSecrets(`[refs: ${refs.join(', ')}]`).text}\n${body}`;
+}
+
+/**
+ * secretlint's recommended rules over what a tool produced, after our own detectors (the tool
+ * already redacted it). Once per tool call: secretlint is asynchronous and too slow for the
+ * per-line hot paths (secretlint-pass.ts).
+ */
+async function secondPass(observation: ToolObservation): Promise<ToolObservation> {
+  const pass = await redactWithSecretlint(observation.text);
+  if (pass.count === 0) return observation;
+  return {
+    ...observation,
+    text: pass.text,
+    bytes: Buffer.byteLength(pass.text),
+    redactions: observation.redactions + pass.count,
+  };
 }
 
 function rangeOf(args: Record<string, unknown>): { start_line?: number; end_line?: number } {
