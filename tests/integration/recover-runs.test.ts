@@ -65,7 +65,7 @@ describe('startup recovery scans the run folders (issue 9 Medium #5)', () => {
     // 1. The index is lost (the disk filled while it was written).
     rmSync(path.join(state, 'state'), { recursive: true, force: true });
     // 2. A completed run's projections are gone.
-    const [first, second, third] = records;
+    const [first, second] = records;
     rmSync(projectionDir(fixture.root, first!), { recursive: true, force: true });
     // 3. A run's log lost its last lines and ends in a torn write.
     const lines = readFileSync(logOf(runIds[2]!), 'utf8').trimEnd().split('\n');
@@ -95,6 +95,5 @@ describe('startup recovery scans the run folders (issue 9 Medium #5)', () => {
       const audit = await auditMission(fixture.root, missionId);
       expect(audit.ok, `${missionId}: ${JSON.stringify(audit)}`).toBe(true);
     }
-    expect(third?.mission_id).toBe('rec-3');
   }, 60_000);
 });
