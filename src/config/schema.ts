@@ -84,6 +84,11 @@ export const configSchema = z.object({
   PROXY_API_KEY: z.string().min(1).default(DEFAULT_LOCAL_KEY),
   BODY_LIMIT_BYTES: int(1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
   SSE_KEEPALIVE_SECONDS: seconds(3600).default(10),
+  /** Time to receive a request's headers, and its whole body (a slow client is cut, 408). */
+  HTTP_HEADERS_TIMEOUT_SECONDS: seconds(600).default(10),
+  HTTP_REQUEST_TIMEOUT_SECONDS: seconds(3600).default(60),
+  /** Open connections at once; more are refused at accept. */
+  HTTP_MAX_CONNECTIONS: int(1, 1_000_000).default(512),
   BRIDGE_SHUTDOWN_DRAIN_SECONDS: seconds(3600).default(180),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CODEX_OSS_PROJECT: z.string().min(1),
@@ -93,6 +98,11 @@ export const configSchema = z.object({
   OPENCODE_GO_API_KEY: z.string().optional(),
   ALLOW_MISSING_OPENCODE_KEY: bool.default(false),
   UPSTREAM_TIMEOUT_SECONDS: seconds(7200).default(900),
+  /**
+   * One deadline for a non-streaming raw-lane request, across every retry and fallback: its
+   * client sees no keepalives, so it must get an answer in bounded time (issue 9, Low #9).
+   */
+  UPSTREAM_NONSTREAM_TIMEOUT_SECONDS: seconds(7200).default(300),
   UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS: seconds(3600).default(60),
   UPSTREAM_IDLE_TIMEOUT_SECONDS: seconds(3600).default(60),
   UPSTREAM_RETRIES: int(0, 10).default(2),

@@ -67,6 +67,27 @@ export const errorCatalogue = {
     retryable: false,
     summary: 'The request body is larger than BODY_LIMIT_BYTES.',
   },
+  request_timeout: {
+    status: 408,
+    type: 'invalid_request_error',
+    failedCode: 'request_timeout',
+    retryable: true,
+    summary: 'The request headers or body did not arrive in time; the connection is closed.',
+  },
+  uri_too_long: {
+    status: 414,
+    type: 'invalid_request_error',
+    failedCode: 'uri_too_long',
+    retryable: false,
+    summary: 'A path segment of the URL is longer than the router accepts.',
+  },
+  headers_too_large: {
+    status: 431,
+    type: 'invalid_request_error',
+    failedCode: 'headers_too_large',
+    retryable: false,
+    summary: 'The request headers are larger than the limit; the connection is closed.',
+  },
   invalid_request: {
     status: 400,
     type: 'invalid_request_error',

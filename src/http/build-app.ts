@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { BridgeError } from '../errors/index.js';
+import { BridgeError, toOpenAIErrorBody } from '../errors/index.js';
 import type { AppDeps } from './app-deps.js';
 import { sendError, toCatalogueError } from './error-handler.js';
 import { assertAuthorized, assertLoopbackHost } from './request-guards.js';
+import { jsonNestingDepth, maxJsonNestingDepth } from './json-depth.js';
 import { elapsedMs, startClock, timing } from './request-timing.js';
 import { registerHealthRoutes } from './routes/health-route.js';
 import { registerMissionRoutes } from './routes/missions-route.js';
@@ -36,11 +39,29 @@ export function buildApp(deps: AppDeps): BuiltApp {
     bodyLimit,
     genReqId: () => `req_${randomBytes(8).toString('hex')}`,
     requestIdHeader: false,
-    // Long SSE streams must not be cut by Node's default request timeout.
-    requestTimeout: 0,
+    // Receiving a request is bounded (headers, then the whole body: a slow or stalled client is
+    // answered 408 and closed, authenticated or not); sending is not, since a long SSE stream or
+    // a silent non-streaming mission is legitimate. Node checks these every second here rather
+    // than every 30 s (issue 9, Low #8).
+    requestTimeout: deps.config.HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
     connectionTimeout: 0,
     keepAliveTimeout: 65_000,
+    http: {
+      headersTimeout:
+        Math.min(
+          deps.config.HTTP_HEADERS_TIMEOUT_SECONDS,
+          deps.config.HTTP_REQUEST_TIMEOUT_SECONDS || Number.POSITIVE_INFINITY,
+        ) * 1000,
+      requestTimeout: deps.config.HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
+      connectionsCheckingInterval: 1000,
+    },
+    clientErrorHandler: answerClientError,
+    // Fastify's own refusals (a URL segment too long, a malformed URL) in the catalogue's shape.
+    frameworkErrors: (error, request, reply) => {
+      sendError(reply, request, toCatalogueError(error, bodyLimit));
+    },
   });
+  app.server.maxConnections = deps.config.HTTP_MAX_CONNECTIONS;
   let draining = false;
 
   app.removeAllContentTypeParsers();
@@ -53,6 +74,16 @@ export function buildApp(deps: AppDeps): BuiltApp {
       if (text.trim() === '') {
         done(
           new BridgeError('invalid_json', 'The request body is empty; send a JSON object.'),
+          undefined,
+        );
+        return;
+      }
+      if (jsonNestingDepth(text, maxJsonNestingDepth) > maxJsonNestingDepth) {
+        done(
+          new BridgeError(
+            'invalid_request',
+            `The request body nests arrays or objects more than ${maxJsonNestingDepth} levels deep; flatten it (tool parameter schemas included).`,
+          ),
           undefined,
         );
         return;
@@ -74,7 +105,11 @@ export function buildApp(deps: AppDeps): BuiltApp {
   app.addHook('onRequest', async (request, reply) => {
     startClock(request);
     reply.header('x-request-id', request.id);
-    assertLoopbackHost(request.headers.host, deps.config.PROXY_HOST);
+    assertLoopbackHost(
+      hostHeaders(request.raw.rawHeaders),
+      request.raw.url,
+      deps.config.PROXY_HOST,
+    );
     if (draining) {
       reply.header('connection', 'close');
       throw new BridgeError(
@@ -104,9 +139,16 @@ export function buildApp(deps: AppDeps): BuiltApp {
     );
   });
 
-  app.setErrorHandler((error, request, reply) =>
-    sendError(reply, request, toCatalogueError(error, bodyLimit)),
-  );
+  app.setErrorHandler(async (error, request, reply) => {
+    const failure = toCatalogueError(error, bodyLimit);
+    // The client is still sending a body we refused: read and discard a bounded amount first,
+    // so it finishes writing and reads the 413 instead of failing on a reset (issue 9, Low #10).
+    if (failure.code === 'request_too_large') {
+      await drainRequest(request.raw);
+      reply.header('connection', 'close');
+    }
+    return sendError(reply, request, failure);
+  });
   app.setNotFoundHandler((request, reply) =>
     sendError(
       reply,
@@ -129,4 +171,68 @@ export function buildApp(deps: AppDeps): BuiltApp {
       draining = true;
     },
   };
+}
+
+/** Every Host header as sent (Node keeps only the first in `headers`). */
+function hostHeaders(raw: readonly string[]): string[] {
+  const hosts: string[] = [];
+  for (let index = 0; index + 1 < raw.length; index += 2)
+    if (raw[index]?.toLowerCase() === 'host') hosts.push(raw[index + 1] ?? '');
+  return hosts;
+}
+
+/** Most bytes of a refused body read and discarded before answering, and for how long. */
+const drainLimitBytes = 64 * 1024 * 1024;
+const drainLimitMs = 10_000;
+
+function drainRequest(raw: IncomingMessage): Promise<void> {
+  if (raw.complete || raw.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = () => {
+      clearTimeout(timer);
+      raw.off('data', onData);
+      raw.off('end', done);
+      raw.off('error', done);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > drainLimitBytes) done();
+    };
+    const timer = setTimeout(done, drainLimitMs);
+    raw.on('data', onData);
+    raw.once('end', done);
+    raw.once('error', done);
+    raw.resume();
+  });
+}
+
+/**
+ * Node's own refusals (a malformed request line, headers too large, a request that did not
+ * arrive in time) in the catalogue's OpenAI shape, then the connection is closed.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const failure =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new BridgeError(
+          'request_timeout',
+          'The request did not arrive in time (HTTP_REQUEST_TIMEOUT_SECONDS); the connection is closed.',
+        )
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? new BridgeError('headers_too_large', 'The request headers are too large.')
+        : new BridgeError(
+            'invalid_request',
+            `The request is not valid HTTP/1.1 (${error.code ?? 'parse error'}).`,
+          );
+  const body = JSON.stringify(toOpenAIErrorBody(failure));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${failure.httpStatus} ${STATUS_CODES[failure.httpStatus] ?? ''}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Connection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }

@@ -18,6 +18,13 @@ export function toCatalogueError(error: unknown, bodyLimit: number): BridgeError
       );
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new BridgeError('invalid_json', 'The request body is empty; send a JSON object.');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new BridgeError(
+        'uri_too_long',
+        'A path segment of the URL is longer than the router accepts; ids are short.',
+      );
+    case 'FST_ERR_BAD_URL':
+      return new BridgeError('invalid_request', 'The URL is not valid (a bad percent-encoding).');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new BridgeError(
         'invalid_request',

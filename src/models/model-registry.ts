@@ -96,7 +96,9 @@ export class ModelRegistry {
    */
   fallbacksFor(alias: string, entry: ModelEntry, allowDowngrade: boolean): ModelEntry[] {
     const ids =
-      this.options.fallbackMap[alias] ?? this.options.fallbackMap[entry.id] ?? entry.fallbacks;
+      ownValue(this.options.fallbackMap, alias) ??
+      ownValue(this.options.fallbackMap, entry.id) ??
+      entry.fallbacks;
     return ids
       .map((id) => this.entry(this.aliasToId.get(id) ?? this.stripPrefix(id)))
       .filter((candidate) => candidate.id !== entry.id)
@@ -125,7 +127,7 @@ export class ModelRegistry {
     if (!match) return undefined;
     const tier = Number(match[1]);
     const profileName = (match[2] ?? '').toLowerCase();
-    const profile: MissionProfile | undefined = missionProfiles[profileName];
+    const profile: MissionProfile | undefined = ownValue(missionProfiles, profileName);
     // A profile the table does not name may be any model alias: mission-a3-glm-5.2 runs on glm-5.2.
     const modelId =
       profile?.model ?? this.aliasToId.get(profileName) ?? this.stripPrefix(profileName);
@@ -198,4 +200,12 @@ export function priceUsage(entry: ModelEntry, usage: TokenUsage): number {
     usage.cache_write_tokens * (entry.price.cacheWrite ?? entry.price.input) +
     usage.output_tokens * entry.price.output;
   return dollars / 1_000_000;
+}
+
+/**
+ * A record's own value for a client-supplied key: `__proto__`, `constructor` or `toString` as a
+ * model name must find nothing, not Object.prototype's members (issue 9, Low #6).
+ */
+function ownValue<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
 }

@@ -145,7 +145,7 @@ export function itemSchemaFor(item: unknown): z.ZodType | undefined {
   if (type === undefined && 'role' in item) return messageItem;
   if (typeof type !== 'string') return undefined;
   return (
-    itemSchemas[type] ??
+    (Object.hasOwn(itemSchemas, type) ? itemSchemas[type] : undefined) ??
     (ignoredItem.shape.type.options.includes(type as never) ? ignoredItem : undefined)
   );
 }
@@ -197,7 +197,11 @@ const toolSchemas: Readonly<Record<string, z.ZodType>> = {
 export function toolSchemaFor(tool: unknown): z.ZodType {
   const type =
     tool !== null && typeof tool === 'object' ? (tool as { type?: unknown }).type : undefined;
-  return (typeof type === 'string' ? toolSchemas[type] : undefined) ?? hostedTool;
+  return (
+    (typeof type === 'string' && Object.hasOwn(toolSchemas, type)
+      ? toolSchemas[type]
+      : undefined) ?? hostedTool
+  );
 }
 
 export type RequestTool = z.infer<typeof toolSchema>;

@@ -45,6 +45,7 @@ import type { MissionReport } from './mission-report.js';
 import { createPathScope, type PathScope } from './path-scope.js';
 import { redactSecrets } from './redact-secrets.js';
 import { renderReport } from './render-report.js';
+import { recoverRuns } from './recover-runs.js';
 import { runMissionLoop } from './run-mission-loop.js';
 import { ToolDispatcher, type RecordEvent } from './tool-dispatcher.js';
 import type { ImplementationKit } from './implementation-ports.js';
@@ -267,50 +268,14 @@ export class MissionRuntime {
    * Returns the run ids it closed.
    */
   async recoverInterrupted(): Promise<string[]> {
-    // The index is written at admission, so every run a crash interrupted is in it as unfinished;
-    // only those logs are read, not every log of the project.
-    const unfinished = ['running', 'waiting_upstream'].flatMap((state) =>
-      this.runIndex().listRuns({ limit: 10_000, state: state as RunSummary['state'] }),
-    );
-    const closed: string[] = [];
-    for (const { run_id: runId } of unfinished) {
-      if (this.active.has(runId)) continue;
-      const read = await readEventLog(runPaths(this.projectRoot, runId).logPath).catch(
-        () => undefined,
-      );
-      if (!read || read.events.length === 0 || read.chainErrors.length > 0) continue;
-      if (read.events.some((event) => event.type === 'run.completed')) continue;
-      let writer: EventLogWriter;
-      try {
-        writer = await openEventLog({ projectRoot: this.projectRoot, runId, resume: true });
-      } catch {
-        continue; // a live writer holds it, or it cannot be continued; leave it to that owner
-      }
-      const events = [...read.events];
-      writer.onEvent((event) => events.push(event));
-      const record = reduceRunRecord(read.events);
-      const gathered = record.tool_calls > 0 || record.files_inspected.length > 0;
-      await writer.append('run.completed', 'runtime', {
-        status: gathered ? 'PARTIAL' : 'FAILED',
-        reason: 'interrupted',
-        reason_text:
-          'The daemon stopped (killed or crashed) before this mission finished; the run was closed when the daemon next started.' +
-          (writer.recoveredTornTail ? ' Its torn last line was set aside.' : ''),
-        totals: {
-          model_calls: record.model_calls,
-          tool_calls: record.tool_calls,
-          input_tokens: record.tokens.input_tokens,
-          cached_input_tokens: record.tokens.cached_input_tokens,
-          output_tokens: record.tokens.output_tokens,
-          reasoning_tokens: record.tokens.reasoning_tokens,
-          total_tokens: record.tokens.total_tokens,
-          cost_usd: record.cost_usd,
-        },
-      });
-      await this.finishRun(writer, events);
-      closed.push(runId);
-    }
-    return closed;
+    // Scans the run folders, not only the index (recover-runs.ts, issue 9 Medium #5).
+    const report = await recoverRuns({
+      projectRoot: this.projectRoot,
+      index: this.runIndex(),
+      logger: this.deps.logger,
+      isActive: (runId) => this.active.has(runId),
+    });
+    return report.closed;
   }
 
   /** Removes isolated copies whose run is not in flight here (left by a crashed daemon). */

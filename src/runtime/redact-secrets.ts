@@ -519,7 +519,75 @@ const detectors: readonly Detector[] = [
     pattern: /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g,
     replace: () => redactionMarker,
   },
+  // Vendor formats (after secretlint's and gitleaks' published rules; issue 9 Medium #4). Each
+  // has a fixed prefix and a bounded body, so each is linear.
+  {
+    kind: 'vendor_token',
+    pattern:
+      /\b(?:gl(?:pat|rt|ptt|dt|ft|soat|cbt|imt|agent)-[A-Za-z0-9_-]{20,}|(?:SK|AC)[0-9a-f]{32}|key-[0-9a-z]{32}|dapi[0-9a-h]{32}(?:-\d)?|shp(?:at|ca|pa|ss)_[0-9a-fA-F]{32}|do[opr]_v1_[0-9a-f]{64}|hf_[A-Za-z]{30,}|api_org_[A-Za-z]{30,}|AIza[0-9A-Za-z_-]{35}|NRAK-[A-Z0-9]{27}|AGE-SECRET-KEY-1[0-9A-Z]{58}|(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{16,}|npm_[A-Za-z0-9]{36}|pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}|lin_api_[A-Za-z0-9]{40}|dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}|EAAA[A-Za-z0-9_-]{60}|xapp-\d-[A-Z0-9]+-\d+-[a-z0-9]+|A3-[A-Z0-9]{6}-[A-Z0-9]{11}-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5})/g,
+    replace: () => redactionMarker,
+  },
+  {
+    // SendGrid keys are three segments; the whole key goes, not only its first part.
+    kind: 'vendor_token',
+    hint: 'SG.',
+    pattern: /\bSG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}/g,
+    replace: () => redactionMarker,
+  },
+  {
+    // `mysql -pSECRET`, `mysqldump --password=…` is an assignment; `sshpass -p SECRET`.
+    kind: 'cli_credentials',
+    hint: /mysql|mariadb|sshpass/,
+    pattern: /\b((?:mysql|mysqldump|mariadb|mysqladmin)\b[^\n]*?[ \t]-p)([^\s"'`]+)/g,
+    replace: (_match, [prefix = '']) => prefix + redactionMarker,
+  },
+  {
+    kind: 'cli_credentials',
+    hint: 'sshpass',
+    pattern: /\b(sshpass[ \t]+-p[ \t]*)([^\s"'`]+)/g,
+    replace: (_match, [prefix = '']) => prefix + redactionMarker,
+  },
+  {
+    // A password named in prose or a comment: "the admin password is hunter2x".
+    kind: 'prose_password',
+    hint: /passw|passphrase|secret/i,
+    pattern: /\b((?:password|passwd|passphrase|secret)[ \t]+(?:is|was)[ \t]+)([^\s"'`,;]{6,})/gi,
+    replace: (_match, [prefix = '', value = '']) =>
+      benignValue(value, 'password') ? null : prefix + redactionMarker,
+  },
+  {
+    // A URL password may itself contain `@`: userinfo runs to the last `@` before the host.
+    kind: 'url_credentials',
+    hint: '://',
+    pattern:
+      /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/)[^\s:@/"'`]*:[^\s/"'`]*@(?=[^\s@/"'`]*[/:\s"'`]|[^\s@/"'`]*$)/gim,
+    replace: (_match, groups) => `${groups[0] ?? ''}${redactionMarker}@`,
+  },
+  {
+    // A hex-encoded token: long hex that decodes to a known token prefix.
+    kind: 'hex_token',
+    hint: /[0-9a-f]{40}/,
+    pattern: /\b(?:[0-9a-f]{2}){20,}\b/g,
+    replace: (match) => (hexHidesToken(match) ? redactionMarker : null),
+  },
+  {
+    // A redacted value continued on the next line (`"AKIA…\` newline `…rest"`): the rest of the
+    // value is the same secret. Runs last, on the text the detectors above already redacted.
+    kind: 'continued_secret',
+    hint: `${redactionMarker}\\`,
+    pattern: /(\[REDACTED\]\\\r?\n[ \t]*)([^\s"'`]+)/g,
+    replace: (_match, [prefix = '']) => prefix + redactionMarker,
+  },
 ];
+
+const knownTokenPrefix =
+  /^(?:gh[pousr]_|github_pat_|glpat-|sk-|sk_live_|xox[abposr]-|AKIA|ASIA|hf_|npm_|SG\.|shp(?:at|ca|pa|ss)_|dop_v1_|AIza|eyJ)/;
+
+function hexHidesToken(hex: string): boolean {
+  // A git SHA (40) or sha256 (64) is hex too, but never decodes to printable token text.
+  const decoded = Buffer.from(hex.slice(0, 64), 'hex').toString('latin1');
+  return knownTokenPrefix.test(decoded);
+}
 
 /** Candidate opaque tokens: long runs of base64/base64url/hex characters. */
 const tokenCandidate = /[A-Za-z0-9+/_-]{32,}={0,2}/g;

@@ -5,9 +5,11 @@ import type { ChatTool } from '../upstream/index.js';
 import type { CommentaryChannel } from './commentary-channel.js';
 import { canonicalJson, type EvidenceLedger } from './evidence-ledger.js';
 import { redactDeep } from './redact-deep.js';
+import { redactSecrets } from './redact-secrets.js';
+import { redactWithSecretlint } from './secretlint-pass.js';
 import type { PathScope } from './path-scope.js';
 import { checkToolArgs, toolSpecs } from './tools/registry.js';
-import type { ToolObservation, ToolSpec } from './tools/types.js';
+import { failure, type ToolObservation, type ToolSpec } from './tools/types.js';
 
 export type RecordEvent = <T extends KnownEventType>(
   type: T,
@@ -44,6 +46,8 @@ const pathDenials = new Set([
   'critical_path_denied',
   'path_not_owned',
   'deletions_not_allowed',
+  'path_changed',
+  'hard_link_refused',
 ]);
 
 /** Write-like names a model may try; they never exist here, and saying so helps it stop. */
@@ -212,11 +216,16 @@ export class ToolDispatcher {
       return this.deny(call, name, args, 'budget_exhausted', `${over} Call submit_report now.`);
 
     await this.commentary.say('tool_action_started', 'EXPLORE', describeCall(name, args));
-    const observation = await spec.execute(args, {
-      scope: this.scope,
-      projectRoot: this.scope.projectRoot,
-      signal: this.signal,
-    });
+    const executed = await untilAborted(
+      spec.execute(args, {
+        scope: this.scope,
+        projectRoot: this.scope.projectRoot,
+        signal: this.signal,
+      }),
+      this.signal,
+      name,
+    );
+    const observation = await secondPass(executed);
     if (!observation.ok && observation.code && pathDenials.has(observation.code)) {
       const critical = observation.code === 'critical_path_denied';
       return this.deny(call, name, args, observation.code, observation.text, critical);
@@ -299,6 +308,44 @@ export class ToolDispatcher {
   }
 }
 
+/**
+ * A tool's result, or a `tool_interrupted` failure once the mission's signal (its deadline or
+ * the client's disconnect) fires, whichever comes first. A tool that ignores the signal (a
+ * blocked system call cannot be interrupted) is left to settle on its own; the mission does not
+ * wait for it, so it cannot hold the run or its lane slot past the deadline (issue 9, item 1).
+ */
+function untilAborted(
+  pending: Promise<ToolObservation>,
+  signal: AbortSignal,
+  tool: string,
+): Promise<ToolObservation> {
+  const interrupted = (): ToolObservation =>
+    failure(
+      'tool_interrupted',
+      (signal.reason as { name?: unknown } | undefined)?.name === 'TimeoutError'
+        ? `${tool} did not finish before the mission deadline; the runtime stopped waiting for it.`
+        : `${tool} was stopped: the mission was cancelled.`,
+    );
+  if (signal.aborted) {
+    pending.catch(() => undefined);
+    return Promise.resolve(interrupted());
+  }
+  return new Promise<ToolObservation>((resolve, reject) => {
+    const onAbort = () => resolve(interrupted());
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
 const maxArgumentDepth = 16;
 
 function depthOf(value: unknown, depth = 0): number {
@@ -308,9 +355,28 @@ function depthOf(value: unknown, depth = 0): number {
   return deepest;
 }
 
-/** Every result names the refs it created, first, so the model can cite them (PRODUCT.md §6). */
+/**
+ * Every result names the refs it created, first, so the model can cite them (PRODUCT.md §6).
+ * Refs carry file names, and a file name can itself be a secret: they are redacted too.
+ */
 function frame(refs: readonly string[], body: string): string {
-  return `[refs: ${refs.join(', ')}]\n${body}`;
+  return `${redactSecrets(`[refs: ${refs.join(', ')}]`).text}\n${body}`;
+}
+
+/**
+ * secretlint's recommended rules over what a tool produced, after our own detectors (the tool
+ * already redacted it). Once per tool call: secretlint is asynchronous and too slow for the
+ * per-line hot paths (secretlint-pass.ts).
+ */
+async function secondPass(observation: ToolObservation): Promise<ToolObservation> {
+  const pass = await redactWithSecretlint(observation.text);
+  if (pass.count === 0) return observation;
+  return {
+    ...observation,
+    text: pass.text,
+    bytes: Buffer.byteLength(pass.text),
+    redactions: observation.redactions + pass.count,
+  };
 }
 
 function rangeOf(args: Record<string, unknown>): { start_line?: number; end_line?: number } {

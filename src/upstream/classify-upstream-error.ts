@@ -293,7 +293,12 @@ const deadlineSettings: Readonly<Record<DeadlineKind, string>> = {
   total: 'UPSTREAM_TIMEOUT_SECONDS',
 };
 
-export function deadlineError(kind: DeadlineKind, seconds: number, model: string): BridgeError {
+export function deadlineError(
+  kind: DeadlineKind,
+  seconds: number,
+  model: string,
+  setting: string = deadlineSettings[kind],
+): BridgeError {
   const what =
     kind === 'first-byte'
       ? `sent nothing within ${formatSeconds(seconds)}`
@@ -302,7 +307,7 @@ export function deadlineError(kind: DeadlineKind, seconds: number, model: string
         : `did not finish within ${formatSeconds(seconds)}`;
   return new BridgeError(
     'upstream_timeout',
-    `The upstream ${what} while serving ${model}; raise ${deadlineSettings[kind]} if the model needs longer.`,
+    `The upstream ${what} while serving ${model}; raise ${setting} if the model needs longer.`,
   );
 }
 

@@ -230,6 +230,7 @@ class OpenCodeUpstreamClient implements UpstreamClient {
       idleMs: this.config.UPSTREAM_IDLE_TIMEOUT_SECONDS * 1000,
       totalDeadlineAt: totalMs > 0 ? Date.now() + totalMs : Number.POSITIVE_INFINITY,
       totalSeconds,
+      ...(call.totalTimeoutSetting === undefined ? {} : { totalSetting: call.totalTimeoutSetting }),
     };
     let yielded = false;
     let lastError: BridgeError | undefined;
@@ -458,7 +459,10 @@ class OpenCodeUpstreamClient implements UpstreamClient {
   private modelLimiter(model: string): ConcurrencyLimiter {
     let limiter = this.perModel.get(model);
     if (limiter === undefined) {
-      const max = this.config.MODEL_CONCURRENCY_JSON[model] ?? defaultModelConcurrency;
+      const limits = this.config.MODEL_CONCURRENCY_JSON;
+      // Own keys only: a model named `constructor` must not read Object.prototype.
+      const max =
+        (Object.hasOwn(limits, model) ? limits[model] : undefined) ?? defaultModelConcurrency;
       limiter = this.limiter(
         max,
         `all ${max} slots for ${model} are busy (MODEL_CONCURRENCY_JSON, default ${defaultModelConcurrency} per model)`,

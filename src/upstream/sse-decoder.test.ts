@@ -82,3 +82,16 @@ describe('SseDecoder', () => {
     expect(decoder.rawBodyIfNotSse()).toBeUndefined();
   });
 });
+
+describe('SseDecoder.lastChunkHadContent (issue 9 Low #9: comments do not count as activity)', () => {
+  it('is false for chunks of comments and blank lines, true once data arrives', () => {
+    const decoder = new SseDecoder();
+    const seen = [': ping\n\n', ': pi', 'ng again\n', '\n', 'data: {"a"', ':1}\n\n', ': bye\n'].map(
+      (chunk) => {
+        decoder.push(encoder.encode(chunk));
+        return decoder.lastChunkHadContent();
+      },
+    );
+    expect(seen).toEqual([false, false, false, false, true, true, false]);
+  });
+});

@@ -1,8 +1,12 @@
+import { createParser, type EventSourceParser } from 'eventsource-parser';
+
 /**
- * Server-sent events from raw bytes (WHATWG HTML "event stream interpretation"): lines end in
- * CR, LF or CRLF, a multi-byte UTF-8 character may be split across network chunks, `data:` lines
- * accumulate until a blank line, and `event:` names the event (Anthropic Messages sends one on
- * every frame, wire-protocol.md §6.6). Comments (`:`) and unknown fields are ignored.
+ * Server-sent events from raw bytes, parsed by `eventsource-parser` (WHATWG event stream
+ * interpretation: CR, LF or CRLF line ends, `data:` lines joined until a blank line, `event:`
+ * names the event, comments and unknown fields ignored). This wrapper adds what the upstream
+ * client needs on top: UTF-8 decoding across network chunks, events returned per chunk, a final
+ * event dispatched at end of input even without its blank line, the body kept when it turns out
+ * not to be SSE at all, and whether a chunk carried anything but comments.
  */
 export interface SseEvent {
   /** The `event:` name, or undefined for the default `message` type. */
@@ -12,33 +16,48 @@ export interface SseEvent {
 
 /** How much of a body without any event we keep, to parse it as plain JSON at the end. */
 const maxRawBytes = 16 * 1024 * 1024;
+const sseField = /^(?:data|event|id|retry)(?::|$)/m;
 
 export class SseDecoder {
   private readonly decoder = new TextDecoder('utf-8');
-  private buffer = '';
-  /** The previous chunk ended in CR, so an LF at the start of this one belongs to it. */
-  private pendingCR = false;
-  private eventName: string | undefined;
-  private dataLines: string[] = [];
-  private sawField = false;
+  private readonly parser: EventSourceParser;
+  private pending: SseEvent[] = [];
   private eventsSeen = 0;
   private raw = '';
+  private lineStart = true;
+  private inComment = false;
+  private content = false;
+
+  constructor() {
+    this.parser = createParser({
+      onEvent: (message) => {
+        this.pending.push({ event: message.event, data: message.data });
+        this.eventsSeen += 1;
+        this.raw = '';
+      },
+    });
+  }
 
   /** Feeds one network chunk; returns the events it completed. */
   push(chunk: Uint8Array): SseEvent[] {
-    const text = this.decoder.decode(chunk, { stream: true });
-    return this.consume(text);
+    return this.feed(this.decoder.decode(chunk, { stream: true }));
   }
 
   /** Flushes at end of input; an event without its closing blank line is still dispatched. */
   end(): SseEvent[] {
-    const events = this.consume(this.decoder.decode());
-    if (this.buffer.length > 0) {
-      this.processLine(this.buffer, events);
-      this.buffer = '';
-    }
-    this.dispatch(events);
+    const events = this.feed(this.decoder.decode());
+    // Blank lines end a partial last line and dispatch the event it belongs to.
+    this.parser.feed('\n\n\n');
+    events.push(...this.take());
     return events;
+  }
+
+  /**
+   * Whether the last chunk held anything but comments and blank lines: an upstream that sends
+   * only `: ping` is silent as far as the idle deadline goes.
+   */
+  lastChunkHadContent(): boolean {
+    return this.content;
   }
 
   /**
@@ -46,72 +65,57 @@ export class SseDecoder {
    * answers with one JSON object (original-bridge.md §2.11 accepted that too).
    */
   rawBodyIfNotSse(): string | undefined {
-    return this.eventsSeen === 0 && !this.sawField ? this.raw : undefined;
+    return this.eventsSeen === 0 && !sseField.test(this.raw) ? this.raw : undefined;
   }
 
-  private consume(text: string): SseEvent[] {
-    const events: SseEvent[] = [];
-    if (text.length === 0) return events;
+  private feed(text: string): SseEvent[] {
+    if (text.length === 0) {
+      this.content = false;
+      return [];
+    }
     if (this.eventsSeen === 0 && this.raw.length < maxRawBytes) this.raw += text;
-    let data = text;
-    if (this.pendingCR) {
-      this.pendingCR = false;
-      if (data.startsWith('\n')) data = data.slice(1);
-    }
-    this.buffer += data;
-    let start = 0;
-    for (let index = 0; index < this.buffer.length; index += 1) {
-      const code = this.buffer.charCodeAt(index);
-      if (code !== 10 && code !== 13) continue;
-      this.processLine(this.buffer.slice(start, index), events);
-      if (code === 13) {
-        if (index + 1 < this.buffer.length) {
-          if (this.buffer.charCodeAt(index + 1) === 10) index += 1;
-        } else {
-          this.pendingCR = true;
-        }
-      }
-      start = index + 1;
-    }
-    this.buffer = this.buffer.slice(start);
+    this.parser.feed(text);
+    const events = this.take();
+    this.content = this.track(text, events.length > 0);
     return events;
   }
 
-  private processLine(line: string, events: SseEvent[]): void {
-    if (line.length === 0) {
-      this.dispatch(events);
-      return;
-    }
-    if (line.startsWith(':')) return;
-    const colon = line.indexOf(':');
-    const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? '' : line.slice(colon + 1);
-    if (value.startsWith(' ')) value = value.slice(1);
-    switch (field) {
-      case 'data':
-        this.sawField = true;
-        this.dataLines.push(value);
-        break;
-      case 'event':
-        this.sawField = true;
-        this.eventName = value;
-        break;
-      case 'id':
-      case 'retry':
-        this.sawField = true;
-        break;
-      default:
-        break;
-    }
+  private take(): SseEvent[] {
+    const events = this.pending;
+    this.pending = [];
+    return events;
   }
 
-  private dispatch(events: SseEvent[]): void {
-    if (this.dataLines.length > 0) {
-      events.push({ event: this.eventName, data: this.dataLines.join('\n') });
-      this.eventsSeen += 1;
-      this.raw = '';
+  /**
+   * Follows line starts across chunks to tell comment lines from the rest. A chunk that
+   * completed an event had content; only the line state at its end is then worked out.
+   */
+  private track(text: string, completedEvent: boolean): boolean {
+    if (!completedEvent) {
+      let content = false;
+      for (let index = 0; index < text.length; index++) {
+        const code = text.charCodeAt(index);
+        if (code === 10 || code === 13) {
+          this.lineStart = true;
+          continue;
+        }
+        if (this.lineStart) {
+          this.lineStart = false;
+          this.inComment = code === 58;
+        }
+        if (!this.inComment) content = true;
+      }
+      return content;
     }
-    this.dataLines = [];
-    this.eventName = undefined;
+    const lastBreak = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'));
+    if (lastBreak === text.length - 1) this.lineStart = true;
+    else if (lastBreak !== -1) {
+      this.lineStart = false;
+      this.inComment = text.charCodeAt(lastBreak + 1) === 58;
+    } else if (this.lineStart) {
+      this.lineStart = false;
+      this.inComment = text.charCodeAt(0) === 58;
+    }
+    return true;
   }
 }

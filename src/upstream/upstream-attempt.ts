@@ -32,6 +32,8 @@ export interface AttemptDeadlines {
   readonly totalDeadlineAt: number;
   /** The configured total, for the error message. */
   readonly totalSeconds: number;
+  /** The setting the total comes from, for the error message. */
+  readonly totalSetting?: string;
 }
 
 export interface AttemptInput {
@@ -117,7 +119,7 @@ export async function* runAttempt(
   if (Number.isFinite(remainingTotal)) {
     if (remainingTotal <= 0) {
       input.signal.removeEventListener('abort', onCallerAbort);
-      throw deadlineError('total', deadlines.totalSeconds, model);
+      throw deadlineError('total', deadlines.totalSeconds, model, deadlines.totalSetting);
     }
     totalTimer = setTimeout(() => fire('total'), remainingTotal);
   }
@@ -131,12 +133,16 @@ export async function* runAttempt(
     if (waiting) fire(phase);
     else phaseTimer?.refresh();
   };
+  /** Whether the last chunk carried data; SSE comments alone do not (issue 9, Low #9). */
+  let sawData = true;
   const armPhase = (kind: 'first-byte' | 'idle'): void => {
     waiting = true;
     const ms = kind === 'first-byte' ? deadlines.firstByteMs : deadlines.idleMs;
     if (ms <= 0) return;
     if (phaseTimer !== undefined && phase === kind) {
-      phaseTimer.refresh();
+      // Only data restarts the idle clock: an upstream sending nothing but `: ping` comments
+      // is as silent as one sending nothing.
+      if (sawData) phaseTimer.refresh();
       return;
     }
     if (phaseTimer !== undefined) clearTimeout(phaseTimer);
@@ -148,9 +154,20 @@ export async function* runAttempt(
   };
 
   const messages = entry.endpoint === 'messages';
-  const body = messages
-    ? convertToMessagesBody(input.request, entry)
-    : convertToChatBody(input.request, entry);
+  let serialized: string;
+  try {
+    serialized = JSON.stringify(
+      messages
+        ? convertToMessagesBody(input.request, entry)
+        : convertToChatBody(input.request, entry),
+    );
+  } catch (error) {
+    // Nothing was sent: a failure here is the bridge's or the request's, never the upstream's,
+    // so it must not be retried, fall back or count against the model (issue 9, High #2).
+    clearTimeout(totalTimer);
+    input.signal.removeEventListener('abort', onCallerAbort);
+    throw localFailure(error, model);
+  }
   const url = upstreamUrl(input.baseUrl, messages ? 'messages' : 'chat/completions');
   const mapper: Mapper = messages ? new MessagesStreamMapper(model) : new ChatStreamMapper(model);
   let response: Dispatcher.ResponseData | undefined;
@@ -163,8 +180,10 @@ export async function* runAttempt(
     if (fired === 'first-byte')
       return deadlineError('first-byte', deadlines.firstByteMs / 1000, model);
     if (fired === 'idle') return deadlineError('idle', deadlines.idleMs / 1000, model);
-    if (fired === 'total') return deadlineError('total', deadlines.totalSeconds, model);
+    if (fired === 'total')
+      return deadlineError('total', deadlines.totalSeconds, model, deadlines.totalSetting);
     if (error instanceof BridgeError) return error;
+    if (isLocalFailure(error)) return localFailure(error, model);
     return classifyNetworkError(error, model, streamedAny);
   };
 
@@ -173,7 +192,7 @@ export async function* runAttempt(
     response = await request(url, {
       method: 'POST',
       headers: upstreamHeaders(entry.endpoint, input.apiKey, input.sessionKey),
-      body: JSON.stringify(body),
+      body: serialized,
       signal: controller.signal,
       dispatcher: input.dispatcher,
       headersTimeout: 0,
@@ -250,7 +269,9 @@ export async function* runAttempt(
         throw error;
       }
       if (chunk === undefined) break;
-      for (const event of decoder.push(chunk)) {
+      const events = decoder.push(chunk);
+      sawData = decoder.lastChunkHadContent();
+      for (const event of events) {
         for (const part of handle(event)) {
           streamedAny = true;
           yield part;
@@ -284,6 +305,38 @@ export async function* runAttempt(
       response.body.destroy();
     }
   }
+}
+
+/**
+ * Errors our side raises (a stack overflow, undici refusing an argument, a Node argument check):
+ * they say nothing about the upstream, unlike a refused or reset connection.
+ */
+function isLocalFailure(error: unknown): boolean {
+  if (error instanceof RangeError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    typeof code === 'string' &&
+    (code === 'UND_ERR_INVALID_ARG' ||
+      code === 'UND_ERR_NOT_SUPPORTED' ||
+      code.startsWith('ERR_INVALID_'))
+  );
+}
+
+/** A failure before anything reached the upstream: a 400 for input too deep, else a bug (500). */
+function localFailure(error: unknown, model: string): BridgeError {
+  if (error instanceof BridgeError) return error;
+  if (error instanceof RangeError) {
+    return new BridgeError(
+      'invalid_request',
+      `The request for ${model} could not be prepared: it is nested too deeply (${error.message}). Nothing was sent upstream.`,
+      { cause: error },
+    );
+  }
+  return new BridgeError(
+    'internal_error',
+    `Internal bridge error while preparing the request for ${model}: ${error instanceof Error ? error.message : String(error)}. Nothing was sent upstream.`,
+    { cause: error },
+  );
 }
 
 function parseJsonBody(text: string, messages: boolean, model: string): StreamPart[] {

@@ -31,6 +31,8 @@ export interface ModelCall {
   readonly onAttempt?: (event: AttemptEvent) => void;
   /** Overrides UPSTREAM_TIMEOUT_SECONDS for this call (the mission runtime's deadline). */
   readonly totalTimeoutMs?: number;
+  /** The setting that sets `totalTimeoutMs`, named in the timeout's error message. */
+  readonly totalTimeoutSetting?: string;
 }
 
 export interface CompletedToolCall {

@@ -43,6 +43,7 @@ export async function runRawLane(input: RawLaneInput, deps: AppDeps): Promise<vo
     request: conversion.request,
     signal: input.signal,
     ...sessionKey(httpRequest, request),
+    ...nonStreamDeadline(request, deps),
     onAttempt: (event) =>
       httpRequest.log.info(
         { attempt: event.type, model: 'model' in event ? event.model : event.from },
@@ -108,4 +109,18 @@ function sessionKey(
   const header = httpRequest.headers['thread-id'] ?? httpRequest.headers['session-id'];
   const key = (Array.isArray(header) ? header[0] : header) ?? request.prompt_cache_key ?? undefined;
   return key ? { sessionKey: key } : {};
+}
+
+/** A non-streaming request gets one total deadline across retries and fallbacks. */
+function nonStreamDeadline(
+  request: ResponsesRequest,
+  deps: AppDeps,
+): { totalTimeoutMs?: number; totalTimeoutSetting?: string } {
+  const { UPSTREAM_NONSTREAM_TIMEOUT_SECONDS: nonStream, UPSTREAM_TIMEOUT_SECONDS: total } =
+    deps.config;
+  if (request.stream === true || nonStream <= 0 || (total > 0 && total <= nonStream)) return {};
+  return {
+    totalTimeoutMs: nonStream * 1000,
+    totalTimeoutSetting: 'UPSTREAM_NONSTREAM_TIMEOUT_SECONDS',
+  };
 }

@@ -1,53 +1,16 @@
+import picomatch from 'picomatch';
+
 /**
- * A small glob matcher for search filters, `.gitignore` lines and forbidden roots.
- *
- * Supported: `*` (any run inside one path segment), `**` (any number of segments), `?` (one
- * character other than `/`), `{a,b}` alternatives (may nest), `[abc]` / `[!abc]` classes and
- * `\x` escapes. Globs compile once to an anchored RegExp, so matching a path is one `test()`.
+ * Globs for search filters, `.gitignore` lines and forbidden roots, matched by `picomatch`:
+ * `*` (any run inside one path segment), `**` (any number of segments), `?`, `{a,b}` (may
+ * nest), `[abc]` / `[!abc]` classes and `\x` escapes. Dot files match like any other name (a
+ * search or a deny rule must not skip `.hidden`). Two things are ours, both about bounded time
+ * on model-supplied globs: runs of stars are collapsed first, and a glob with too many wildcards
+ * is refused.
  */
 
 export interface GlobOptions {
   readonly caseInsensitive?: boolean;
-}
-
-const regexSpecial = /[\\^$.*+?()[\]{}|/]/;
-
-function escapeChar(ch: string): string {
-  return regexSpecial.test(ch) ? `\\${ch}` : ch;
-}
-
-/** Finds the index of the `}` closing the `{` at `open`, honouring nesting and escapes. */
-function closingBrace(glob: string, open: number): number {
-  let depth = 0;
-  for (let i = open; i < glob.length; i++) {
-    const ch = glob[i];
-    if (ch === '\\') i++;
-    else if (ch === '{') depth++;
-    else if (ch === '}') {
-      depth--;
-      if (depth === 0) return i;
-    }
-  }
-  return -1;
-}
-
-/** Splits the body of a `{…}` group on top-level commas. */
-function splitAlternatives(body: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < body.length; i++) {
-    const ch = body[i];
-    if (ch === '\\') i++;
-    else if (ch === '{') depth++;
-    else if (ch === '}') depth--;
-    else if (ch === ',' && depth === 0) {
-      parts.push(body.slice(start, i));
-      start = i + 1;
-    }
-  }
-  parts.push(body.slice(start));
-  return parts;
 }
 
 /** More wildcards than this make a glob invalid (see `compileGlob`). */
@@ -56,99 +19,51 @@ export const maxGlobWildcards = 20;
 /** A glob refused before compiling: too many wildcards to match in bounded time. */
 export class GlobError extends Error {}
 
-/** Index just past the run of `*` that starts at `start` (`start` itself if there is none). */
-function runEnd(glob: string, start: number): number {
-  let end = start;
-  while (glob[end] === '*') end++;
-  return end;
-}
-
-interface CompileState {
-  wildcards: number;
-}
-
-function countWildcard(state: CompileState): void {
-  state.wildcards++;
-  if (state.wildcards > maxGlobWildcards) {
-    throw new GlobError(
-      `The glob has more than ${maxGlobWildcards} wildcards (*, ** and ?), which makes matching ` +
-        `too slow. Use a simpler glob such as "*.ts" or "src/**/*.ts".`,
-    );
-  }
-}
-
-function globToRegexSource(glob: string, state: CompileState): string {
+/**
+ * Collapses star runs that mean the same as one copy: consecutive `**` segments give the regex
+ * engine that many ways to split a path, all tried when a match fails (12 stacked `**` took 31 s
+ * on a deep path). So `**\/**\/` → `**\/`, a trailing `**\/**` → `**`, `a**b` and `***` → `*`
+ * (as git reads them). `[!…]` is spelled `[^…]`, which picomatch reads as negation.
+ */
+function normaliseGlob(glob: string): { text: string; wildcards: number } {
   let out = '';
-  for (let i = 0; i < glob.length; i++) {
-    const ch = glob[i] ?? '';
-    if (ch === '\\') {
-      const next = glob[i + 1];
-      if (next !== undefined) {
-        out += escapeChar(next);
-        i++;
-      } else {
-        out += '\\\\';
-      }
-    } else if (ch === '*') {
-      // Runs of stars are collapsed while compiling: each `**/` becomes `(?:[^/]*/)*` and each
-      // `*` `[^/]*`, and consecutive copies of either match exactly the paths one copy matches
-      // but give the regex engine that many ways to split a path between them, all of which it
-      // tries when a match fails (12 consecutive `**/` took 31 s on a deep path). So
-      // `**/**/` → `**/`, a trailing `**/**` → `**`, and `a**b` or `***` → `*`.
-      countWildcard(state);
-      const end = runEnd(glob, i);
-      const atSegmentStart = i === 0 || glob[i - 1] === '/';
-      if (end - i === 2 && atSegmentStart && glob[end] === '/') {
-        // `**/` matches zero or more whole directories.
-        let next = end + 1;
-        while (runEnd(glob, next) - next === 2 && glob[next + 2] === '/') next += 3;
-        if (runEnd(glob, next) - next === 2 && next + 2 === glob.length) {
-          out += '.*';
-          i = glob.length - 1;
-        } else {
-          out += '(?:[^/]*/)*';
-          i = next - 1;
-        }
-      } else if (end - i === 2 && atSegmentStart && end === glob.length) {
-        out += '.*';
-        i = end - 1;
-      } else {
-        // `**` glued to other characters, or a run of three or more stars, behaves like `*`
-        // (as in git).
-        out += '[^/]*';
-        i = end - 1;
-      }
-    } else if (ch === '?') {
-      countWildcard(state);
-      out += '[^/]';
-    } else if (ch === '{') {
-      const close = closingBrace(glob, i);
-      if (close === -1) {
-        out += '\\{';
-      } else {
-        const alternatives = splitAlternatives(glob.slice(i + 1, close)).map((alternative) =>
-          globToRegexSource(alternative, state),
-        );
-        out += `(?:${alternatives.join('|')})`;
-        i = close;
-      }
-    } else if (ch === '[') {
-      const close = glob.indexOf(']', i + 2);
-      if (close === -1) {
-        out += '\\[';
-      } else {
-        let body = glob.slice(i + 1, close);
-        const negate = body.startsWith('!') || body.startsWith('^');
-        if (negate) body = body.slice(1);
-        const safeBody = body.replace(/[\\\]^]/g, (c) => `\\${c}`);
-        out += negate ? `[^/${safeBody}]` : `[${safeBody}]`;
-        i = close;
-      }
-    } else {
-      out += escapeChar(ch);
+  let wildcards = 0;
+  for (let index = 0; index < glob.length; index++) {
+    const char = glob[index] ?? '';
+    if (char === '\\') {
+      out += glob.slice(index, index + 2);
+      index++;
+      continue;
     }
+    if (char === '[' && glob[index + 1] === '!') {
+      out += '[^';
+      index++;
+      continue;
+    }
+    if (char === '?') wildcards++;
+    if (char !== '*') {
+      out += char;
+      continue;
+    }
+    let end = index;
+    while (glob[end] === '*') end++;
+    wildcards++;
+    const segmentStart = index === 0 || glob[index - 1] === '/';
+    const wholeSegment =
+      end - index === 2 && segmentStart && (end === glob.length || glob[end] === '/');
+    if (!wholeSegment) {
+      out += '*';
+      index = end - 1;
+      continue;
+    }
+    // A `**` segment: skip the ones that follow it directly.
+    let next = end;
+    while (glob.startsWith('/**', next) && (next + 3 === glob.length || glob[next + 3] === '/'))
+      next += 3;
+    out += '**';
+    index = next - 1;
   }
-  return out;
+  return { text: out, wildcards };
 }
 
 /**
@@ -157,8 +72,18 @@ function globToRegexSource(glob: string, state: CompileState): string {
  * regex backtracks polynomially in the number of wildcards, so a bound keeps it matchable.
  */
 export function compileGlob(glob: string, options: GlobOptions = {}): RegExp {
-  const source = globToRegexSource(glob, { wildcards: 0 });
-  return new RegExp(`^${source}$`, options.caseInsensitive === true ? 'i' : '');
+  const { text, wildcards } = normaliseGlob(glob);
+  if (wildcards > maxGlobWildcards) {
+    throw new GlobError(
+      `The glob has more than ${maxGlobWildcards} wildcards (*, ** and ?), which makes matching ` +
+        `too slow. Use a simpler glob such as "*.ts" or "src/**/*.ts".`,
+    );
+  }
+  return picomatch.makeRe(text, {
+    dot: true,
+    nocase: options.caseInsensitive === true,
+    windows: false,
+  });
 }
 
 export interface PathGlob {

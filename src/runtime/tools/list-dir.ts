@@ -9,6 +9,7 @@ import {
   type ToolObservation,
   type ToolSpec,
 } from './types.js';
+import { describeRefusal, openVerified } from './open-verified.js';
 
 export const listDirArgs = z.strictObject({
   path: z.string().min(1),
@@ -24,20 +25,24 @@ export async function executeListDir(
   if (!resolved.ok) return failure(resolved.code, resolved.message);
   const shown = resolved.relative === '' ? '.' : resolved.relative;
 
+  // Opened once and listed through the descriptor (open-verified.ts): a directory swapped for a
+  // symlink after the scope check is refused, and a named pipe is never opened.
+  const opened = await openVerified(resolved.absolute, 'dir');
+  if (!opened.ok) {
+    const code =
+      opened.code === 'not_a_directory'
+        ? 'not_a_directory'
+        : opened.code === 'open_failed'
+          ? 'list_failed'
+          : opened.code;
+    return failure(code, describeRefusal(shown, opened), { path: resolved.relative });
+  }
   let entries;
   try {
-    entries = await readdir(resolved.absolute, { withFileTypes: true });
+    entries = await readdir(opened.listPath, { withFileTypes: true });
   } catch (error) {
+    await opened.handle.close();
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOTDIR') {
-      return failure(
-        'not_a_directory',
-        `'${shown}' is a file, not a directory; use read_file to read it.`,
-        {
-          path: resolved.relative,
-        },
-      );
-    }
     return failure('list_failed', `'${shown}' could not be listed (${code ?? 'error'}).`, {
       path: resolved.relative,
     });
@@ -70,13 +75,13 @@ export async function executeListDir(
       if (entry.kind === 'link') return `${entry.name}@ (symlink)`;
       if (entry.kind === 'other') return `${entry.name} (special file)`;
       try {
-        const stat = await lstat(path.join(resolved.absolute, entry.name));
+        const stat = await lstat(path.join(opened.listPath, entry.name));
         return `${entry.name} (${stat.size} bytes)`;
       } catch {
         return entry.name;
       }
     }),
-  );
+  ).finally(() => opened.handle.close());
   const directories = visible.filter((entry) => entry.kind === 'dir').length;
   const header =
     `${shown}/: ${directories} directories, ${visible.length - directories} other entries` +

@@ -1,6 +1,6 @@
-import { open } from 'node:fs/promises';
 import { z } from 'zod';
 import { redactSecrets } from '../redact-secrets.js';
+import { describeRefusal, openVerified, type OpenRefusal } from './open-verified.js';
 import {
   effectiveLimits,
   failure,
@@ -27,18 +27,21 @@ export function formatLineNumber(line: number, width: number): string {
   return String(line).padStart(width, ' ');
 }
 
+type ReadOutcome = Buffer | 'too_large' | OpenRefusal;
+
 async function readWhole(
   absolute: string,
   maxBytes: number,
-): Promise<Buffer | 'too_large' | 'not_a_file'> {
-  const handle = await open(absolute, 'r');
+  allowHardLinks: boolean,
+): Promise<ReadOutcome> {
+  // Checked and opened once (open-verified.ts): no FIFO blocks, no swapped path is followed.
+  const opened = await openVerified(absolute, 'file', { allowHardLinks });
+  if (!opened.ok) return opened;
   try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) return 'not_a_file';
-    if (stat.size > maxBytes) return 'too_large';
-    return await handle.readFile();
+    if (opened.size > maxBytes) return 'too_large';
+    return await opened.handle.readFile();
   } finally {
-    await handle.close();
+    await opened.handle.close();
   }
 }
 
@@ -70,25 +73,23 @@ export async function executeReadFile(
     );
   }
 
-  let buffer: Buffer | 'too_large' | 'not_a_file';
+  let buffer: ReadOutcome;
   try {
-    buffer = await readWhole(resolved.absolute, limits.readMaxFileBytes);
+    buffer = await readWhole(resolved.absolute, limits.readMaxFileBytes, limits.allowHardLinks);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EISDIR') buffer = 'not_a_file';
-    else
-      return failure('read_failed', `'${shown}' could not be read (${code ?? 'error'}).`, {
-        path: resolved.relative,
-      });
+    return failure('read_failed', `'${shown}' could not be read (${code ?? 'error'}).`, {
+      path: resolved.relative,
+    });
   }
-  if (buffer === 'not_a_file') {
-    return failure(
-      'not_a_file',
-      `'${shown}' is a directory, not a file; use list_dir to see its entries.`,
-      {
-        path: resolved.relative,
-      },
-    );
+  if (!Buffer.isBuffer(buffer) && buffer !== 'too_large') {
+    const code =
+      buffer.code === 'open_failed'
+        ? 'read_failed'
+        : buffer.code === 'not_a_regular_file' && buffer.detail === 'directory'
+          ? 'not_a_file'
+          : buffer.code;
+    return failure(code, describeRefusal(shown, buffer), { path: resolved.relative });
   }
   if (buffer === 'too_large') {
     return failure(

@@ -128,6 +128,7 @@ export async function executeSearchText(
         contextLines,
         maxFileBytes: limits.searchMaxFileBytes,
         respectGitignore: true,
+        allowHardLinks: limits.allowHardLinks,
         scope: ctx.scope.options,
       },
       { timeoutMs: limits.searchTimeoutMs, signal: ctx.signal },

@@ -169,3 +169,41 @@ describe('searchTree', () => {
     await expect(search({ signal: controller.signal })).rejects.toThrow('stop');
   });
 });
+
+describe('searchTree honours git ignore files as git does (the `ignore` package)', () => {
+  let tree: string;
+  beforeAll(() => {
+    tree = mkdtempSync(path.join(tmpdir(), 'searcher-ignore-'));
+    const put = (relative: string, content: string) => {
+      const file = path.join(tree, relative);
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, content);
+    };
+    put('.gitignore', '*.gen.ts\n');
+    put('.git/info/exclude', 'scratch/\n');
+    put('pkg/.gitignore', 'out/\n!keep.gen.ts\n');
+    put('pkg/a.ts', 'needle\n');
+    put('pkg/out/b.ts', 'needle\n');
+    put('pkg/x.gen.ts', 'needle\n');
+    put('pkg/keep.gen.ts', 'needle\n');
+    put('scratch/c.ts', 'needle\n');
+    put('out/d.ts', 'needle\n');
+  });
+  afterAll(() => rmSync(tree, { recursive: true, force: true }));
+
+  it('applies nested .gitignore files, their negations, and .git/info/exclude', async () => {
+    const result = await searchTree({ root: tree, targets: [''], pattern: 'needle' });
+    const found = result.matches.map((match) => match.path);
+    // .git itself is walked here (no deny filter); only its text files could match.
+    expect(found.filter((file) => !file.startsWith('.git/'))).toEqual([
+      'out/d.ts',
+      'pkg/a.ts',
+      'pkg/keep.gen.ts',
+    ]);
+  });
+
+  it('applies a parent directory .gitignore to a narrower target', async () => {
+    const result = await searchTree({ root: tree, targets: ['pkg'], pattern: 'needle' });
+    expect(result.matches.map((match) => match.path)).toEqual(['pkg/a.ts', 'pkg/keep.gen.ts']);
+  });
+});

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { createPathGlob, type PathGlob } from './glob.js';
 import { compilePattern, type CompiledPattern } from './search-pattern.js';
 import { loadGitignore, type IgnoreMatcher } from './gitignore.js';
+import { openDirectorySync, openFileSync } from './open-verified.js';
 
 /**
  * The low-level text searcher behind `search_text` (and the search benchmark). It knows nothing
@@ -34,8 +35,10 @@ export interface SearchRequest {
   readonly contextLines?: number;
   /** Files larger than this are skipped. Default 2 MiB. */
   readonly maxFileBytes?: number;
-  /** Honour `<root>/.gitignore`. Default true. */
+  /** Honour `.gitignore` files (root and nested) and `.git/info/exclude`. Default true. */
   readonly respectGitignore?: boolean;
+  /** Search files with more than one hard link. Default false (they are skipped as refused). */
+  readonly allowHardLinks?: boolean;
   /** Return false to skip a file or a whole directory (the caller's deny list). */
   readonly filter?: (relative: string, kind: 'file' | 'dir') => boolean;
   /**
@@ -77,6 +80,8 @@ export interface SearchResult {
     filtered: number;
     ignored: number;
     unreadable: number;
+    /** Hard-linked files, special files and paths that changed under the walk. */
+    refused: number;
   };
 }
 
@@ -86,7 +91,8 @@ interface WalkState {
   readonly request: SearchRequest;
   readonly glob: PathGlob | null;
   readonly ignore: IgnoreMatcher | null;
-  readonly files: string[];
+  /** Files to search: the relative path shown, and the real absolute path opened. */
+  readonly files: FileEntry[];
   readonly skipped: SearchResult['skipped'];
   readonly slicer: Slicer;
 }
@@ -110,6 +116,15 @@ class Slicer {
   }
 }
 
+interface FileEntry {
+  readonly relative: string;
+  readonly absolute: string;
+}
+
+function isIgnoreFile(entry: fs.Dirent): boolean {
+  return entry.name === '.gitignore' && entry.isFile();
+}
+
 function joinRelative(parent: string, name: string): string {
   return parent === '' ? name : `${parent}/${name}`;
 }
@@ -118,57 +133,102 @@ function absoluteOf(root: string, relative: string): string {
   return relative === '' ? root : `${root}/${relative}`;
 }
 
-async function walkTree(state: WalkState, start: string): Promise<void> {
+/**
+ * Walks a directory tree. Each directory is opened once, checked (open-verified.ts: the
+ * descriptor is the directory whose real path was expected, not a symlink swapped in after the
+ * scope check) and listed through its descriptor, so a swap can neither lead the walk outside
+ * the project nor change what a listing shows. `absolute` is the real path of `relative`.
+ */
+async function walkTree(state: WalkState, relative: string, absolute: string): Promise<void> {
   const { request } = state;
-  const pending = [start];
+  const pending: FileEntry[] = [{ relative, absolute }];
   while (pending.length > 0) {
-    const relative = pending.pop() ?? '';
+    const current = pending.pop();
+    if (current === undefined) break;
     let entries: fs.Dirent[];
+    const opened = openDirectorySync(current.absolute, { knownType: true });
+    if (!opened.ok) {
+      if (opened.code === 'open_failed') state.skipped.unreadable++;
+      else state.skipped.refused++;
+      continue;
+    }
     try {
-      entries = fs.readdirSync(absoluteOf(request.root, relative), { withFileTypes: true });
+      entries = fs.readdirSync(opened.listPath, { withFileTypes: true });
     } catch {
       state.skipped.unreadable++;
       continue;
+    } finally {
+      fs.closeSync(opened.fd);
     }
+    // A directory's own .gitignore applies to everything below it.
+    if (state.ignore !== null && current.relative !== '' && entries.some(isIgnoreFile))
+      state.ignore.addDirectory(current.relative);
     for (const entry of entries) {
-      const child = joinRelative(relative, entry.name);
+      const child = joinRelative(current.relative, entry.name);
+      const childAbsolute = `${current.absolute}/${entry.name}`;
       // Symlinks are not followed (as ripgrep by default): a link could leave the scope.
       if (entry.isDirectory()) {
         if (request.filter !== undefined && !request.filter(child, 'dir')) state.skipped.filtered++;
         else if (state.ignore?.ignores(child, true) === true) state.skipped.ignored++;
-        else pending.push(child);
+        else pending.push({ relative: child, absolute: childAbsolute });
       } else if (entry.isFile()) {
         if (request.filter !== undefined && !request.filter(child, 'file'))
           state.skipped.filtered++;
         else if (state.ignore?.ignores(child, false) === true) state.skipped.ignored++;
-        else if (state.glob === null || state.glob.matches(child)) state.files.push(child);
+        else if (state.glob === null || state.glob.matches(child))
+          state.files.push({ relative: child, absolute: childAbsolute });
       }
     }
     await state.slicer.tick();
   }
 }
 
-async function collectFiles(state: WalkState): Promise<void> {
-  for (const target of state.request.targets) {
+/** `relative` under the real `root` with symlinks resolved, or null when it leaves the root. */
+function realUnder(root: string, relative: string): { absolute: string; relative: string } | null {
+  let real: string;
+  try {
+    real = fs.realpathSync.native(absoluteOf(root, relative));
+  } catch {
+    return null;
+  }
+  if (real === root) return { absolute: real, relative: '' };
+  if (!real.startsWith(`${root}/`)) return null;
+  return { absolute: real, relative: real.slice(root.length + 1) };
+}
+
+async function collectFiles(state: WalkState, root: string): Promise<void> {
+  const { request } = state;
+  for (const target of request.targets) {
+    // The caller checked the target's real path; it is resolved again here and checked again,
+    // since it may have been swapped since (and must still be inside the root and the filter).
+    const real = realUnder(root, target);
+    if (real === null) {
+      state.skipped.unreadable++;
+      continue;
+    }
     let stat: fs.Stats;
     try {
-      stat = fs.statSync(absoluteOf(state.request.root, target));
+      stat = fs.lstatSync(real.absolute);
     } catch {
       state.skipped.unreadable++;
       continue;
     }
     const kind = stat.isDirectory() ? 'dir' : 'file';
     // Explicit targets pass the caller's filter too: a deny list must hold however a path came in.
-    if (
-      target !== '' &&
-      state.request.filter !== undefined &&
-      !state.request.filter(target, kind)
-    ) {
+    const passes = (relative: string) =>
+      relative === '' || request.filter === undefined || request.filter(relative, kind);
+    if (!passes(target) || !passes(real.relative)) {
       state.skipped.filtered++;
       continue;
     }
-    if (stat.isDirectory()) await walkTree(state, target);
-    else if (stat.isFile()) state.files.push(target);
+    if (stat.isDirectory()) {
+      // The .gitignore files of the directories above a target apply to it too.
+      const parts = target === '' ? [] : target.split('/');
+      for (let depth = 1; depth < parts.length; depth++)
+        state.ignore?.addDirectory(parts.slice(0, depth).join('/'));
+      await walkTree(state, target, real.absolute);
+    } else if (stat.isFile()) state.files.push({ relative: target, absolute: real.absolute });
+    else state.skipped.refused++;
   }
 }
 
@@ -181,18 +241,20 @@ function readBounded(
   absolute: string,
   scratch: { buffer: Buffer },
   maxBytes: number,
-): number | 'too_large' | null {
-  let fd: number;
-  try {
-    fd = fs.openSync(absolute, 'r');
-  } catch {
-    return null;
+  allowHardLinks: boolean,
+): number | 'too_large' | 'refused' | null {
+  // Checked and opened once: a named pipe is never opened blocking, a swapped path is refused.
+  const opened = openFileSync(absolute, { allowHardLinks, knownType: true });
+  if (!opened.ok) return opened.code === 'open_failed' ? null : 'refused';
+  const fd = opened.fd;
+  if (opened.size > maxBytes) {
+    fs.closeSync(fd);
+    return 'too_large';
   }
   try {
     let filled = fs.readSync(fd, scratch.buffer, 0, scratch.buffer.length, 0);
     if (filled < scratch.buffer.length) return filled > maxBytes ? 'too_large' : filled;
-    const size = fs.fstatSync(fd).size;
-    if (size > maxBytes) return 'too_large';
+    const size = opened.size;
     if (scratch.buffer.length < size + 1) {
       const grown = Buffer.allocUnsafe(size + 1);
       scratch.buffer.copy(grown, 0, 0, filled);
@@ -424,7 +486,21 @@ export async function searchTree(request: SearchRequest): Promise<SearchResult> 
   const maxFileBytes = request.maxFileBytes ?? 2 * 1024 * 1024;
   const contextLines = request.contextLines ?? 0;
 
-  const skipped = { binary: 0, tooLarge: 0, filtered: 0, ignored: 0, unreadable: 0 };
+  const skipped = {
+    binary: 0,
+    tooLarge: 0,
+    filtered: 0,
+    ignored: 0,
+    unreadable: 0,
+    refused: 0,
+  };
+  // Opened files are checked against their real path, so the root must be a real path too.
+  let root: string;
+  try {
+    root = fs.realpathSync.native(request.root);
+  } catch {
+    root = request.root;
+  }
   const slicer = new Slicer(request.sliceMs ?? 8, request.signal);
   const state: WalkState = {
     request,
@@ -432,15 +508,18 @@ export async function searchTree(request: SearchRequest): Promise<SearchResult> 
       request.glob !== undefined && request.glob.trim() !== ''
         ? createPathGlob(request.glob)
         : null,
-    ignore: request.respectGitignore === false ? null : await loadGitignore(request.root),
+    ignore: request.respectGitignore === false ? null : loadGitignore(root),
     files: [],
     skipped,
     slicer,
   };
   request.signal?.throwIfAborted();
-  await collectFiles(state);
+  await collectFiles(state, root);
   // Path order makes results (and the cut at maxResults) deterministic.
-  const files = [...new Set(state.files)].sort();
+  const unique = new Map(state.files.map((file) => [file.relative, file]));
+  const files = [...unique.values()].sort((a, b) =>
+    a.relative < b.relative ? -1 : a.relative > b.relative ? 1 : 0,
+  );
 
   const byteNeedle = pattern.byteLiteral !== null ? Buffer.from(pattern.byteLiteral, 'utf8') : null;
   const probe = pattern.caseInsensitiveProbe;
@@ -471,14 +550,16 @@ export async function searchTree(request: SearchRequest): Promise<SearchResult> 
   let filesSearched = 0;
   let filesMatched = 0;
   let truncated = false;
-  for (const relative of files) {
+  const allowHardLinks = request.allowHardLinks === true;
+  for (const { relative, absolute } of files) {
     if (matches.length >= maxResults) {
       truncated = true;
       break;
     }
-    const length = readBounded(absoluteOf(request.root, relative), scratch, maxFileBytes);
+    const length = readBounded(absolute, scratch, maxFileBytes, allowHardLinks);
     if (length === null) skipped.unreadable++;
     else if (length === 'too_large') skipped.tooLarge++;
+    else if (length === 'refused') skipped.refused++;
     else {
       const bytes = scratch.buffer.subarray(0, length);
       if (bytes.indexOf(0) !== -1) {

@@ -62,6 +62,11 @@ export interface ToolLimits {
   readonly listMaxEntries: number;
   readonly gitOutputChars: number;
   readonly gitTimeoutMs: number;
+  /**
+   * Read and search files with more than one hard link. Off by default: a hard link can give a
+   * file from outside the scope (or on the deny list) an allowed name.
+   */
+  readonly allowHardLinks: boolean;
 }
 
 export const defaultToolLimits: ToolLimits = Object.freeze({
@@ -76,6 +81,7 @@ export const defaultToolLimits: ToolLimits = Object.freeze({
   listMaxEntries: 1000,
   gitOutputChars: 20_000,
   gitTimeoutMs: 10_000,
+  allowHardLinks: false,
 });
 
 export interface ToolContext {
