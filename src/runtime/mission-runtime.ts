@@ -148,6 +148,9 @@ export class MissionRuntime {
         maxDeadlineSeconds: config.RUNTIME_MISSION_MAX_DEADLINE_SECONDS,
         reserveSeconds: config.DETERMINISTIC_PARTIAL_RESERVE_SECONDS,
       });
+      // The objective goes into prompts, events, commentary and reports: a token pasted into it
+      // is redacted once, here, for all of them (and for the idempotency comparison).
+      prepared = { ...prepared, mission: redactMissionText(prepared.mission) };
       chain = this.admitModel(input, prepared.mission);
     } catch (error) {
       if (
@@ -738,6 +741,17 @@ function isolatedScope(root: string, mission: MissionV1, critical: readonly stri
     criticalReadAllowed: mission.critical_path_read_allowed,
     criticalReason: mission.critical_path_reason,
   });
+}
+
+function redactMissionText(mission: MissionV1): MissionV1 {
+  return {
+    ...mission,
+    objective: redactSecrets(mission.objective).text,
+    answer_obligations: mission.answer_obligations.map((obligation) => ({
+      ...obligation,
+      question: redactSecrets(obligation.question).text,
+    })),
+  };
 }
 
 function newRunId(): string {

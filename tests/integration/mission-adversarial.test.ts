@@ -90,6 +90,25 @@ const denials = (run: MissionRun) =>
     .filter((event) => event.type === 'tool.denied')
     .map((event) => (event.payload as { reason_code: string }).reason_code);
 
+describe('a secret pasted into the handoff', () => {
+  // Issue 9 #4: a token in the objective must not reach the system prompt, the log or the report.
+  it('is redacted in the objective before any prompt, event or report sees it', async () => {
+    const run = await runMission(
+      bridge,
+      {
+        objective: `Where is the port set? (the deploy key is ${PLANTED_SECRET})`,
+        allowed_paths: ['src/config.ts'],
+      },
+      [readConfig(), report()],
+    );
+    expect(run.status).toBe('Status: COMPLETE');
+    expect(run.upstreamBodies.join('')).not.toContain(PLANTED_SECRET);
+    expect(run.upstreamBodies[0]).toContain('Where is the port set?');
+    expect(JSON.stringify(run.events)).not.toContain(PLANTED_SECRET);
+    expect(run.text).not.toContain(PLANTED_SECRET);
+  });
+});
+
 describe('adversarial model: path attacks are contained', () => {
   it('refuses .env even when the whole project is in scope, and the mission goes on', async () => {
     const run = await runMission(bridge, { allowed_roots: ['.'], allow_broad_read_scope: true }, [
