@@ -3,15 +3,11 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createPathScope,
-  EvidenceLedger,
-  normalizeToolArgs,
-  runTool,
-  toolDefinitions,
-  type ToolContext,
-  type ToolObservation,
-} from '../../src/runtime/index.js';
+import { EvidenceLedger } from '../../src/runtime/evidence-ledger.js';
+import { normalizeToolArgs } from '../../src/runtime/normalize-tool-args.js';
+import { createPathScope } from '../../src/runtime/path-scope.js';
+import { runTool, toolDefinitions } from '../../src/runtime/tools/registry.js';
+import { type ToolContext, type ToolObservation } from '../../src/runtime/tools/types.js';
 
 // Built at run time so no scanner mistakes this test for a leaked credential.
 const fakeSecret = `sk-${'FAKEfake0123456789'.repeat(2)}`;

@@ -4,14 +4,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPathScope, type PathScopeOptions } from '../../src/runtime/path-scope.js';
+import { runTool } from '../../src/runtime/tools/registry.js';
 import {
-  createPathScope,
-  runTool,
-  type PathScopeOptions,
   type ToolContext,
   type ToolLimits,
   type ToolObservation,
-} from '../../src/runtime/index.js';
+} from '../../src/runtime/tools/types.js';
 
 /**
  * The three findings of the tool-layer security review, each as the attack a model would make:

@@ -9,12 +9,9 @@ import { reply } from '../../src/demo/index.js';
 import { validateMission } from '../../src/mission/index.js';
 import { CommentaryChannel } from '../../src/runtime/commentary-channel.js';
 import { EvidenceLedger } from '../../src/runtime/evidence-ledger.js';
-import {
-  createPathScope,
-  runTool,
-  type ToolContext,
-  type ToolObservation,
-} from '../../src/runtime/index.js';
+import { createPathScope } from '../../src/runtime/path-scope.js';
+import { runTool } from '../../src/runtime/tools/registry.js';
+import { type ToolContext, type ToolObservation } from '../../src/runtime/tools/types.js';
 import { ToolDispatcher } from '../../src/runtime/tool-dispatcher.js';
 import type { ToolSpec } from '../../src/runtime/tools/types.js';
 import { BRIDGE_KEY, startBridge } from '../support/bridge-harness.js';

@@ -12,7 +12,9 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPathScope, runTool, type ToolContext } from '../../src/runtime/index.js';
+import { createPathScope } from '../../src/runtime/path-scope.js';
+import { runTool } from '../../src/runtime/tools/registry.js';
+import { type ToolContext } from '../../src/runtime/tools/types.js';
 
 /**
  * Issue 9, Medium #3: the scope check resolved the real path, then the tool opened the file

@@ -2,12 +2,10 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createPathScope,
-  redactSecrets,
-  runTool,
-  type ToolContext,
-} from '../../src/runtime/index.js';
+import { createPathScope } from '../../src/runtime/path-scope.js';
+import { redactSecrets } from '../../src/runtime/redact-secrets.js';
+import { runTool } from '../../src/runtime/tools/registry.js';
+import { type ToolContext } from '../../src/runtime/tools/types.js';
 import { redactWithSecretlint } from '../../src/runtime/secretlint-pass.js';
 
 /**
