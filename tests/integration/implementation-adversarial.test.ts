@@ -1,11 +1,4 @@
-import {
-  existsSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reply } from '../../src/demo/index.js';
@@ -17,6 +10,7 @@ import {
   eventsOf,
   fixReplies,
   makeDiscountRepo,
+  processesWith,
   readDiscount,
   readJson,
   runOverHttp,
@@ -271,30 +265,19 @@ describe('hostile verification commands are contained and reported', () => {
   });
 
   it('a child that would outlive its command is dead afterwards', async () => {
+    const token = `impl-orphan-${Date.now()}-${counter}`;
     const script = [
       'const { spawn } = require("node:child_process");',
-      'const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });',
+      `const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000) // ${token}"], { stdio: "ignore", detached: false });`,
       'console.log("CHILD_PID=" + child.pid);',
       'child.unref();',
-      'setTimeout(() => process.exit(1), 200);',
+      'setTimeout(() => process.exit(1), 300);',
     ].join('\n');
     const { run } = await attempt(withCommand(nextId('fork'), script, 20), fixReplies());
     expect(run.status).toBe('Status: VERIFICATION_FAILED');
-    const pid = Number(/CHILD_PID=(\d+)/.exec(results(run)[0]?.stdout ?? '')?.[1]);
-    expect(pid).toBeGreaterThan(0);
-    const alive = (() => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    })();
-    // In a pid namespace the number is the namespace's; either way no such child may live on.
-    if (alive) {
-      const cmdline = readProc(pid);
-      expect(cmdline).not.toContain('setInterval');
-    }
+    // The child really started (it printed its pid) and nothing carrying its marker lives on.
+    expect(results(run)[0]?.stdout).toMatch(/CHILD_PID=\d+/);
+    expect(processesWith(token)).toEqual([]);
   });
 
   it('100 MB of output is truncated, not stored', async () => {
@@ -351,11 +334,3 @@ describe('risk_tier critical', () => {
     expect(typesOf(run)).toContain('isolation.removed');
   });
 });
-
-function readProc(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-  } catch {
-    return '';
-  }
-}

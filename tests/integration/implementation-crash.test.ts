@@ -9,6 +9,7 @@ import {
   fixReplies,
   handoffText,
   makeDiscountRepo,
+  processesWith,
   workspaceHash,
 } from '../support/implementation-lane.js';
 import {
@@ -71,20 +72,6 @@ const get = async (port: number, url: string) =>
       headers: { authorization: `Bearer ${LOCAL_KEY}` },
     })
   ).json()) as Record<string, unknown>;
-
-/** Processes whose command line carries `token` (the verification command's own marker). */
-function processesWith(token: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(token)) found.push(Number(entry));
-    } catch {
-      // Gone in between.
-    }
-  }
-  return found;
-}
 
 describe('a daemon killed during verification', () => {
   it('closes the run interrupted and removes its worktree on restart', async () => {
