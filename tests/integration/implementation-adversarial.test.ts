@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reply } from '../../src/demo/index.js';
@@ -40,7 +40,11 @@ beforeAll(async () => {
   runGit(project, ['commit', '-q', '-m', 'symlink']);
   bridge = await startBridge({ project, env: { UPSTREAM_RETRIES: '0' } });
 });
-afterAll(async () => bridge.close());
+afterAll(async () => {
+  await bridge.close();
+  rmSync(project, { recursive: true, force: true });
+  rmSync(outside, { recursive: true, force: true });
+});
 
 const denials = (run: LaneRun) =>
   eventsOf(run, 'tool.denied').map(
@@ -185,6 +189,8 @@ describe('the runtime-built patch is checked before anything runs', () => {
       submit(),
     ]);
     expect(run.status).toBe('Status: INVALID');
+    // Not even offered without allow_deletions; refused either way.
+    expect(['tool_not_allowed', 'deletions_not_allowed']).toContain(denials(run)[0]);
     expect(existsSync(path.join(project, 'src', 'discount.mjs'))).toBe(true);
   });
 
@@ -212,7 +218,8 @@ describe('verification is the runtime’s, never the model’s', () => {
   });
 
   it('a command the mission does not allow is not run and is listed as refused', async () => {
-    const marker = path.join(tempDir('impl-marker-'), 'ran.txt');
+    const markerDir = tempDir('impl-marker-');
+    const marker = path.join(markerDir, 'ran.txt');
     const forbidden = [
       process.execPath,
       '-e',
@@ -231,6 +238,7 @@ describe('verification is the runtime’s, never the model’s', () => {
     expect(ran).not.toContainEqual(forbidden);
     const packet = readJson(path.join(run.missionDir, 'review_packet.json'));
     expect(packet['refused_commands']).toEqual([forbidden]);
+    rmSync(markerDir, { recursive: true, force: true });
   });
 });
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPromotionLog } from '../../src/implementation/index.js';
@@ -35,13 +35,17 @@ import {
 let bridge: BridgeHarness;
 let project: string;
 let counter = 0;
+const scratch: string[] = [];
 const nextId = (label: string) => `lane-${label}-${++counter}`;
 
 beforeAll(async () => {
   project = makeDiscountRepo();
   bridge = await startBridge({ project, env: { UPSTREAM_RETRIES: '0' } });
 });
-afterAll(async () => bridge.close());
+afterAll(async () => {
+  await bridge.close();
+  for (const dir of [project, ...scratch]) rmSync(dir, { recursive: true, force: true });
+});
 
 function worktreesLeft(root: string): string[] {
   const dir = path.join(root, '.codex-oss', 'worktrees');
@@ -62,7 +66,9 @@ async function audit(root: string, missionId: string) {
 
 /** Runs `node --test` on a plain copy of `root` with `patch.diff` applied by `git apply`. */
 function applyPatchToCopy(root: string, diff: string): string {
-  const copy = path.join(tempDir('lane-copy-'), 'repo');
+  const base = tempDir('lane-copy-');
+  scratch.push(base);
+  const copy = path.join(base, 'repo');
   cpSync(root, copy, {
     recursive: true,
     filter: (source) => !/[/\\]\.(git|codex-oss)([/\\]|$)/.test(source),
