@@ -15,8 +15,8 @@ import {
 import {
   buildPackageCopy,
   cliEnv,
-  freePort,
   health,
+  listeningPort,
   LOCAL_KEY,
   PidTracker,
   removeDir,
@@ -49,10 +49,11 @@ afterAll(async () => {
   for (const dir of dirs) removeDir(dir);
 });
 
-async function startDaemon(project: string, port: number): Promise<RunningChild> {
+/** A foreground `up --port 0`; its port is read from the listening line. */
+async function startDaemon(project: string): Promise<{ daemon: RunningChild; port: number }> {
   const codexHome = tempProject('crash-codex-home');
   dirs.push(codexHome);
-  const daemon = spawnCli(pkg, ['up', '--port', String(port)], {
+  const daemon = spawnCli(pkg, ['up', '--port', '0'], {
     cwd: project,
     env: cliEnv({
       UPSTREAM_BASE: upstream.baseUrl,
@@ -62,8 +63,13 @@ async function startDaemon(project: string, port: number): Promise<RunningChild>
     }),
   });
   pids.track(daemon.child.pid);
+  const port = await waitFor(
+    'the listening line',
+    () => listeningPort(daemon.output.stderr),
+    30_000,
+  );
   await waitFor('the daemon to answer /health', () => health(port), 30_000);
-  return daemon;
+  return { daemon, port };
 }
 
 const get = async (port: number, url: string) =>
@@ -88,8 +94,7 @@ describe('a daemon killed during verification', () => {
     });
     upstream.reset();
     upstream.script(...fixReplies());
-    const port = await freePort();
-    const first = await startDaemon(project, port);
+    const { daemon: first, port } = await startDaemon(project);
 
     const pending = fetch(`http://127.0.0.1:${port}/v1/responses`, {
       method: 'POST',
@@ -122,9 +127,9 @@ describe('a daemon killed during verification', () => {
       15_000,
     );
 
-    const second = await startDaemon(project, port);
+    const { daemon: second, port: again } = await startDaemon(project);
     const record = await waitFor('the run to be closed', async () => {
-      const view = await get(port, `/v1/missions/${missionId}`);
+      const view = await get(again, `/v1/missions/${missionId}`);
       return view['state'] !== 'running' && view['state'] !== 'waiting_upstream' ? view : undefined;
     });
     expect(record['reason']).toBe('interrupted');
