@@ -94,9 +94,9 @@ describe('writes the mission does not own are refused and nothing lands', () => 
       write('.env', 'API_KEY=changed\n'),
       submit(),
     ]);
-    expect(denials(run)).toHaveLength(1);
-    expect(['path_denied', 'path_not_owned']).toContain(denials(run)[0]);
-    expect(run.status).not.toBe('Status: VERIFIED');
+    // Owned or not, .env is on the deny list.
+    expect(denials(run)).toEqual(['path_denied']);
+    expect(run.status).toBe('Status: INVALID');
   });
 
   it('to .git/', async () => {
@@ -105,7 +105,7 @@ describe('writes the mission does not own are refused and nothing lands', () => 
       write('src/../.git/config', '[core]\n'),
       submit(),
     ]);
-    expect(denials(run)).toHaveLength(2);
+    expect(denials(run)).toEqual(['path_denied', 'path_traversal']);
     expect(run.status).toBe('Status: INVALID');
   });
 
