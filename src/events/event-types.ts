@@ -150,6 +150,13 @@ export const eventPayloadSchemas = {
     notes: z.array(text),
   }),
   'isolation.removed': z.strictObject({ root: text, kept: z.boolean() }),
+  /** One edit the model staged in the isolated copy (the user's files are untouched). */
+  'patch.staged': z.strictObject({
+    operation: z.enum(['edit', 'write', 'delete']),
+    path: text,
+    added_lines: count,
+    removed_lines: count,
+  }),
   /** The runtime-built diff of what the model staged, at a `submit_patch`. */
   'patch.proposed': z.strictObject({
     round: count,

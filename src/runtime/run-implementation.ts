@@ -8,7 +8,12 @@ import {
   type ImplementationClosure,
   type ImplementationState,
 } from './implementation-policy.js';
-import type { ImplementationKit, IsolationPort } from './implementation-ports.js';
+import type {
+  EditResultPort,
+  ImplementationKit,
+  IsolationPort,
+  StagedWorkspacePort,
+} from './implementation-ports.js';
 import { reportTotals } from './investigation-policy.js';
 import type { MissionReport, ReviewPacket } from './mission-report.js';
 import { StepEngine, type EngineInput, type RunTotals } from './step-engine.js';
@@ -71,13 +76,16 @@ export async function runImplementation(
       'PLAN',
       `I made an isolated ${isolation.kind === 'git_worktree' ? 'git worktree' : 'copy'} of the project${isolation.carried.length > 0 ? ` with ${isolation.carried.length} uncommitted change(s) carried in` : ''}; the main workspace is not touched.`,
     );
-    const staged = kit.createStagedWorkspace({
-      root: isolation.projectDir,
-      ownedPaths: mission.owned_paths,
-      allowDeletions: mission.allow_deletions,
-      criticalRoots: input.criticalRoots,
-      criticalWriteAllowed: mission.critical_path_write_allowed,
-    });
+    const staged = recordingStages(
+      kit.createStagedWorkspace({
+        root: isolation.projectDir,
+        ownedPaths: mission.owned_paths,
+        allowDeletions: mission.allow_deletions,
+        criticalRoots: input.criticalRoots,
+        criticalWriteAllowed: mission.critical_path_write_allowed,
+      }),
+      record,
+    );
     const dispatcher = input.dispatcherFor(
       isolation.projectDir,
       editToolSpecs(staged, mission.allow_deletions),
@@ -127,6 +135,29 @@ export async function runImplementation(
   return {
     closure,
     report: buildImplementationReport(input, closure, state, isolation, input.totals()),
+  };
+}
+
+/** The staged workspace, with each accepted edit recorded as `patch.staged`. */
+function recordingStages(staged: StagedWorkspacePort, record: RecordEvent): StagedWorkspacePort {
+  const note =
+    (operation: 'edit' | 'write' | 'delete') =>
+    async (result: EditResultPort): Promise<EditResultPort> => {
+      if (result.ok)
+        await record('patch.staged', 'runtime', {
+          operation,
+          path: result.path,
+          added_lines: result.added,
+          removed_lines: result.removed,
+        });
+      return result;
+    };
+  return {
+    edit: (path, oldString, newString, replaceAll) =>
+      staged.edit(path, oldString, newString, replaceAll).then(note('edit')),
+    write: (path, content) => staged.write(path, content).then(note('write')),
+    delete: (path) => staged.delete(path).then(note('delete')),
+    changes: () => staged.changes(),
   };
 }
 

@@ -110,6 +110,7 @@ describe('implementation lane over HTTP', () => {
     const types = typesOf(run);
     for (const type of [
       'isolation.created',
+      'patch.staged',
       'patch.proposed',
       'patch.validated',
       'verification.started',
@@ -118,6 +119,9 @@ describe('implementation lane over HTTP', () => {
     ])
       expect(types, type).toContain(type);
     expect(types).not.toContain('patch.rejected');
+    // Each accepted edit is its own patch.staged event, before the runtime builds the diff.
+    expect(types.indexOf('patch.staged')).toBeLessThan(types.indexOf('patch.proposed'));
+    expect(eventsOf(run, 'patch.staged')[0]?.payload).toMatchObject({ operation: 'edit' });
     const completed = eventsOf(run, 'verification.completed')[0]?.payload as {
       passed: boolean;
       results: { commands: { exit_code: number | null; outcome: string }[] };
