@@ -1,3 +1,4 @@
+import { refsOf } from './investigator-responder.js';
 import { conversation, toolNames, toolResults } from './mock-request.js';
 import { reply, type ReplyBuilder } from './mock-reply.js';
 import type { RecordedRequest } from './mock-types.js';
@@ -71,12 +72,4 @@ function ownedPaths(request: RecordedRequest): string[] {
   } catch {
     return [];
   }
-}
-
-function refsOf(output: string): string[] {
-  const header = /^\[refs: ([^\]]*)\]/m.exec(output)?.[1] ?? '';
-  return header
-    .split(',')
-    .map((ref) => ref.trim())
-    .filter((ref) => ref.length > 0);
 }

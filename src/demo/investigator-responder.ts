@@ -151,7 +151,8 @@ function keyTerm(objective: string): string {
   );
 }
 
-function refsOf(output: string): string[] {
+/** The refs a tool result names in its `[refs: …]` header. */
+export function refsOf(output: string): string[] {
   const header = /^\[refs: ([^\]]*)\]/m.exec(output)?.[1] ?? '';
   return header
     .split(',')
