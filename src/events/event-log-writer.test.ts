@@ -3,6 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { samplePayloads } from '../../tests/support/event-payloads.js';
 import {
   durableEventTypes,
   openEventLog,
@@ -56,98 +57,7 @@ class SyncProbe {
   }
 }
 
-const usage = {
-  input_tokens: 1,
-  cached_input_tokens: 0,
-  cache_write_tokens: 0,
-  output_tokens: 1,
-  reasoning_tokens: 0,
-  total_tokens: 2,
-};
-
-// A valid payload for every event type (the writer checks each against its schema).
-const samples: { readonly [K in KnownEventType]?: EventPayloadMap[K] } = {
-  'run.admitted': {
-    mission_id: 'm-1',
-    tier: 'A3',
-    objective_style: 'deterministic_lookup',
-    model_alias: 'mission-a3-kimi',
-    model: 'kimi-k2.6',
-    fallback_chain: [],
-    fallbacks_refused: [],
-    mission: {},
-    budgets: {
-      tool_budget: 1,
-      time_budget_seconds: 1,
-      max_model_calls: 1,
-      max_cost_usd: null,
-      max_output_tokens: null,
-      max_files: 1,
-      max_observation_bytes: 1,
-    },
-    budget_reductions: [],
-    deadline_at: '2026-01-01T00:00:00.000Z',
-    request_id: null,
-    source: 'handoff_block',
-    warnings: [],
-  },
-  'mission.rejected': { code: 'invalid_mission', message: 'bad', mission_id: null },
-  'model.requested': {
-    call: 1,
-    model: 'kimi-k2.6',
-    fallback_chain: [],
-    forced_final: false,
-    message_count: 2,
-    prompt_bytes: 10,
-  },
-  'model.responded': {
-    call: 1,
-    model: 'kimi-k2.6',
-    fallback_from: null,
-    latency_ms: 1,
-    usage,
-    cost_usd: 0,
-    upstream_cost_usd: null,
-    finish_reason: 'tool_calls',
-    action: 'tool_call',
-  },
-  'tool.denied': {
-    call: 1,
-    tool: 'read_file',
-    args: { path: '.env' },
-    reason_code: 'path_denied',
-    message: 'denied',
-  },
-  'tool.completed': {
-    call: 1,
-    tool: 'read_file',
-    args: { path: 'a.ts' },
-    digest: 'ab'.repeat(32),
-    bytes: 1,
-    refs: ['file:a.ts#L1-L2'],
-    cache_hit: false,
-    redactions: 0,
-    summary: 'Read a.ts.',
-    path: 'a.ts',
-  },
-  'verification.started': { round: 1, commands: [['npm', 'test']], isolation: {} },
-  'verification.completed': { round: 1, passed: true, results: [] },
-  'run.completed': {
-    status: 'COMPLETE',
-    reason: 'valid_report',
-    reason_text: 'done',
-    totals: {
-      model_calls: 1,
-      tool_calls: 1,
-      input_tokens: 1,
-      cached_input_tokens: 0,
-      output_tokens: 1,
-      reasoning_tokens: 0,
-      total_tokens: 2,
-      cost_usd: 0,
-    },
-  },
-};
+const samples = samplePayloads;
 
 const note = (message: string): EventPayloadMap['commentary.emitted'] => ({
   index: 1,

@@ -12,6 +12,7 @@ import {
   type EventPayloadMap,
   type MissionEvent,
 } from '../../src/events/index.js';
+import { samplePayloads } from '../support/event-payloads.js';
 
 // An independent reading of the contract (PRODUCT.md §7), deliberately not sharing code with
 // src/events: keys sorted by code point at every depth, no whitespace, JSON.stringify scalars.
@@ -46,81 +47,33 @@ async function rawLines(path: string): Promise<Record<string, unknown>[]> {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-// Minimal payloads that satisfy each type's schema, for tests about the log rather than the runtime.
+// Payloads that satisfy each type's schema, varied where a test needs it.
 const payloads = {
   admitted: (missionId: string): EventPayloadMap['run.admitted'] => ({
+    ...samplePayloads['run.admitted']!,
     mission_id: missionId,
-    tier: 'A3',
-    objective_style: 'deterministic_lookup',
-    model_alias: 'mission-a3-kimi',
-    model: 'kimi-k2',
-    fallback_chain: [],
-    fallbacks_refused: [],
-    mission: {},
-    budgets: {
-      tool_budget: 1,
-      time_budget_seconds: 1,
-      max_model_calls: 1,
-      max_cost_usd: null,
-      max_output_tokens: null,
-      max_files: 1,
-      max_observation_bytes: 1,
-    },
-    budget_reductions: [],
-    deadline_at: '2026-01-01T00:00:00.000Z',
-    request_id: null,
-    source: 'handoff_block',
-    warnings: [],
   }),
   note: (index: number): EventPayloadMap['commentary.emitted'] => ({
+    ...samplePayloads['commentary.emitted']!,
     index,
-    kind: 'progress',
-    phase: 'EXPLORE',
     message: `line ${index}`,
-    severity: 'info',
   }),
   requested: (call: number): EventPayloadMap['model.requested'] => ({
+    ...samplePayloads['model.requested']!,
     call,
-    model: 'kimi-k2',
-    fallback_chain: [],
-    forced_final: false,
-    message_count: 2,
-    prompt_bytes: 10,
   }),
   responded: (call: number): EventPayloadMap['model.responded'] => ({
+    ...samplePayloads['model.responded']!,
     call,
-    model: 'kimi-k2',
-    fallback_from: null,
-    latency_ms: 1,
-    usage: {
-      input_tokens: 1,
-      cached_input_tokens: 0,
-      cache_write_tokens: 0,
-      output_tokens: 1,
-      reasoning_tokens: 0,
-      total_tokens: 2,
-    },
-    cost_usd: 0,
-    upstream_cost_usd: null,
-    finish_reason: 'tool_calls',
-    action: 'tool_call',
   }),
   toolRequested: (call: number): EventPayloadMap['tool.requested'] => ({
+    ...samplePayloads['tool.requested']!,
     call,
-    tool: 'read_file',
-    args: { path: 'a.ts' },
   }),
   toolCompleted: (call: number, refs: string[]): EventPayloadMap['tool.completed'] => ({
+    ...samplePayloads['tool.completed']!,
     call,
-    tool: 'read_file',
-    args: { path: 'a.ts' },
-    digest: 'ab'.repeat(32),
-    bytes: 1,
     refs,
-    cache_hit: false,
-    redactions: 0,
-    summary: 'Read a.ts.',
-    path: 'a.ts',
   }),
 };
 
