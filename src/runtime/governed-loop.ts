@@ -6,8 +6,11 @@ import type { ToolDispatcher } from './tool-dispatcher.js';
 export interface LoopPolicy<C> {
   /** The call that ends the run (`submit_report`, `submit_patch`). */
   readonly finalTool: ChatTool;
-  /** Whether the final call must be alone in its turn (a report may only cite results already seen). */
-  readonly finalMustBeAlone: boolean;
+  /**
+   * Set when the final call must be alone in its turn (a report may only cite results already
+   * seen): the reply to a final call that shares its turn with tool calls.
+   */
+  onFinalNotAlone?(args: unknown): Promise<string>;
   forcedPrompt(why: string): string;
   repairPrompt(reason: string): string;
   /** The run ends without an accepted final call. `partial` fixes the status at PARTIAL. */
@@ -16,8 +19,6 @@ export interface LoopPolicy<C> {
   criticalStop(): C;
   /** The final call: its reply to the model and, when the run is over, the closure. */
   onFinal(args: unknown, ctx: FinalContext): Promise<{ reply: string; closure?: C }>;
-  /** Refused when the final call shares a turn with tool calls and must not. */
-  onFinalNotAlone(args: unknown): Promise<string>;
 }
 
 export interface FinalContext {
@@ -99,7 +100,7 @@ export async function runGovernedLoop<C>({ engine, dispatcher, policy }: LoopPar
       }
       const forced = engine.forced !== undefined;
       if (action.kind === 'report') {
-        if (exploring && !forced && policy.finalMustBeAlone) {
+        if (exploring && !forced && policy.onFinalNotAlone) {
           reply(await policy.onFinalNotAlone(action.report));
           continue;
         }

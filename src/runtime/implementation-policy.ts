@@ -101,8 +101,7 @@ export function implementationPolicy(
   const verifies = mission.tier === 'A5' || mission.tier === 'A6';
   return {
     finalTool: submitPatchTool,
-    // Edits and the submission may share a turn: they are applied in order, before the build.
-    finalMustBeAlone: false,
+    // No onFinalNotAlone: edits and the submission may share a turn; they apply in order first.
     forcedPrompt: (why) =>
       `${why} Call ${SUBMIT_PATCH} now with the edits you have staged; no other tool will run.`,
     repairPrompt: (reason) =>
@@ -114,7 +113,6 @@ export function implementationPolicy(
       reasonText:
         'The model went for a critical path the mission may not touch; the runtime stopped and escalated.',
     }),
-    onFinalNotAlone: () => Promise.resolve(''),
     async onFinal(args, { forced }) {
       state.rounds += 1;
       const round = state.rounds;

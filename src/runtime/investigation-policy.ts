@@ -44,7 +44,6 @@ export function investigationPolicy(parts: InvestigationParts): LoopPolicy<Inves
   let reportRepairs = 1;
   return {
     finalTool: submitReportTool,
-    finalMustBeAlone: true,
     forcedPrompt: forcedFinalPrompt,
     repairPrompt,
     close: (stop) => closeInvestigation(parts, stop),
