@@ -633,16 +633,19 @@ export class MissionRuntime {
       message: `Mission rejected before any model call: ${error.code}.`,
       severity: 'error',
     });
+    const tier = /"tier"\s*:\s*"(A[2-6])"/i.exec(input.userTexts.join('\n'))?.[1]?.toUpperCase();
     const fix =
       error.code === 'model_admission_failed'
         ? [
             '  Use a mission alias (mission-a<2..6>-kimi|deepseek|flash, or mission-a3-<model id>), or an OSS',
             '  model id for a request carrying a block; GPT and parent-provider routes never run missions.',
           ]
-        : [
-            '  Send exactly one <OSS_HANDOFF_JSON>{...}</OSS_HANDOFF_JSON> block in the user message (print a valid one with',
-            '  `codex-oss mission template --tier A3`, check one offline with `codex-oss validate-handoff FILE`).',
-          ];
+        : isMissionInputError(error)
+          ? [
+              '  Send exactly one <OSS_HANDOFF_JSON>{...}</OSS_HANDOFF_JSON> block in the user message (print a valid one with',
+              `  \`codex-oss mission template --tier ${tier ?? 'A3'}\`, check one offline with \`codex-oss validate-handoff FILE\`).`,
+            ]
+          : ['  Act on the reason above, then send the mission again.'];
     const finalText = [
       'Status: FAILED',
       `Mission: ${missionId} (run ${runId})`,

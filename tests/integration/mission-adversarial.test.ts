@@ -402,6 +402,18 @@ describe('invalid handoffs fail closed without an upstream call', () => {
       expect(bridge.mock.requests).toHaveLength(0);
     });
   }
+
+  it('points an invalid A5 handoff at the A5 template', async () => {
+    bridge.mock.reset();
+    const client = new OpenAI({ apiKey: BRIDGE_KEY, baseURL: bridge.baseURL, maxRetries: 0 });
+    const response = await client.responses.create({
+      model: 'mission-a5-deepseek',
+      input: handoff({ mission_id: 'a5-no-consent', tier: 'A5', owned_paths: ['src/config.ts'] }),
+    });
+    expect(response.output_text).toMatch(/invalid_mission: write_allowed/);
+    expect(response.output_text).toContain('codex-oss mission template --tier A5');
+    expect(bridge.mock.requests).toHaveLength(0);
+  });
 });
 
 describe('model admission', () => {
