@@ -272,6 +272,21 @@ export const errorCatalogue = {
     summary:
       'The mission cannot run on the requested model (unknown alias, forbidden route, downgrade).',
   },
+  continuation_not_found: {
+    status: 404,
+    type: 'mission_error',
+    failedCode: 'invalid_prompt',
+    retryable: false,
+    summary: 'The mission a continuation names has no run in this project.',
+  },
+  continuation_refused: {
+    status: 409,
+    type: 'mission_error',
+    failedCode: 'invalid_prompt',
+    retryable: false,
+    summary:
+      'The earlier run cannot be continued: still running, rejected, unverifiable, or outside its scope.',
+  },
   mission_id_conflict: {
     status: 409,
     type: 'mission_error',

@@ -71,7 +71,9 @@ export const eventPayloadSchemas = {
     source: text,
     warnings: z.array(text),
     /** The run this one continues (PRODUCT.md §6.3), when it does. */
-    continues: nullableText.optional(),
+    continues: z
+      .strictObject({ mission_id: text, run_id: text, status: text, head_hash: text })
+      .optional(),
   }),
   'mission.rejected': z.strictObject({
     code: text,

@@ -40,6 +40,8 @@ export interface RunRecord {
   /** The model admitted for the run (fallbacks are in `fallbacks_used`). */
   model: string | null;
   request_id: string | null;
+  /** The run this one continues (PRODUCT.md §6.3), from its run.admitted. */
+  continues: { mission_id: string; run_id: string } | null;
   state: RunState;
   status: string | null;
   reason: string | null;
@@ -85,6 +87,7 @@ export class RunRecordReducer {
   #modelAlias: string | null = null;
   #model: string | null = null;
   #requestId: string | null = null;
+  #continues: { mission_id: string; run_id: string } | null = null;
   #status: string | null = null;
   #reason: string | null = null;
   #reasonText: string | null = null;
@@ -143,6 +146,7 @@ export class RunRecordReducer {
         this.#modelAlias = str(p['model_alias']);
         this.#model = str(p['model']);
         this.#requestId = str(p['request_id']);
+        this.#continues = readContinues(p['continues']);
         this.#deadlineAt = str(p['deadline_at']);
         this.#budgets = readBudgets(p['budgets']);
         break;
@@ -298,6 +302,7 @@ export class RunRecordReducer {
       model_alias: this.#modelAlias,
       model: this.#model,
       request_id: this.#requestId,
+      continues: this.#continues,
       state: this.#state(),
       status: this.#status,
       reason: this.#reason,
@@ -408,4 +413,12 @@ function readBudgets(value: unknown): MissionBudgets | null {
     max_files: num(b['max_files']),
     max_observation_bytes: num(b['max_observation_bytes']),
   };
+}
+
+function readContinues(value: unknown): { mission_id: string; run_id: string } | null {
+  if (value === null || typeof value !== 'object') return null;
+  const link = value as Record<string, unknown>;
+  const missionId = str(link['mission_id']);
+  const runId = str(link['run_id']);
+  return missionId && runId ? { mission_id: missionId, run_id: runId } : null;
 }

@@ -2,6 +2,7 @@ import type { MissionV1 } from '../mission/index.js';
 import type { CommentaryChannel } from './commentary-channel.js';
 import type { EvidenceLedger } from './evidence-ledger.js';
 import type { LoopPolicy } from './governed-loop.js';
+import { continuationBrief, type EarlierRun } from './mission-continuation.js';
 import type { MissionReport } from './mission-report.js';
 import {
   buildSystemPrompt,
@@ -33,6 +34,7 @@ export interface InvestigationParts {
   readonly record: RecordEvent;
   /** The areas in scope (files, and entries under allowed roots), to list what was not inspected. */
   readonly scopeAreas?: () => string[];
+  readonly continuation?: EarlierRun | undefined;
 }
 
 /**
@@ -116,6 +118,7 @@ export async function openInvestigation(
     }),
   });
   const brief: string[] = [`Mission brief:\n${JSON.stringify(briefOf(mission), null, 2)}`];
+  brief.push(...(await continuationBrief(parts.continuation, dispatcher, parts.commentary)));
   for (const path of mission.must_inspect) {
     const outcome = await dispatcher.run('read_file', { path }, 'runtime');
     brief.push(`Prefetched by the runtime (must_inspect ${path}):\n${outcome.text}`);

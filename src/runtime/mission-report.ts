@@ -47,6 +47,8 @@ export interface MissionReport {
   readonly cost_usd: number;
   /** A4–A6: the review packet (PRODUCT.md §6.1). */
   readonly implementation?: ReviewPacket;
+  /** The run this one continues (PRODUCT.md §6.3). */
+  readonly continues?: { readonly mission_id: string; readonly run_id: string };
 }
 
 /** What a reviewer needs to accept or refuse an implementation without redoing it. */

@@ -39,6 +39,12 @@ import {
 import { ConcurrencyLimiter, type UpstreamClient } from '../upstream/index.js';
 import { CommentaryChannel, type CommentaryLine } from './commentary-channel.js';
 import { EvidenceLedger } from './evidence-ledger.js';
+import {
+  assertWithinEarlierScope,
+  continuesPayload,
+  loadEarlierRun,
+  type EarlierRun,
+} from './mission-continuation.js';
 import { conflictOutcome, MissionIdempotency } from './mission-idempotency.js';
 import { assertWithinPlanWindows } from './plan-admission.js';
 import type { MissionReport } from './mission-report.js';
@@ -73,6 +79,11 @@ export interface ExecuteMissionInput {
   readonly sessionKey?: string | undefined;
   /** Live progress (SSE reasoning items, CLI stderr). */
   readonly onCommentary?: (line: CommentaryLine) => void;
+  /**
+   * The mission this run continues (the CLI's `--continue`, MCP's `continuation_id`), set over
+   * whatever the handoff says (PRODUCT.md §6.3).
+   */
+  readonly continues?: string | undefined;
 }
 
 export interface MissionOutcome {
@@ -151,11 +162,14 @@ export class MissionRuntime {
       // The objective goes into prompts, events, commentary and reports: a token pasted into it
       // is redacted once, here, for all of them (and for the idempotency comparison).
       prepared = { ...prepared, mission: redactMissionText(prepared.mission) };
+      if (input.continues !== undefined)
+        prepared = { ...prepared, mission: withContinues(prepared.mission, input.continues) };
       chain = this.admitModel(input, prepared.mission);
     } catch (error) {
       if (
         isMissionInputError(error) ||
-        (error instanceof BridgeError && error.code === 'model_admission_failed')
+        (error instanceof BridgeError &&
+          (error.code === 'model_admission_failed' || error.code === 'continuation_not_found'))
       ) {
         return this.reject(runId, input, error);
       }
@@ -169,15 +183,17 @@ export class MissionRuntime {
     if (decision.kind === 'conflict') return conflictOutcome(prepared.mission.mission_id, decision);
     return decision.settle(async (onCommentary) => {
       const claimed = { ...input, onCommentary };
+      let earlier: EarlierRun | undefined;
       try {
         assertWithinPlanWindows(prepared.mission, this.deps.spend, config);
+        earlier = await this.earlierRun(prepared.mission);
       } catch (error) {
         if (error instanceof BridgeError) return this.reject(runId, claimed, error);
         throw error;
       }
       const release = await this.readPool.acquire({ signal: input.signal });
       try {
-        return await this.runAdmitted(runId, claimed, prepared, chain);
+        return await this.runAdmitted(runId, claimed, prepared, chain, earlier);
       } finally {
         release();
       }
@@ -314,6 +330,14 @@ export class MissionRuntime {
     return undefined;
   }
 
+  /** The run a continuation names, verified and within scope (PRODUCT.md §6.3); else throws. */
+  private async earlierRun(mission: MissionV1): Promise<EarlierRun | undefined> {
+    if (!mission.continues) return undefined;
+    const earlier = await loadEarlierRun(this.projectRoot, this.runIndex(), mission);
+    assertWithinEarlierScope(earlier, mission);
+    return earlier;
+  }
+
   private runIndex(): RunIndex {
     this.index ??= openRunIndex(this.projectRoot);
     return this.index;
@@ -358,6 +382,7 @@ export class MissionRuntime {
     input: ExecuteMissionInput,
     prepared: PreparedMission,
     chain: ModelEntry[],
+    earlier?: EarlierRun,
   ): Promise<MissionOutcome> {
     const { config, logger, registry, upstream } = this.deps;
     const { mission, budget } = prepared;
@@ -407,6 +432,7 @@ export class MissionRuntime {
         request_id: input.requestId ?? null,
         source: prepared.source,
         warnings: prepared.warnings,
+        ...(earlier ? { continues: continuesPayload(earlier) } : {}),
       });
       this.upsert(run.events);
 
@@ -485,7 +511,7 @@ export class MissionRuntime {
         config.RUNTIME_FINAL_REPORT_MODEL_TIMEOUT_SECONDS * 1000,
         Math.max(1000, totalMs * 0.25),
       );
-      const report = await runMissionLoop({
+      const loopReport = await runMissionLoop({
         mission,
         runId,
         chain,
@@ -520,6 +546,7 @@ export class MissionRuntime {
         sessionKey: input.sessionKey ?? runId,
         ...(implementation === undefined ? {} : { implementation }),
         scopeAreas: () => scopeAreas(scope, mission),
+        continuation: earlier,
         admissionNotes:
           refused.length > 0
             ? [
@@ -532,6 +559,9 @@ export class MissionRuntime {
               ]
             : [],
       });
+      const report = earlier
+        ? { ...loopReport, continues: { mission_id: earlier.missionId, run_id: earlier.runId } }
+        : loopReport;
       const finalText = renderReport(report);
       await record('report.validated', 'runtime', {
         status: report.status,
@@ -793,4 +823,14 @@ function modelTime(events: readonly MissionEvent[]): number {
       total += Number((event.payload as { latency_ms?: unknown }).latency_ms) || 0;
   }
   return total;
+}
+
+function withContinues(mission: MissionV1, id: string): MissionV1 {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(id)) {
+    throw new BridgeError(
+      'continuation_not_found',
+      `continuation_not_found: ${JSON.stringify(id.slice(0, 140))} is not a mission id (letters, digits, ".", "_", "-"; at most 128); pass the mission_id of an earlier run in this project.`,
+    );
+  }
+  return { ...mission, continues: id };
 }

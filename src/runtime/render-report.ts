@@ -9,6 +9,7 @@ export function renderReport(report: MissionReport): string {
   const lines: string[] = [
     `Status: ${report.status}`,
     `Mission: ${report.mission_id} (${report.tier}, run ${report.run_id})`,
+    ...continuesLine(report),
     '',
   ];
   lines.push('Summary:', indent(report.summary || '(no summary)'), '');
@@ -67,6 +68,7 @@ function renderImplementation(report: MissionReport, packet: ReviewPacket): stri
   const lines: string[] = [
     `Status: ${report.status}`,
     `Mission: ${report.mission_id} (${report.tier}, run ${report.run_id})`,
+    ...continuesLine(report),
     '',
     'Summary:',
     indent(report.summary || '(no summary)'),
@@ -144,4 +146,10 @@ function renderImplementation(report: MissionReport, packet: ReviewPacket): stri
     `Artifacts: .codex-oss/missions/${report.mission_id}/ (review_packet.json, patch.diff, rollback.diff, verification.json, implementation_report.json)`,
   );
   return lines.join('\n');
+}
+
+function continuesLine(report: MissionReport): string[] {
+  return report.continues
+    ? [`Continues: mission ${report.continues.mission_id} (run ${report.continues.run_id})`]
+    : [];
 }

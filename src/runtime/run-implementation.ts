@@ -15,6 +15,7 @@ import type {
   StagedWorkspacePort,
 } from './implementation-ports.js';
 import { reportTotals } from './investigation-policy.js';
+import { continuationBrief, type EarlierRun } from './mission-continuation.js';
 import type { MissionReport, ReviewPacket } from './mission-report.js';
 import { StepEngine, type EngineInput, type RunTotals } from './step-engine.js';
 import type { CommentaryChannel } from './commentary-channel.js';
@@ -33,6 +34,8 @@ export interface ImplementationInput extends Omit<EngineInput, 'finalNoun'> {
   readonly dispatcherFor: (root: string, extra: readonly ToolSpec[]) => ToolDispatcher;
   /** Tool refusals so far, from the run's events. */
   readonly denials: () => { tool: string; code: string; message: string }[];
+  /** The run this one continues: its answer and evidence, re-read in the isolated copy. */
+  readonly continuation?: EarlierRun | undefined;
 }
 
 const DIFF_IN_PACKET = 6000;
@@ -92,11 +95,17 @@ export async function runImplementation(
     );
     dispatcher.finalToolName = 'submit_patch';
     const engine = new StepEngine({ ...input, finalNoun: 'patch' });
+    const system = await systemPrompt(mission, isolation, dispatcher.toolNames);
+    const carried = await continuationBrief(input.continuation, dispatcher, commentary);
     engine.messages.push(
-      { role: 'system', content: await systemPrompt(mission, isolation, dispatcher.toolNames) },
+      { role: 'system', content: system },
       {
         role: 'user',
-        content: `Mission brief:\n${JSON.stringify(briefOf(mission), null, 2)}\n\nBegin: read what you need, stage your edits, then call submit_patch.`,
+        content: [
+          `Mission brief:\n${JSON.stringify(briefOf(mission), null, 2)}`,
+          ...carried,
+          'Begin: read what you need, stage your edits, then call submit_patch.',
+        ].join('\n\n'),
       },
     );
     closure = await runGovernedLoop({

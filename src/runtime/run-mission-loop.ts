@@ -12,6 +12,7 @@ import {
   type InvestigationClosure,
   type InvestigationParts,
 } from './investigation-policy.js';
+import type { EarlierRun } from './mission-continuation.js';
 import type { MissionReport } from './mission-report.js';
 import { runImplementation, type ImplementationInput } from './run-implementation.js';
 import { StepEngine, type LoopBudget, type RunTotals } from './step-engine.js';
@@ -39,6 +40,8 @@ export interface LoopInput {
   /** Admission decisions worth telling the user (refused fallbacks…), said after the start line. */
   readonly admissionNotes?: readonly string[];
   readonly now?: () => number;
+  /** The run this one continues (PRODUCT.md §6.3): its answer and evidence open the mission. */
+  readonly continuation?: EarlierRun | undefined;
   /** A4–A6: the implementation domain's parts and what the runtime needs to run them. */
   readonly implementation?: Omit<
     ImplementationInput,

@@ -26,6 +26,16 @@ export interface ToolOutcome {
   readonly critical: boolean;
   /** Set when a budget ran out while handling this call. */
   readonly exhausted?: string;
+  /** sha256 hex of the observation (as in `tool.completed`), when the tool ran or was cached. */
+  readonly digest?: string;
+}
+
+export interface RunOptions {
+  /**
+   * Evidence a continuation carries over from the run it continues (PRODUCT.md §6.3): recorded
+   * like any call, but the new run keeps its own budgets, so it spends neither calls nor bytes.
+   */
+  readonly carried?: boolean;
 }
 
 export interface DispatcherLimits {
@@ -128,7 +138,12 @@ export class ToolDispatcher {
     return undefined;
   }
 
-  async run(name: string, rawArgs: unknown, source: 'model' | 'runtime'): Promise<ToolOutcome> {
+  async run(
+    name: string,
+    rawArgs: unknown,
+    source: 'model' | 'runtime',
+    options: RunOptions = {},
+  ): Promise<ToolOutcome> {
     this.calls += 1;
     const call = this.calls;
     const ref = `cmd:${call}`;
@@ -174,12 +189,13 @@ export class ToolDispatcher {
         }
         this.seen.set(key, call);
         const refs = this.ledger.record(call, name, args, cached).refs;
-        await this.completed(call, name, args, cached, refs, true);
+        const digest = await this.completed(call, name, args, cached, refs, true);
         return {
           text: frame(refs, cached.text),
           refs,
           kind: 'cache_hit',
           critical: false,
+          digest,
           ...this.exhaustedField(),
         };
       }
@@ -231,19 +247,22 @@ export class ToolDispatcher {
       return this.deny(call, name, args, observation.code, observation.text, critical);
     }
     this.seen.set(key, call);
-    this.budgetUsed += 1;
-    this.bytes += observation.bytes;
-    if (observation.path && name === 'read_file' && observation.ok)
+    if (options.carried !== true) {
+      this.budgetUsed += 1;
+      this.bytes += observation.bytes;
+    }
+    if (observation.path && name === 'read_file' && observation.ok && options.carried !== true)
       this.files.add(observation.path);
     if (!observation.ok) this.lowInformation += 1;
     const refs = this.ledger.record(call, name, args, observation).refs;
-    await this.completed(call, name, args, observation, refs, false);
+    const digest = await this.completed(call, name, args, observation, refs, false);
     await this.commentary.say('tool_result_summary', 'EXPLORE', summarize(name, observation));
     return {
       text: frame(refs, observation.text),
       refs,
       kind: 'executed',
       critical: false,
+      digest,
       ...this.exhaustedField(),
     };
   }
@@ -292,12 +311,13 @@ export class ToolDispatcher {
     observation: ToolObservation,
     refs: readonly string[],
     cacheHit: boolean,
-  ): Promise<void> {
+  ): Promise<string> {
+    const digest = createHash('sha256').update(observation.text).digest('hex');
     await this.record('tool.completed', 'tool', {
       call,
       tool,
       args: redactDeep(args),
-      digest: createHash('sha256').update(observation.text).digest('hex'),
+      digest,
       bytes: observation.bytes,
       refs: [...refs],
       cache_hit: cacheHit,
@@ -305,6 +325,7 @@ export class ToolDispatcher {
       summary: summarize(tool, observation),
       path: observation.path ?? null,
     });
+    return digest;
   }
 }
 

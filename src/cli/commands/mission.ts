@@ -23,12 +23,13 @@ const usage = `Usage:
                             [--verification-command "npm test"]… [--risk-tier low|medium|critical]
                             [--tool-budget N] [--time-budget-seconds N] [--max-cost-usd N] [--max-output-tokens N]
                             [--apply-mode isolated|temp_project] [--allow-broad-read-scope] [--handoff]
-  codex-oss mission run FILE|- [--model mission-a3-kimi] [--project PATH] [--json]
+  codex-oss mission run FILE|- [--model mission-a3-kimi] [--project PATH] [--continue MISSION_ID] [--json]
 
 template  prints a valid MissionV1 skeleton to edit (--handoff wraps it in <OSS_HANDOFF_JSON> tags).
 compile   builds and validates a mission from flags; errors name the field and why.
 run       runs a mission in this process (no daemon, no HTTP): FILE holds a handoff block or a task
           contract ("-" reads stdin). Progress goes to stderr, the report to stdout.
+          --continue ID starts from that earlier run's report and evidence, in its scope.
           Exit codes: 0 COMPLETE/VALID/VERIFIED, 3 PARTIAL/APPLIED_UNVERIFIED, 4 ESCALATE,
           5 INVALID/VERIFICATION_FAILED, 1 FAILED, 2 usage or configuration error.
 `;
@@ -173,6 +174,7 @@ async function runMission(args: string[], io: CliIO): Promise<number> {
         model: { type: 'string', default: 'mission-a3-kimi' },
         project: { type: 'string' },
         json: { type: 'boolean', default: false },
+        continue: { type: 'string' },
       },
     }),
   );
@@ -207,6 +209,7 @@ async function runMission(args: string[], io: CliIO): Promise<number> {
       missionAlias: decision.lane === 'managed' ? decision.mission : undefined,
       signal: controller.signal,
       onCommentary: (line) => io.stderr.write(`  · ${line.message}\n`),
+      ...(values.continue === undefined ? {} : { continues: values.continue }),
     });
     if (values.json) {
       io.stdout.write(

@@ -146,6 +146,7 @@ function missionView(record: RunRecord): Record<string, unknown> {
     tier: record.tier,
     model_alias: record.model_alias,
     model: record.model,
+    continues: record.continues ?? null,
     started_at: record.started_at,
     last_event_at: record.last_event_at,
     ended_at: record.ended_at,
