@@ -55,7 +55,7 @@ const refused = (message: string) => new BridgeError('continuation_refused', mes
 export async function loadEarlierRun(
   projectRoot: string,
   index: RunIndex,
-  mission: MissionV1,
+  mission: Pick<MissionV1, 'mission_id' | 'continues'>,
 ): Promise<EarlierRun> {
   const id = mission.continues ?? '';
   if (id === mission.mission_id) {

@@ -330,6 +330,24 @@ export class MissionRuntime {
     return undefined;
   }
 
+  /**
+   * The read scope of an earlier run, for entry points that build a continuation from a plain
+   * prompt (MCP, `delegate`) and must stay inside it. Throws what a continuation would get.
+   */
+  async continuationScope(
+    missionId: string,
+  ): Promise<{ allowedRoots: string[]; allowedPaths: string[]; tier: string }> {
+    const earlier = await loadEarlierRun(this.projectRoot, this.runIndex(), {
+      mission_id: '',
+      continues: missionId,
+    });
+    return {
+      allowedRoots: [...earlier.scope.allowedRoots],
+      allowedPaths: [...earlier.scope.allowedPaths],
+      tier: earlier.tier,
+    };
+  }
+
   /** The run a continuation names, verified and within scope (PRODUCT.md §6.3); else throws. */
   private async earlierRun(mission: MissionV1): Promise<EarlierRun | undefined> {
     if (!mission.continues) return undefined;
