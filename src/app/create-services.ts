@@ -1,7 +1,7 @@
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { createRegistry, type ModelRegistry } from '../models/index.js';
-import { MissionRuntime } from '../runtime/index.js';
+import { MissionRuntime, type MissionRuntimeDeps } from '../runtime/index.js';
 import { openSpendLedger, type SpendLedger } from '../store/index.js';
 import { createUpstreamClient, type UpstreamClient } from '../upstream/index.js';
 import { implementationKit } from './implementation-kit.js';
@@ -23,7 +23,12 @@ export interface BridgeServices {
  * and the mission runtime with its implementation lane. The daemon, `mission run`, `delegate`
  * and the MCP server all start from here, so they share one configuration of everything.
  */
-export function createServices(options: { config: Config; logger: Logger }): BridgeServices {
+export function createServices(options: {
+  config: Config;
+  logger: Logger;
+  /** How run logs are opened; tests pass a failing disk here (`fs/promises.open` otherwise). */
+  openLogFile?: MissionRuntimeDeps['openLogFile'];
+}): BridgeServices {
   const { config, logger } = options;
   const registry = createRegistry(config);
   const spend = openSpendLedger(config.CODEX_OSS_PROJECT);
@@ -40,6 +45,7 @@ export function createServices(options: { config: Config; logger: Logger }): Bri
     upstream,
     implementation: implementationKit,
     spend,
+    ...(options.openLogFile ? { openLogFile: options.openLogFile } : {}),
   });
   return {
     config,

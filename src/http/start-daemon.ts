@@ -16,12 +16,18 @@ export interface RunningDaemon {
 export interface StartDaemonOptions {
   readonly config: Config;
   readonly logger: Logger;
+  /** How run logs are opened (tests inject a failing disk); `fs/promises.open` otherwise. */
+  readonly openLogFile?: Parameters<typeof createServices>[0]['openLogFile'];
 }
 
 /** Wires the daemon's parts together and listens on PROXY_HOST:PROXY_PORT. */
 export async function startDaemon(options: StartDaemonOptions): Promise<RunningDaemon> {
   const { config, logger } = options;
-  const { registry, upstream, missions, spend } = createServices({ config, logger });
+  const { registry, upstream, missions, spend } = createServices({
+    config,
+    logger,
+    ...(options.openLogFile ? { openLogFile: options.openLogFile } : {}),
+  });
   const identity = {
     version: packageVersion(),
     sourceHash: computeSourceHash().hash,

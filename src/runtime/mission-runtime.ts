@@ -52,6 +52,12 @@ import { createPathScope, type PathScope } from './path-scope.js';
 import { redactSecrets } from './redact-secrets.js';
 import { renderReport } from './render-report.js';
 import { recoverRuns } from './recover-runs.js';
+import {
+  endRunOnWriteFailure,
+  isLogWriteFailure,
+  writeFailureText,
+  type OpenLogFile,
+} from './end-on-write-failure.js';
 import { runMissionLoop } from './run-mission-loop.js';
 import { ToolDispatcher, type RecordEvent } from './tool-dispatcher.js';
 import type { ImplementationKit } from './implementation-ports.js';
@@ -66,6 +72,8 @@ export interface MissionRuntimeDeps {
   readonly implementation?: ImplementationKit | undefined;
   /** The bridge's spend count; a mission over a plan window's remainder is refused. */
   readonly spend?: SpendLedger;
+  /** Opens each run's log file (tests inject a failing disk through it; `fs/promises.open` otherwise). */
+  readonly openLogFile?: OpenLogFile;
 }
 
 export interface ExecuteMissionInput {
@@ -405,7 +413,12 @@ export class MissionRuntime {
     const { config, logger, registry, upstream } = this.deps;
     const { mission, budget } = prepared;
     const log = logger.child({ runId, missionId: mission.mission_id });
-    const writer = await openEventLog({ projectRoot: this.projectRoot, runId });
+    const openFile = this.deps.openLogFile;
+    const writer = await openEventLog({
+      projectRoot: this.projectRoot,
+      runId,
+      ...(openFile ? { openFile } : {}),
+    });
     const run: ActiveRun = { runId, events: [], listeners: new Set(), onEnd: new Set() };
     this.active.set(runId, run);
     // Run totals (tokens, dollars, calls) are one fold over the events as they are written.
@@ -618,6 +631,29 @@ export class MissionRuntime {
         modelTimeMs: modelTime(run.events),
       };
     } catch (error) {
+      // A disk that refuses the log ends the run with that reason, told to the client too.
+      if (isLogWriteFailure(error) || (await writer.flush().then(() => false, isLogWriteFailure))) {
+        log.error({ err: error }, 'the event log could not be written; mission ended');
+        const ended = await endRunOnWriteFailure({
+          projectRoot: this.projectRoot,
+          runId,
+          writer,
+          events: run.events,
+          error,
+          logger: log,
+          openFile,
+        });
+        const record = await this.deriveViews(ended.events, ended.record);
+        return {
+          runId,
+          missionId: mission.mission_id,
+          status: 'FAILED',
+          finalText: writeFailureText(mission.mission_id, runId, ended.reasonText),
+          report: null,
+          record,
+          modelTimeMs: modelTime(run.events),
+        };
+      }
       log.error({ err: error }, 'mission crashed');
       const message = redactSecrets(error instanceof Error ? error.message : String(error)).text;
       const finalText = `Status: FAILED\nMission: ${mission.mission_id} (run ${runId})\n\nSummary:\n  The runtime failed internally: ${message}\n  The event log up to this point is in .codex-oss/runs/${runId}/events.jsonl.`;
@@ -722,9 +758,28 @@ export class MissionRuntime {
           this.deps.logger.error({ err: error }, 'event log close failed'),
         );
     }
-    const record = reduceRunRecord(events);
-    await writeProjections(this.projectRoot, record, events);
-    this.upsert(events);
+    return this.deriveViews(events, reduceRunRecord(events));
+  }
+
+  /**
+   * Projections and the index row, both derived from the log: neither may fail a run the log
+   * already closed (the client would hear `response.failed` of a completed run). Startup
+   * recovery re-renders missing projections and rebuilds missing rows.
+   */
+  private async deriveViews(
+    events: readonly MissionEvent[],
+    record: RunRecord,
+  ): Promise<RunRecord> {
+    try {
+      await writeProjections(this.projectRoot, record, events);
+    } catch (error) {
+      this.deps.logger.warn({ err: error, runId: record.run_id }, 'projections not written');
+    }
+    try {
+      this.runIndex().upsertRun(record);
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'run index update failed');
+    }
     return record;
   }
 

@@ -16,6 +16,8 @@ import {
 } from '../events/index.js';
 import type { Logger } from '../log/index.js';
 import type { RunIndex } from '../store/index.js';
+import { cleanRunFolder } from './clean-run-folder.js';
+import { WRITE_FAILED_REASON } from './end-on-write-failure.js';
 
 /**
  * Startup recovery from the run folders themselves (issue 9, Medium #5). After a crash or a
@@ -26,8 +28,10 @@ import type { RunIndex } from '../store/index.js';
  * - a finished run whose projections (or their manifest) are missing gets them re-rendered,
  * - a run the index lacks, or holds as unfinished, gets its row rebuilt from the log.
  *
- * A run whose lock a live process holds is left to that process; an empty log (nothing was
- * ever written) is left as it is and reported.
+ * A run whose lock a live process holds is left to that process. Leftovers whose writer is gone
+ * are removed first: lock drafts and set-aside locks, projection temp files, and a log that
+ * never received a line (with its folder when nothing else is in it). A run the index holds as
+ * ended by a failed write is closed with that reason, so the log says what the client was told.
  */
 
 export interface RecoverRunsInput {
@@ -43,6 +47,8 @@ export interface RecoveryReport {
   readonly closed: string[];
   readonly projectionsRendered: string[];
   readonly indexRowsRebuilt: string[];
+  /** Leftover files removed, as `<runId>/<file>`. */
+  readonly leftoversRemoved: string[];
   /** Folders that could not be repaired (an empty or unreadable log, a broken chain). */
   readonly skipped: { readonly runId: string; readonly why: string }[];
 }
@@ -53,6 +59,7 @@ export async function recoverRuns(input: RecoverRunsInput): Promise<RecoveryRepo
     closed: [],
     projectionsRendered: [],
     indexRowsRebuilt: [],
+    leftoversRemoved: [],
     skipped: [],
   };
   let folders: string[];
@@ -66,6 +73,9 @@ export async function recoverRuns(input: RecoverRunsInput): Promise<RecoveryRepo
   }
   for (const runId of folders) {
     if (input.isActive(runId)) continue;
+    const cleanup = cleanRunFolder(runPaths(projectRoot, runId).runDir);
+    report.leftoversRemoved.push(...cleanup.removed.map((name) => `${runId}/${name}`));
+    if (cleanup.emptyLogRemoved) continue;
     try {
       await recoverOne(runId, input, report);
     } catch (error) {
@@ -104,13 +114,18 @@ async function recoverOne(
     writer.onEvent((event) => events.push(event));
     const record = reduceRunRecord(read.events);
     const gathered = record.tool_calls > 0 || record.files_inspected.length > 0;
+    // The client of a run that ended on a failed write was told so; the log now says it too.
+    const told = index.getRun(runId);
+    const writeFailed = told?.reason === WRITE_FAILED_REASON;
+    const tornNote = writer.recoveredTornTail ? ' Its torn last line was set aside.' : '';
     try {
       await writer.append('run.completed', 'runtime', {
-        status: gathered ? 'PARTIAL' : 'FAILED',
-        reason: 'interrupted',
-        reason_text:
-          'The daemon stopped (killed, crashed or out of disk) before this mission finished; the run was closed when the daemon next started.' +
-          (writer.recoveredTornTail ? ' Its torn last line was set aside.' : ''),
+        status: writeFailed ? 'FAILED' : gathered ? 'PARTIAL' : 'FAILED',
+        reason: writeFailed ? WRITE_FAILED_REASON : 'interrupted',
+        reason_text: writeFailed
+          ? `${told.reason_text ?? 'The event log could not be written.'} The run was closed when the daemon next started.${tornNote}`
+          : 'The daemon stopped (killed, crashed or out of disk) before this mission finished; the run was closed when the daemon next started.' +
+            tornNote,
         totals: {
           model_calls: record.model_calls,
           tool_calls: record.tool_calls,
@@ -140,7 +155,12 @@ async function recoverOne(
     report.projectionsRendered.push(runId);
   }
   const row = index.getRun(runId);
-  if (!row || row.state !== record.state || row.status !== record.status) {
+  if (
+    !row ||
+    row.state !== record.state ||
+    row.status !== record.status ||
+    report.closed.includes(runId)
+  ) {
     index.upsertRun(record);
     report.indexRowsRebuilt.push(runId);
   }

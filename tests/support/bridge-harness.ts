@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config/index.js';
@@ -31,6 +32,8 @@ export interface HarnessOptions {
   readonly project?: string;
   /** Collects every log line the daemon writes (at the configured LOG_LEVEL). */
   readonly logLines?: string[];
+  /** How the daemon opens run logs (a failing disk for write-failure tests). */
+  readonly openLogFile?: (path: string, flags: 'a' | 'ax') => Promise<FileHandle>;
 }
 
 /** A real daemon on an ephemeral loopback port, in front of a real mock upstream. */
@@ -55,7 +58,11 @@ export async function startBridge(options: HarnessOptions = {}): Promise<BridgeH
   const logger = sink
     ? createLogger(config.LOG_LEVEL, { write: (line: string) => void sink.push(line) })
     : createLogger(config.LOG_LEVEL);
-  const daemon = await startDaemon({ config, logger });
+  const daemon = await startDaemon({
+    config,
+    logger,
+    ...(options.openLogFile ? { openLogFile: options.openLogFile } : {}),
+  });
   return {
     mock,
     daemon,

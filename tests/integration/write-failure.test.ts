@@ -1,0 +1,328 @@
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { reply, startMockUpstream } from '../../src/demo/index.js';
+import { auditMission, readEventLog, runsDir } from '../../src/events/index.js';
+import { createServices } from '../../src/app/index.js';
+import { createLogger } from '../../src/log/index.js';
+import { recoverRuns } from '../../src/runtime/recover-runs.js';
+import { openRunIndex } from '../../src/store/index.js';
+import {
+  BRIDGE_KEY,
+  parseSse,
+  startBridge,
+  type BridgeHarness,
+} from '../support/bridge-harness.js';
+import { createFixtureProject, handoff, type FixtureProject } from '../support/mission-fixtures.js';
+
+/**
+ * Issue 9, Medium #5: a write error of the event log must end the run with a recorded reason
+ * that the client gets too; the HTTP answer, `/v1/missions/:id` and `mission run` agree.
+ */
+
+/**
+ * A disk that starts refusing writes once a line of `trigger` type is written: the first failing
+ * write lands half its bytes (a torn line), then fails with `code`. `persistent` keeps every
+ * later write failing (a full disk); otherwise only that one write fails (a transient EIO).
+ */
+class FailingDisk {
+  failures = 0;
+  private failing = false;
+
+  constructor(
+    private readonly trigger: string,
+    private readonly code: 'ENOSPC' | 'EIO',
+    private readonly persistent: boolean,
+  ) {}
+
+  readonly openFile = async (file: string, flags: 'a' | 'ax'): Promise<FileHandle> => {
+    const real = await open(file, flags);
+    return new Proxy(real, {
+      get: (target, property, receiver) => {
+        if (property === 'write') {
+          return async (buffer: Buffer, offset: number, length: number) => {
+            const chunk = buffer.subarray(offset, offset + length);
+            const hits = chunk.toString('utf8').includes(`"type":"${this.trigger}"`);
+            if (this.failing || hits) {
+              const first = !this.failing && this.failures === 0;
+              this.failing = this.persistent;
+              this.failures += 1;
+              if (first) await target.write(chunk, 0, Math.floor(chunk.length / 2));
+              if (first || this.persistent) throw errno(this.code);
+            }
+            return target.write(buffer, offset, length);
+          };
+        }
+        const value: unknown = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      },
+    });
+  };
+}
+
+function errno(code: string): NodeJS.ErrnoException {
+  const error: NodeJS.ErrnoException = new Error(`${code}: simulated by the test`);
+  error.code = code;
+  return error;
+}
+
+const missionReplies = () => [
+  reply().toolCall('read_file', { path: 'src/config.ts' }),
+  reply().toolCall('submit_report', {
+    status: 'COMPLETE',
+    summary: 'The port is 4000.',
+    findings: [{ claim: 'PORT is 4000', evidence_refs: ['file:src/config.ts#L2-L2'] }],
+    confidence: 'HIGH',
+  }),
+];
+const scriptMission = (bridge: BridgeHarness) => bridge.mock.script(...missionReplies());
+
+async function missionRecord(bridge: BridgeHarness, id: string): Promise<Record<string, unknown>> {
+  const response = await fetch(`${bridge.url}/v1/missions/${id}`, {
+    headers: { authorization: `Bearer ${BRIDGE_KEY}` },
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()) as Record<string, unknown>;
+}
+
+let fixture: FixtureProject | undefined;
+let bridge: BridgeHarness | undefined;
+afterEach(async () => {
+  await bridge?.close();
+  bridge = undefined;
+  if (fixture) rmSync(path.dirname(fixture.root), { recursive: true, force: true });
+  fixture = undefined;
+});
+
+describe('a write error of the event log ends the run with a reason the client gets', () => {
+  it('a transient EIO: the reason is recorded in the log, and the JSON answer and /v1/missions/:id agree', async () => {
+    fixture = createFixtureProject();
+    const disk = new FailingDisk('tool.completed', 'EIO', false);
+    bridge = await startBridge({ project: fixture.root, openLogFile: disk.openFile });
+    scriptMission(bridge);
+    const response = await fetch(`${bridge.baseURL}/responses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${BRIDGE_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'mission-a3-kimi',
+        input: handoff({ mission_id: 'wf-eio' }),
+        stream: false,
+      }),
+    });
+    expect(disk.failures).toBe(1);
+    // The mission ended on the runtime's terms: a completed response carrying the FAILED answer.
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as {
+      status: string;
+      output: { content?: { text: string }[] }[];
+    };
+    expect(body.status).toBe('completed');
+    const text = body.output
+      .flatMap((item) => item.content ?? [])
+      .map((c) => c.text)
+      .join('\n');
+    expect(text).toMatch(/^Status: FAILED/);
+    expect(text).toContain('event_log_write_failed');
+    expect(text).toContain('EIO');
+
+    const record = await missionRecord(bridge, 'wf-eio');
+    expect(record).toMatchObject({
+      state: 'failed',
+      status: 'FAILED',
+      reason: 'event_log_write_failed',
+    });
+    expect(String(record['reason_text'])).toContain('EIO');
+    // The log itself holds the reason: the torn half line was set aside and the chain continues.
+    const runId = String(record['run_id']);
+    const runDir = path.join(runsDir(fixture.root), runId);
+    const log = await readEventLog(path.join(runDir, 'events.jsonl'));
+    expect(log.chainErrors).toEqual([]);
+    expect(log.tornTail).toBeNull();
+    expect(log.events.at(-1)).toMatchObject({
+      type: 'run.completed',
+      payload: { status: 'FAILED', reason: 'event_log_write_failed' },
+    });
+    expect(readdirSync(runDir).some((name) => name.startsWith('events.jsonl.torn-'))).toBe(true);
+    const audit = await auditMission(fixture.root, 'wf-eio');
+    expect(audit.ok, JSON.stringify(audit)).toBe(true);
+  }, 60_000);
+
+  it('a full disk: the stream ends response.completed with the reason, the index says the same, and recovery writes it to the log', async () => {
+    fixture = createFixtureProject();
+    const disk = new FailingDisk('tool.completed', 'ENOSPC', true);
+    bridge = await startBridge({ project: fixture.root, openLogFile: disk.openFile });
+    scriptMission(bridge);
+    const response = await fetch(`${bridge.baseURL}/responses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${BRIDGE_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'mission-a3-kimi',
+        input: handoff({ mission_id: 'wf-full' }),
+        stream: true,
+      }),
+    });
+    const events = parseSse(await response.text());
+    const terminal = events.filter((event) =>
+      ['response.completed', 'response.failed', 'response.incomplete'].includes(
+        String(event['type']),
+      ),
+    );
+    expect(terminal.map((event) => event['type'])).toEqual(['response.completed']);
+    const answer = events
+      .filter((event) => event['type'] === 'response.output_text.done')
+      .map((event) => String(event['text']))
+      .join('\n');
+    expect(answer).toMatch(/^Status: FAILED/);
+    expect(answer).toContain('event_log_write_failed');
+    expect(answer).toContain('ENOSPC');
+    // Nothing more reached the disk (the reopened log failed too), but the index has the reason.
+    expect(disk.failures).toBeGreaterThan(1);
+    const record = await missionRecord(bridge, 'wf-full');
+    expect(record).toMatchObject({ status: 'FAILED', reason: 'event_log_write_failed' });
+    const runId = String(record['run_id']);
+    const logPath = path.join(runsDir(fixture.root), runId, 'events.jsonl');
+    expect((await readEventLog(logPath)).events.some((e) => e.type === 'run.completed')).toBe(
+      false,
+    );
+    await bridge.close();
+    bridge = undefined;
+
+    // The next start (space freed): recovery closes the log with the reason the client was told.
+    const index = openRunIndex(fixture.root);
+    try {
+      const report = await recoverRuns({
+        projectRoot: fixture.root,
+        index,
+        logger: createLogger('silent'),
+        isActive: () => false,
+      });
+      expect(report.closed).toEqual([runId]);
+      expect(index.getRun(runId)).toMatchObject({
+        status: 'FAILED',
+        reason: 'event_log_write_failed',
+      });
+    } finally {
+      index.close();
+    }
+    const closed = (await readEventLog(logPath)).events.at(-1);
+    expect(closed).toMatchObject({
+      type: 'run.completed',
+      payload: { status: 'FAILED', reason: 'event_log_write_failed' },
+    });
+    expect(String((closed?.payload as { reason_text?: unknown }).reason_text)).toContain('ENOSPC');
+  }, 60_000);
+
+  it('mission run (the runtime it drives) returns the FAILED outcome instead of throwing', async () => {
+    fixture = createFixtureProject();
+    const mock = await startMockUpstream();
+    mock.script(...missionReplies());
+    const disk = new FailingDisk('report.validated', 'ENOSPC', true);
+    const config = loadConfig({
+      cwd: fixture.root,
+      env: {
+        UPSTREAM_BASE: mock.baseUrl,
+        OPENCODE_GO_API_KEY: 'sk-upstream-test-key',
+        CODEX_OSS_PROJECT: fixture.root,
+        LOG_LEVEL: 'silent',
+      },
+    });
+    // The same composition `codex-oss mission run` uses, with the failing disk injected.
+    const services = createServices({
+      config,
+      logger: createLogger('silent'),
+      openLogFile: disk.openFile,
+    });
+    try {
+      const outcome = await services.missions.execute({
+        userTexts: [handoff({ mission_id: 'wf-cli' })],
+        model: 'mission-a3-kimi',
+        missionAlias: (() => {
+          const decision = services.registry.resolve('mission-a3-kimi');
+          return decision.lane === 'managed' ? decision.mission : undefined;
+        })(),
+        signal: new AbortController().signal,
+      });
+      expect(outcome.status).toBe('FAILED');
+      expect(outcome.finalText).toContain('event_log_write_failed');
+      expect(outcome.record).toMatchObject({ status: 'FAILED', reason: 'event_log_write_failed' });
+      const row = await services.missions.get('wf-cli');
+      expect(row).toMatchObject({ status: 'FAILED', reason: 'event_log_write_failed' });
+    } finally {
+      await services.close();
+      await mock.close();
+    }
+  }, 60_000);
+});
+
+describe('startup cleanup of what a crash or a full disk leaves in the run folders', () => {
+  it('removes lock drafts, set-aside locks and empty logs of dead writers, keeps what a live writer owns', async () => {
+    fixture = createFixtureProject();
+    const runs = runsDir(fixture.root);
+    const deadPid = 2 ** 22 + 12345; // above Linux's pid_max default: never a live process
+    const oldTime = new Date(Date.now() - 3_600_000);
+    // 1. A writer killed inside acquireLock: its draft and a stale lock it had renamed aside.
+    const drafts = path.join(runs, 'run_drafts');
+    mkdirSync(drafts, { recursive: true });
+    writeFileSync(path.join(drafts, `events.lock.${deadPid}-0.tmp`), '{}');
+    writeFileSync(path.join(drafts, `events.lock.stale-${deadPid}-1700000000000`), '{}');
+    // An earlier daemon that had this process's pid (containers reuse pids): older than us.
+    const reused = path.join(drafts, `events.lock.${process.pid}-1.tmp`);
+    writeFileSync(reused, '{}');
+    utimesSync(reused, oldTime, oldTime);
+    // 2. A log created on a full disk that never got its first line, with its dead lock.
+    const empty = path.join(runs, 'run_empty');
+    mkdirSync(empty);
+    writeFileSync(path.join(empty, 'events.jsonl'), '');
+    writeFileSync(
+      path.join(empty, 'events.lock'),
+      JSON.stringify({ pid: deadPid, host: hostname() }),
+    );
+    // 3. A live writer's files (this process, made now): left alone.
+    const live = path.join(runs, 'run_live');
+    mkdirSync(live);
+    writeFileSync(path.join(live, 'events.jsonl'), '');
+    writeFileSync(
+      path.join(live, 'events.lock'),
+      JSON.stringify({ pid: process.pid, host: hostname() }),
+    );
+    writeFileSync(path.join(live, `events.lock.${process.pid}-0.tmp`), '{}');
+
+    const index = openRunIndex(fixture.root);
+    try {
+      const report = await recoverRuns({
+        projectRoot: fixture.root,
+        index,
+        logger: createLogger('silent'),
+        isActive: () => false,
+      });
+      expect(report.leftoversRemoved.sort()).toEqual(
+        [
+          `run_drafts/events.lock.${deadPid}-0.tmp`,
+          `run_drafts/events.lock.stale-${deadPid}-1700000000000`,
+          `run_drafts/events.lock.${process.pid}-1.tmp`,
+          'run_empty/events.jsonl',
+          'run_empty/events.lock',
+        ].sort(),
+      );
+    } finally {
+      index.close();
+    }
+    expect(readdirSync(drafts)).toEqual([]);
+    expect(existsSync(empty)).toBe(false);
+    expect(readdirSync(live).sort()).toEqual(
+      ['events.jsonl', 'events.lock', `events.lock.${process.pid}-0.tmp`].sort(),
+    );
+    expect(readFileSync(path.join(live, 'events.lock'), 'utf8')).toContain(String(process.pid));
+  });
+});
