@@ -1,6 +1,7 @@
 import type { ChatTool } from '../upstream/index.js';
 import { cancelledStop, costCapStop, type LoopStop, type StepEngine } from './step-engine.js';
 import type { ToolDispatcher } from './tool-dispatcher.js';
+import { ToolBatch } from './tool-batch.js';
 
 /** What a tier family decides; the loop itself is the same for every tier. */
 export interface LoopPolicy<C> {
@@ -92,8 +93,22 @@ export async function runGovernedLoop<C>({ engine, dispatcher, policy }: LoopPar
 
     let closure: C | undefined;
     const exploring = actions.some(({ action }) => action.kind === 'tool');
+    // Read-only calls of one turn run together (tool-batch.ts); anything else waits for them, so
+    // every answer is given in the model's order.
+    const batch = new ToolBatch(dispatcher, engine, () => policy.criticalStop());
     for (const { action, callId } of actions) {
       const reply = (text: string) => engine.reply(callId, text);
+      if (
+        action.kind === 'tool' &&
+        closure === undefined &&
+        engine.forced === undefined &&
+        engine.remainingMs > budget.finalReserveMs &&
+        dispatcher.isBatchable(action.name)
+      ) {
+        batch.add(callId, action.name, action.args);
+        continue;
+      }
+      closure ??= await batch.flush();
       if (closure !== undefined) {
         reply('[SKIPPED] The mission already ended.');
         continue;
@@ -130,6 +145,7 @@ export async function runGovernedLoop<C>({ engine, dispatcher, policy }: LoopPar
       reply(outcome.text);
       if (outcome.critical) closure = policy.criticalStop();
     }
+    closure ??= await batch.flush();
     if (closure !== undefined) return closure;
     if (engine.forced !== undefined)
       return policy.close({

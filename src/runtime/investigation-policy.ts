@@ -129,7 +129,7 @@ export async function openInvestigation(
         reasonText: `must_inspect path ${path} is a critical path the mission may not read.`,
       };
   }
-  brief.push('Begin. Call one tool.');
+  brief.push('Begin: request every read you already know you need in this first turn.');
   engine.messages.push({ role: 'user', content: brief.join('\n\n') });
   return undefined;
 }

@@ -83,7 +83,7 @@ export function buildSystemPrompt(
   ];
   const lines = [
     `You are an investigator working for a governing runtime on mission ${mission.mission_id} (tier ${mission.tier}, ${mission.objective_style}).`,
-    'The runtime owns every tool, path, budget and the final status. You propose one action at a time by calling a tool.',
+    'The runtime owns every tool, path, budget and the final status. You propose actions by calling tools.',
     '',
     `OBJECTIVE: ${mission.objective}`,
     `SCOPE (read only): ${scope.join('; ') || 'none'}. Anything else is refused and recorded.`,
@@ -91,7 +91,7 @@ export function buildSystemPrompt(
     `BUDGET: at most ${limits.toolBudget} tool calls and ${Math.round(limits.seconds)} seconds. Duplicate reads are answered from cache.`,
     '',
     'RULES:',
-    '- Call exactly one tool per turn. Do not answer in prose: finish with submit_report.',
+    '- Call tools, never answer in prose. When you need several independent reads, searches or listings, request them all in one turn: they run together and each counts against the budget. Finish with submit_report, alone in its turn, after you have seen the results it cites.',
     '- Every tool result names the evidence refs it created, like file:src/a.ts#L1-L40 or cmd:3. A finding must cite refs exactly as given; findings without valid refs are dropped and the status downgraded.',
     '- Report COMPLETE only when the objective is fully answered with evidence. Otherwise PARTIAL, with uncertainties.',
     '- Never claim certainty you cannot show ("safe to merge", "guaranteed", "100%"): such claims are escalated.',
@@ -162,7 +162,7 @@ export function parseTextAction(text: string, finalName: string = SUBMIT_REPORT)
 }
 
 export function repairPrompt(reason: string): string {
-  return `Your last reply could not be used: ${reason}. Reply with exactly one tool call (or call ${SUBMIT_REPORT} to finish). No prose.`;
+  return `Your last reply could not be used: ${reason}. Reply with tool calls (or call ${SUBMIT_REPORT} alone to finish). No prose.`;
 }
 
 export function forcedFinalPrompt(why: string): string {

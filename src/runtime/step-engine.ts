@@ -190,7 +190,8 @@ export class StepEngine {
           tool_choice: forced
             ? { type: 'function', function: { name: finalTool.function.name } }
             : 'auto',
-          parallel_tool_calls: false,
+          // Independent reads of one turn run together (tool-batch.ts): fewer round trips.
+          parallel_tool_calls: !forced,
           ...(maxTokens === undefined ? {} : { max_tokens: maxTokens }),
         },
         signal: this.input.signal,

@@ -77,6 +77,10 @@ export class ToolDispatcher {
   private readonly files = new Set<string>();
   private readonly specs: Map<string, ToolSpec>;
   private readonly seen = new Map<string, number>();
+  /** Calls admitted and not yet committed (a batch in flight), held against the tool budget. */
+  private reserved = 0;
+  /** New files those calls read, held against the file budget. */
+  private readonly reservedFiles = new Set<string>();
   /** The call that ends the run, named when a refused tool lists what is allowed. */
   finalToolName = 'submit_report';
 
@@ -125,9 +129,9 @@ export class ToolDispatcher {
 
   /** Why the model should stop exploring now, if a budget or the loop detector says so. */
   exhaustion(): string | undefined {
-    if (this.budgetUsed >= this.limits.toolBudget)
+    if (this.budgetUsed + this.reserved >= this.limits.toolBudget)
       return `The tool budget (${this.limits.toolBudget} calls) is spent.`;
-    if (this.files.size >= this.limits.maxFiles)
+    if (this.files.size + this.reservedFiles.size >= this.limits.maxFiles)
       return `The file budget (${this.limits.maxFiles} files) is spent.`;
     if (this.bytes >= this.limits.maxObservationBytes)
       return `The observation budget (${this.limits.maxObservationBytes} bytes) is spent.`;
@@ -144,9 +148,91 @@ export class ToolDispatcher {
     source: 'model' | 'runtime',
     options: RunOptions = {},
   ): Promise<ToolOutcome> {
+    const step = await this.prepare(name, rawArgs, source, options);
+    if (step.kind === 'done') return step.outcome;
+    return this.commit(step, await this.execute(step));
+  }
+
+  /** Whether a call may run alongside others of its turn: read-only tools, never edits. */
+  isBatchable(name: string): boolean {
+    const spec = this.specs.get(name);
+    return spec !== undefined && spec.toolClass !== 'write';
+  }
+
+  /**
+   * Several read-only calls of one model turn, run concurrently (at most `batchConcurrency` at a
+   * time). Each is numbered, recorded and checked exactly as `run` does it, in the model's order;
+   * budgets are reserved when a call is admitted, so a batch cannot start more calls than the
+   * budgets have room for, and results are committed in order, so a budget the earlier calls of
+   * the batch spent refuses the later ones as it would have one turn at a time. A call identical
+   * to an earlier one of the batch waits for it and is then answered as a repeat (from cache).
+   */
+  async runBatch(
+    calls: readonly { readonly name: string; readonly args: unknown }[],
+    source: 'model' | 'runtime' = 'model',
+  ): Promise<ToolOutcome[]> {
+    const outcomes: (ToolOutcome | undefined)[] = [];
+    const admitted: { index: number; step: PendingCall; result: Promise<ToolObservation> }[] = [];
+    const repeats: number[] = [];
+    const keys = new Set<string>();
+    const pool = limitConcurrency(batchConcurrency);
+    for (const [index, { name, args }] of calls.entries()) {
+      const key = this.keyOf(name, args);
+      if (key !== undefined && keys.has(key)) {
+        repeats.push(index);
+        continue;
+      }
+      if (key !== undefined) keys.add(key);
+      const step = await this.prepare(name, args, source, {});
+      if (step.kind === 'done') {
+        outcomes[index] = step.outcome;
+        continue;
+      }
+      admitted.push({ index, step, result: pool(() => this.execute(step)) });
+    }
+    let ended = false;
+    for (const { index, step, result } of admitted) {
+      const observation = await result;
+      if (ended) {
+        // A critical path ended the mission: what ran alongside it is recorded, never shown.
+        outcomes[index] = await this.release(step, 'mission_ended', 'The mission already ended.');
+        continue;
+      }
+      const outcome = await this.commit(step, observation);
+      outcomes[index] = outcome;
+      if (outcome.critical) ended = true;
+    }
+    for (const index of repeats) {
+      const call = calls[index];
+      outcomes[index] =
+        ended || call === undefined ? skippedOutcome : await this.run(call.name, call.args, source);
+    }
+    return outcomes.map((outcome) => outcome ?? skippedOutcome);
+  }
+
+  /** The identity of a call for repeat detection, when its arguments are valid. */
+  private keyOf(name: string, rawArgs: unknown): string | undefined {
+    const spec = this.specs.get(name);
+    if (!spec || depthOf(rawArgs) > maxArgumentDepth) return undefined;
+    const checked = checkToolArgs(spec, rawArgs);
+    return checked.ok ? `${name}:${canonicalJson(checked.args)}` : undefined;
+  }
+
+  /**
+   * Numbers and records the call, then decides everything that needs no execution: invalid or
+   * refused calls, repeats, cache hits and spent budgets. An admitted call holds its share of the
+   * tool and file budgets until it is committed or released.
+   */
+  private async prepare(
+    name: string,
+    rawArgs: unknown,
+    source: 'model' | 'runtime',
+    options: RunOptions,
+  ): Promise<{ kind: 'done'; outcome: ToolOutcome } | PendingCall> {
     this.calls += 1;
     const call = this.calls;
     const ref = `cmd:${call}`;
+    const done = (outcome: ToolOutcome) => ({ kind: 'done' as const, outcome });
     if (depthOf(rawArgs) > maxArgumentDepth) {
       // Recorded as a marker, not as is: a pathological value must not reach the event writer.
       await this.record('tool.requested', source, {
@@ -154,12 +240,14 @@ export class ToolDispatcher {
         tool: name,
         args: { nested_too_deep: true },
       });
-      return this.deny(
-        call,
-        name,
-        {},
-        'invalid_args',
-        `${name}: the arguments are nested more than ${maxArgumentDepth} levels deep. Nothing was run.`,
+      return done(
+        await this.deny(
+          call,
+          name,
+          {},
+          'invalid_args',
+          `${name}: the arguments are nested more than ${maxArgumentDepth} levels deep. Nothing was run.`,
+        ),
       );
     }
     await this.record('tool.requested', source, { call, tool: name, args: redactDeep(rawArgs) });
@@ -169,16 +257,19 @@ export class ToolDispatcher {
       const why = writeTools.test(name)
         ? `${name} does not exist here: ${this.specs.has('edit_file') ? 'edits go through edit_file, write_file and delete_file in the isolated copy, and the runtime runs every command' : 'this mission is read-only and the runtime owns every change'}.`
         : `${name} is not an allowed tool for this mission; allowed: ${this.toolNames.join(', ')}, ${this.finalToolName}.`;
-      return this.deny(call, name, rawArgs, 'tool_not_allowed', why);
+      return done(await this.deny(call, name, rawArgs, 'tool_not_allowed', why));
     }
     const checked = checkToolArgs(spec, rawArgs);
-    if (!checked.ok) return this.deny(call, name, rawArgs, checked.code, checked.message);
+    if (!checked.ok)
+      return done(await this.deny(call, name, rawArgs, checked.code, checked.message));
     const args = checked.args;
 
     const key = `${name}:${canonicalJson(args)}`;
     const previous = this.seen.get(key);
+    let filePath: string | undefined;
     if (name === 'read_file') {
       const resolved = this.scope.resolve(typeof args['path'] === 'string' ? args['path'] : '');
+      if (resolved.ok) filePath = resolved.relative;
       const cached = resolved.ok ? this.ledger.lookupRead(resolved.relative, rangeOf(args)) : null;
       if (cached) {
         // Served free of budget, but the very same read again is still a repeat: a model stuck
@@ -190,14 +281,14 @@ export class ToolDispatcher {
         this.seen.set(key, call);
         const refs = this.ledger.record(call, name, args, cached).refs;
         const digest = await this.completed(call, name, args, cached, refs, true);
-        return {
+        return done({
           text: frame(refs, cached.text),
           refs,
           kind: 'cache_hit',
           critical: false,
           digest,
           ...this.exhaustedField(),
-        };
+        });
       }
     }
     if (previous !== undefined && name !== 'read_file') {
@@ -216,7 +307,7 @@ export class ToolDispatcher {
         `The model repeated ${name}; the runtime pointed it at cmd:${previous} instead.`,
         'warning',
       );
-      return {
+      return done({
         text: frame(
           [ref],
           `[DUPLICATE] This is identical to cmd:${previous}; use that result. Nothing was run.`,
@@ -225,33 +316,88 @@ export class ToolDispatcher {
         kind: 'duplicate',
         critical: false,
         ...this.exhaustedField(),
-      };
+      });
     }
+    // A new file takes a file slot unless the file was read (or is being read) already; carried
+    // evidence takes none.
+    const carried = options.carried === true;
+    const newFile =
+      !carried &&
+      filePath !== undefined &&
+      !this.files.has(filePath) &&
+      !this.reservedFiles.has(filePath);
     const over = this.exhaustion();
     if (over)
-      return this.deny(call, name, args, 'budget_exhausted', `${over} Call submit_report now.`);
+      return done(
+        await this.deny(call, name, args, 'budget_exhausted', `${over} Call submit_report now.`),
+      );
+    if (!carried) this.reserved += 1;
+    if (newFile && filePath !== undefined) this.reservedFiles.add(filePath);
 
     await this.commentary.say('tool_action_started', 'EXPLORE', describeCall(name, args));
+    return {
+      kind: 'pending',
+      call,
+      name,
+      args,
+      key,
+      spec,
+      carried,
+      ...(newFile && filePath !== undefined ? { reservedFile: filePath } : {}),
+    };
+  }
+
+  /** Runs an admitted call; changes nothing in the dispatcher, so calls may run side by side. */
+  private async execute(step: PendingCall): Promise<ToolObservation> {
     const executed = await untilAborted(
-      spec.execute(args, {
+      step.spec.execute(step.args, {
         scope: this.scope,
         projectRoot: this.scope.projectRoot,
         signal: this.signal,
       }),
       this.signal,
-      name,
+      step.name,
     );
-    const observation = await secondPass(executed);
+    return secondPass(executed);
+  }
+
+  /** Gives back what `prepare` reserved for a call. */
+  private unreserve(step: PendingCall): void {
+    if (!step.carried) this.reserved -= 1;
+    if (step.reservedFile !== undefined) this.reservedFiles.delete(step.reservedFile);
+  }
+
+  /** Refuses an admitted call without showing its result (recorded as denied). */
+  private release(step: PendingCall, code: string, message: string): Promise<ToolOutcome> {
+    this.unreserve(step);
+    return this.deny(step.call, step.name, step.args, code, message);
+  }
+
+  /** Accounts an executed call, records it in the ledger and the log, and frames its result. */
+  private async commit(step: PendingCall, observation: ToolObservation): Promise<ToolOutcome> {
+    const { call, name, args } = step;
+    this.unreserve(step);
     if (!observation.ok && observation.code && pathDenials.has(observation.code)) {
       const critical = observation.code === 'critical_path_denied';
       return this.deny(call, name, args, observation.code, observation.text, critical);
     }
-    this.seen.set(key, call);
-    if (options.carried !== true) {
+    // Only the observation budget cannot be reserved (a result's size is known once it ran): a
+    // call of a batch whose earlier calls spent it is refused here, as the next turn would be.
+    if (this.bytes >= this.limits.maxObservationBytes) {
+      return this.deny(
+        call,
+        name,
+        args,
+        'budget_exhausted',
+        `The observation budget (${this.limits.maxObservationBytes} bytes) is spent. Call submit_report now.`,
+      );
+    }
+    this.seen.set(step.key, call);
+    if (!step.carried) {
       this.budgetUsed += 1;
       this.bytes += observation.bytes;
     }
-    if (observation.path && name === 'read_file' && observation.ok && options.carried !== true)
+    if (observation.path && name === 'read_file' && observation.ok && !step.carried)
       this.files.add(observation.path);
     if (!observation.ok) this.lowInformation += 1;
     const refs = this.ledger.record(call, name, args, observation).refs;
@@ -327,6 +473,45 @@ export class ToolDispatcher {
     });
     return digest;
   }
+}
+
+interface PendingCall {
+  readonly kind: 'pending';
+  readonly call: number;
+  readonly name: string;
+  readonly args: Record<string, unknown>;
+  readonly key: string;
+  readonly spec: ToolSpec;
+  readonly carried: boolean;
+  readonly reservedFile?: string;
+}
+
+/** How many calls of one turn run at once: enough to overlap I/O, few enough for a 2-core box. */
+const batchConcurrency = 4;
+
+const skippedOutcome: ToolOutcome = {
+  text: '[SKIPPED] The mission already ended.',
+  refs: [],
+  kind: 'denied',
+  critical: false,
+};
+
+/** A minimal promise pool: `run(task)` starts `task` once fewer than `max` are running. */
+function limitConcurrency(max: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    // A finishing task hands its slot straight to the next one, so `running` never exceeds max.
+    if (running >= max) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running += 1;
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else running -= 1;
+    }
+  };
 }
 
 /**
