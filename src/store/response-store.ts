@@ -44,6 +44,9 @@ export interface ResponseStoreOptions {
 
 export const RESPONSE_STORE_SCHEMA_VERSION = 1;
 const PRUNE_BATCH = 200;
+/** A save triggers a prune after this many saves, or when the last one is this old. */
+const PRUNE_EVERY_SAVES = 32;
+const PRUNE_MIN_INTERVAL_MS = 1_000;
 
 const TABLES = `
 CREATE TABLE IF NOT EXISTS responses (
@@ -115,6 +118,8 @@ class SqliteResponseStore implements ResponseStore {
   readonly #count: Database.Statement;
   #timer: NodeJS.Timeout | undefined;
   #pruneScheduled = false;
+  #savesSincePrune = 0;
+  #lastPruneAt = 0;
 
   constructor(db: Database.Database, path: string, options: ResponseStoreOptions) {
     this.#db = db;
@@ -214,11 +219,27 @@ class SqliteResponseStore implements ResponseStore {
    * repeated while there is more to remove, so a large backlog never holds up a request.
    */
   #schedulePrune(): void {
+    // A prune costs a COUNT(*) over the whole table: on the raw lane's hot path it ran after
+    // every response. Now at most once per PRUNE_EVERY_SAVES saves or PRUNE_MIN_INTERVAL_MS, so
+    // the table may briefly hold that many rows over the cap (expired ones are hidden at once).
+    this.#savesSincePrune += 1;
+    const now = Date.now();
+    if (
+      this.#savesSincePrune < PRUNE_EVERY_SAVES &&
+      now - this.#lastPruneAt < PRUNE_MIN_INTERVAL_MS
+    )
+      return;
+    this.#savesSincePrune = 0;
+    this.#lastPruneAt = now;
+    this.#prunePass();
+  }
+
+  #prunePass(): void {
     if (this.#pruneScheduled) return;
     this.#pruneScheduled = true;
     setImmediate(() => {
       this.#pruneScheduled = false;
-      if (this.#safePrune() >= PRUNE_BATCH) this.#schedulePrune();
+      if (this.#safePrune() >= PRUNE_BATCH) this.#prunePass();
     });
   }
 

@@ -36,6 +36,7 @@ export interface WindowStatus {
 
 /** Longest window kept; older rows are deleted a few at a time as new ones arrive. */
 const KEEP_MS = 31 * 86_400_000;
+const TRIM_EVERY = 64;
 
 export function openSpendLedger(projectRoot: string): SpendLedger {
   const dir = join(projectRoot, STATE_DIR, 'state');
@@ -57,13 +58,20 @@ export function openSpendLedger(projectRoot: string): SpendLedger {
     'DELETE FROM spend WHERE rowid IN (SELECT rowid FROM spend WHERE at < ? LIMIT 100)',
   );
   const since = db.prepare('SELECT at, usd FROM spend WHERE at >= ? ORDER BY at ASC');
+  // Rows past the longest window are dead weight, not wrong: trimming them once per
+  // TRIM_EVERY inserts keeps a second write statement off every upstream response.
+  let sinceTrim = TRIM_EVERY - 1;
   return {
     path,
     record: ({ model, usd, at }) => {
       if (!(usd > 0)) return;
       const when = at ?? Date.now();
       insert.run(when, model, usd);
-      trim.run(when - KEEP_MS);
+      sinceTrim += 1;
+      if (sinceTrim >= TRIM_EVERY) {
+        sinceTrim = 0;
+        trim.run(when - KEEP_MS);
+      }
     },
     entriesSince: (sinceMs) => since.all(sinceMs) as { at: number; usd: number }[],
     close: () => {

@@ -77,4 +77,27 @@ describe('response store', () => {
     expect(off.save(response('resp_2', 'msg_2'))).toBe(false);
     expect(off.get('resp_2')).toBeNull();
   });
+
+  it('prunes after saves on its own, but not after every one (a COUNT(*) per response was hot-path cost)', async () => {
+    const clock = { now: 1000 };
+    const store = open({ ttlSeconds: 10_000, maxResponses: 3 }, clock);
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
+    const saveNext = (index: number) => {
+      clock.now += 1;
+      store.save(response(`resp_${index}`, `msg_${index}`));
+    };
+    // The first save prunes (nothing pruned yet); the next ones within a second wait their turn.
+    saveNext(0);
+    await tick();
+    for (let index = 1; index < 10; index += 1) saveNext(index);
+    await tick();
+    expect(store.get('resp_0')).not.toBeNull();
+    // Within 32 saves the cap holds again, oldest first.
+    for (let index = 10; index < 33; index += 1) saveNext(index);
+    await tick();
+    const kept = Array.from({ length: 33 }, (_, index) => store.get(`resp_${index}`)).filter(
+      (row) => row !== null,
+    );
+    expect(kept.map((row) => row.id)).toEqual(['resp_30', 'resp_31', 'resp_32']);
+  });
 });
