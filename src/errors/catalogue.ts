@@ -316,6 +316,31 @@ export const errorCatalogue = {
     retryable: false,
     summary: 'No run or mission with that id exists under this project.',
   },
+  // --- Delegation (MCP tools, `codex-oss delegate`) -------------------------------------------
+  delegation_refused: {
+    status: 403,
+    type: 'permission_error',
+    failedCode: 'delegation_refused',
+    retryable: false,
+    summary:
+      'The delegation asks for something the runtime never grants (permission "unlimited"): no model gets unrestricted access.',
+  },
+  delegation_path_refused: {
+    status: 400,
+    type: 'invalid_request_error',
+    failedCode: 'delegation_path_refused',
+    retryable: false,
+    summary:
+      'A workspace, context path, file or handoff file lies outside the project or workspace, escapes through a symlink, uses "..", holds a NUL byte or is on the deny list.',
+  },
+  delegation_invalid: {
+    status: 400,
+    type: 'invalid_request_error',
+    failedCode: 'delegation_invalid',
+    retryable: false,
+    summary:
+      'The delegation request cannot become a mission (for example workspace-write without a path to own, or a mission id already in use here); the message says what to change.',
+  },
   // --- Implementation lane (A4–A6) ----------------------------------------------------------
   isolation_failed: {
     status: 500,

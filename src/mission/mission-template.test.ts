@@ -145,6 +145,23 @@ describe('compileMission', () => {
     ]);
   });
 
+  it('carries continues and argv verification commands through to the mission', () => {
+    const mission = compileMission({
+      objective: 'Follow up on the earlier fix',
+      tier: 'A5',
+      ownedPaths: ['src/retry.ts'],
+      verificationCommands: ['npm test'],
+      verificationArgv: [['node', '--test', 'a b.mjs']],
+      continues: 'mcp-earlier-1',
+    });
+    expect(mission.continues).toBe('mcp-earlier-1');
+    expect(mission.verification_policy.allowed_commands).toEqual([
+      ['npm', 'test'],
+      ['node', '--test', 'a b.mjs'],
+    ]);
+    expect(compileMission({ objective: 'x', allowedRoots: ['src/'] }).continues).toBeNull();
+  });
+
   it('requires an objective', () => {
     expect(compileError({ allowedRoots: ['src/'] }).message).toBe(
       'invalid_mission: objective: required: pass --objective "<what to find out or change>"',

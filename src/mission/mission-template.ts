@@ -127,6 +127,8 @@ export interface CompileMissionFlags {
   readonly evidenceCollectionMode?: string | undefined;
   /** Each a command line, split like a shell would (quotes respected, no expansion). */
   readonly verificationCommands?: readonly string[] | undefined;
+  /** Commands already split into argv (MCP `verification_commands` may give either form). */
+  readonly verificationArgv?: readonly (readonly string[])[] | undefined;
   readonly verificationTimeoutSeconds?: number | undefined;
   /** `isolated` is shorthand for `isolated_worktree`. */
   readonly applyMode?: string | undefined;
@@ -140,6 +142,8 @@ export interface CompileMissionFlags {
   readonly maxPatchBytes?: number | undefined;
   readonly maxCostUsd?: number | undefined;
   readonly maxOutputTokens?: number | undefined;
+  /** The mission this one continues (PRODUCT.md §6.3): `--continue ID`, MCP `continuation_id`. */
+  readonly continues?: string | undefined;
 }
 
 function setIfDefined(target: Record<string, unknown>, key: string, value: unknown): void {
@@ -170,7 +174,7 @@ export function compileMission(flags: CompileMissionFlags): MissionV1 {
     ...extraScope.filter((path) => !path.endsWith('/')),
   ];
 
-  const commands = (flags.verificationCommands ?? []).map((line, index) => {
+  const commands: string[][] = (flags.verificationCommands ?? []).map((line, index) => {
     try {
       return shellSplit(line);
     } catch (error) {
@@ -181,6 +185,8 @@ export function compileMission(flags: CompileMissionFlags): MissionV1 {
       );
     }
   });
+
+  for (const argv of flags.verificationArgv ?? []) commands.push([...argv]);
 
   const obligations = [...(flags.answerObligations ?? [])];
   const raw: Record<string, unknown> = {
@@ -211,6 +217,7 @@ export function compileMission(flags: CompileMissionFlags): MissionV1 {
   setIfDefined(raw, 'evidence_collection_mode', flags.evidenceCollectionMode);
   setIfDefined(raw, 'max_cost_usd', flags.maxCostUsd);
   setIfDefined(raw, 'max_output_tokens', flags.maxOutputTokens);
+  setIfDefined(raw, 'continues', flags.continues);
   if (owned.length > 0) raw['owned_paths'] = owned;
   if (readOnly.length > 0) raw['read_only_paths'] = readOnly;
 
