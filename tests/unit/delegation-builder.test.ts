@@ -138,7 +138,7 @@ describe('buildDelegatedMission', () => {
       'outside the workspace',
     ],
   ])('refuses hostile path %j', (request, words) => {
-    const error = refusal(request as Partial<DelegationRequest>);
+    const error = refusal(request);
     expect(error.code).toBe('delegation_path_refused');
     expect(error.message).toContain(words);
   });
