@@ -1,9 +1,11 @@
 import type { Command } from './cli-io.js';
+import { delegateCommand } from './commands/delegate.js';
 import { doctorCommand } from './commands/doctor.js';
 import { restartCommand } from './commands/restart.js';
 import { statusCommand } from './commands/status.js';
 import { stopCommand } from './commands/stop.js';
 import { installCommand } from './commands/install.js';
+import { mcpCommand } from './commands/mcp.js';
 import { missionCommand } from './commands/mission.js';
 import { promoteCommand } from './commands/promote.js';
 import {
@@ -34,6 +36,8 @@ export const commands: readonly Command[] = [
   explainCommand,
   auditMissionCommand,
   promoteCommand,
+  mcpCommand,
+  delegateCommand,
   usageCommand,
   reindexCommand,
 ];

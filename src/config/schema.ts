@@ -135,6 +135,11 @@ export const configSchema = z.object({
   MISSION_READ_POOL_CAPACITY: int(1, 256).default(3),
   MISSION_READ_POOL_QUEUE: int(0, 1024).default(4),
   MISSION_QUEUE_TIMEOUT_SECONDS: seconds(3600).default(15),
+  /**
+   * How long a blocking MCP tool (`opencode`, `oss_mission`) waits before answering "still
+   * running, call oss_wait": below every client's tool timeout (Codex 60 s, reference §3).
+   */
+  MCP_SYNC_SECONDS: seconds(3600).default(45),
 
   // Conversation state (PRODUCT.md §2.0): responses kept for previous_response_id / item_reference
   RESPONSE_STORE_TTL_SECONDS: int(1, 365 * 86_400).default(30 * 86_400),

@@ -49,7 +49,7 @@ export async function runGovernedLoop<C>({ engine, dispatcher, policy }: LoopPar
     if (!asked.ok) {
       return policy.close(
         asked.cancelled
-          ? cancelledStop
+          ? cancelledStop(engine.input.signal)
           : {
               reason: 'upstream_failed',
               reasonText: `The model could not be reached (${asked.error.code}: ${asked.error.message})`,

@@ -107,7 +107,7 @@ export class StepEngine {
   ): Promise<LoopStop | undefined> {
     const { budget } = this.input;
     const totals = this.totals;
-    if (this.input.signal.aborted) return cancelledStop;
+    if (this.input.signal.aborted) return cancelledStop(this.input.signal);
     if (this.forced === undefined) {
       const why =
         this.remainingMs < budget.finalReserveMs
@@ -280,10 +280,25 @@ export class StepEngine {
   }
 }
 
-export const cancelledStop: LoopStop = {
-  reason: 'cancelled',
-  reasonText: 'The client disconnected; the runtime cancelled the mission.',
-};
+/**
+ * The stop for an aborted run. Whoever aborts says who cancelled through the abort reason (a
+ * string, or an Error that is not a bare AbortError), so the record names the MCP client,
+ * `oss_cancel` or Ctrl-C; an abort without a reason is the HTTP client going away.
+ */
+export function cancelledStop(signal: AbortSignal): LoopStop {
+  const reason: unknown = signal.reason;
+  const said =
+    typeof reason === 'string'
+      ? reason
+      : reason instanceof Error && reason.name !== 'AbortError' && reason.name !== 'TimeoutError'
+        ? reason.message
+        : '';
+  const who = said.trim().replace(/[.\s]+$/, '').slice(0, 300);
+  return {
+    reason: 'cancelled',
+    reasonText: `${who === '' ? 'The client disconnected' : who}; the runtime cancelled the mission.`,
+  };
+}
 
 /** PRODUCT.md §4: the cost cap stops a run mid-way with a PARTIAL report that says so. */
 export function costCapStop(spent: number, cap: number): LoopStop {

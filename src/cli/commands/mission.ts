@@ -152,7 +152,7 @@ function compile(args: string[], io: CliIO): number {
 }
 
 /** 0 when the work stands (COMPLETE, VALID, VERIFIED), 3 partial, 4 escalated, 5 rejected, 1 failed. */
-const exitByStatus: Record<string, number> = {
+export const exitByStatus: Readonly<Record<string, number>> = {
   COMPLETE: 0,
   VALID: 0,
   VERIFIED: 0,
