@@ -293,7 +293,10 @@ export function cancelledStop(signal: AbortSignal): LoopStop {
       : reason instanceof Error && reason.name !== 'AbortError' && reason.name !== 'TimeoutError'
         ? reason.message
         : '';
-  const who = said.trim().replace(/[.\s]+$/, '').slice(0, 300);
+  const who = said
+    .trim()
+    .replace(/[.\s]+$/, '')
+    .slice(0, 300);
   return {
     reason: 'cancelled',
     reasonText: `${who === '' ? 'The client disconnected' : who}; the runtime cancelled the mission.`,
