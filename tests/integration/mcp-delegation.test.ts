@@ -10,7 +10,9 @@ import {
 } from '../support/implementation-lane.js';
 import { tempDir } from '../support/implementation-repos.js';
 import {
+  eventually,
   missionEvents,
+  projectionExists,
   scriptedWorker,
   startMcp,
   startMockUpstream,
@@ -202,6 +204,29 @@ describe('MCP tools', () => {
     const again = await call('oss_promote', { mission_id: missionId });
     expect(again.isError).toBe(true);
     expect(textOf(again)).toMatch(/^promotion_already_applied: /);
+  });
+
+  it('notifications/cancelled (the client aborting its call) cancels the mission and records who did', async () => {
+    const missionId = nextId('cancel');
+    const controller = new AbortController();
+    const before = mock.requests.length;
+    const pending = mcp.client.callTool(
+      { name: 'opencode', arguments: { prompt: 'Wait forever [hang]', mission_id: missionId } },
+      undefined,
+      { signal: controller.signal },
+    );
+    await mock.waitForRequests(before + 1, 20_000);
+    controller.abort('the test stops it');
+    await expect(pending).rejects.toThrow();
+    await eventually(() => projectionExists(project, missionId), 'the cancelled run to end');
+    const completed = (await missionEvents(project, missionId)).at(-1);
+    expect(completed?.type).toBe('run.completed');
+    expect(completed?.payload).toMatchObject({ reason: 'cancelled' });
+    expect(String(completed?.payload['reason_text'])).toContain(
+      'The MCP client cancelled the opencode request (the test stops it)',
+    );
+    const waited = await call('oss_wait', { mission_id: missionId });
+    expect(structured(waited)).toMatchObject({ mission_id: missionId, state: 'ended' });
   });
 
   it('unlimited and a workspace outside the project are refused, and the server answers on', async () => {
