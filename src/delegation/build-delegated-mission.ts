@@ -35,6 +35,14 @@ export interface DelegationContext {
   readonly registry: ModelRegistry;
   /** Where a relative `workspace` is taken from; the project root unless given. */
   readonly base?: string;
+  /**
+   * The read scope of the run `continuation_id` names (MissionRuntime.continuationScope): a
+   * continuation that names no paths of its own stays exactly there (PRODUCT.md §6.3).
+   */
+  readonly earlierScope?: {
+    readonly allowedRoots: readonly string[];
+    readonly allowedPaths: readonly string[];
+  };
 }
 
 /** A fresh mission id for a delegation: sortable by time, unique enough to never collide. */
@@ -80,7 +88,22 @@ export function buildDelegatedMission(
     (list ?? []).map((item) => resolveScopePath(workspace, item, field, { allowMissing: write }));
   const contextEntries = entries('context_paths', request.context_paths);
   const fileEntries = entries('file', request.file);
-  const scope = [...new Set([...contextEntries, ...fileEntries].map((entry) => entry.entry))];
+  const given = [...new Set([...contextEntries, ...fileEntries].map((entry) => entry.entry))];
+  // A continuation without paths of its own inherits the earlier run's scope, which it may not leave.
+  const earlier = given.length === 0 ? context.earlierScope : undefined;
+  const inherited = earlier
+    ? [
+        ...earlier.allowedRoots.map((root) =>
+          root === '' || root === '.' ? '.' : root.endsWith('/') ? root : `${root}/`,
+        ),
+        ...earlier.allowedPaths,
+      ]
+    : [];
+  const scope = given.length > 0 ? given : inherited;
+  if (write && inherited.includes('.'))
+    throw invalid(
+      `mission ${request.continuation_id ?? ''} read the whole project; a workspace-write continuation must name the files it may change in context_paths or file.`,
+    );
   if (write && scope.length === 0)
     throw invalid(
       'permission "workspace-write" needs at least one path in context_paths or file: the files (or folders, ending in "/") the patch may change. The runtime never lets a model change files it does not own.',
@@ -100,13 +123,17 @@ export function buildDelegatedMission(
     );
   const { name, alias } = missionAliasFor(context.registry, request.model, tier);
 
-  const broadScope = !write && scope.length === 0;
+  const inheritedBroad = inherited.includes('.');
+  const broadScope = !write && (scope.length === 0 || inheritedBroad);
   const place = describeWorkspace(workspace);
-  const scopeNote = write
-    ? `Scope: the mission owns ${scope.join(', ')} in ${place}; it ran in an isolated worktree, and the workspace itself is unchanged until you promote.`
-    : broadScope
-      ? `Scope: the whole workspace, ${place}, was the scope (no context_paths or file were given), minus the deny list (.git/, env files, keys, node_modules/, .codex-oss/).`
-      : `Scope: ${scope.join(', ')} in ${place}.`;
+  const shownScope = scope.map((entry) => (entry === '.' ? 'the whole project' : entry)).join(', ');
+  const scopeNote = earlier
+    ? `Scope: the scope of mission ${request.continuation_id ?? ''}, which this one continues: ${shownScope}${write ? ' (owned; the change runs in an isolated worktree and the workspace is unchanged until you promote)' : ''}.`
+    : write
+      ? `Scope: the mission owns ${shownScope} in ${place}; it ran in an isolated worktree, and the workspace itself is unchanged until you promote.`
+      : broadScope
+        ? `Scope: the whole workspace, ${place}, was the scope (no context_paths or file were given), minus the deny list (.git/, env files, keys, node_modules/, .codex-oss/).`
+        : `Scope: ${shownScope} in ${place}.`;
 
   const objective = [
     request.prompt.trim(),
@@ -115,10 +142,11 @@ export function buildDelegatedMission(
           'Answer as a self-contained document: a short summary first, then each finding with the evidence behind it.',
         ]
       : []),
-    ...(broadScope ? [scopeNote] : []),
+    ...(broadScope && !earlier ? [scopeNote] : []),
   ].join('\n\n');
-  const dirs = (list: readonly string[]) => list.filter((entry) => entry.endsWith('/'));
-  const files = (list: readonly string[]) => list.filter((entry) => !entry.endsWith('/'));
+  const isRoot = (entry: string) => entry === '.' || entry.endsWith('/');
+  const dirs = (list: readonly string[]) => list.filter(isRoot);
+  const files = (list: readonly string[]) => list.filter((entry) => !isRoot(entry));
   const broadRoot = workspace.relative === '' ? '.' : `${workspace.relative}/`;
   const mission = compileMission({
     objective,
@@ -132,9 +160,10 @@ export function buildDelegatedMission(
           verificationCommands: commands.filter((command) => typeof command === 'string'),
           verificationArgv: commands.filter((command) => typeof command !== 'string'),
         }
-      : broadScope
+      : scope.length === 0
         ? { allowedRoots: [broadRoot], allowBroadReadScope: true }
         : {
+            allowBroadReadScope: inheritedBroad,
             allowedRoots: dirs(scope),
             allowedPaths: files(scope),
             mustInspect: fileEntries.filter((entry) => !entry.isDirectory).map((e) => e.entry),

@@ -110,8 +110,19 @@ export function createMcpServer(services: BridgeServices): McpServerHandle {
     };
   }
 
-  function delegate(args: OpencodeArgs): { runnable: RunnableMission; context: AnswerContext } {
-    const built = buildDelegatedMission(args, { projectRoot, registry });
+  async function delegate(
+    args: OpencodeArgs,
+  ): Promise<{ runnable: RunnableMission; context: AnswerContext }> {
+    // A continuation without paths of its own stays in the earlier run's scope (§6.3).
+    const earlierScope =
+      args.continuation_id === undefined
+        ? undefined
+        : await missions.continuationScope(args.continuation_id);
+    const built = buildDelegatedMission(args, {
+      projectRoot,
+      registry,
+      ...(earlierScope === undefined ? {} : { earlierScope }),
+    });
     return {
       runnable: built,
       context: {
@@ -213,9 +224,11 @@ export function createMcpServer(services: BridgeServices): McpServerHandle {
   }
 
   /** Starts a delegation and arranges for its answer to be saved once it ends. */
-  function startDelegation(args: OpencodeArgs): { entry: BoardEntry; saved?: Promise<void> } {
+  async function startDelegation(
+    args: OpencodeArgs,
+  ): Promise<{ entry: BoardEntry; saved?: Promise<void> }> {
     const target = saveTarget(args);
-    const { runnable, context } = delegate(args);
+    const { runnable, context } = await delegate(args);
     const entry = board.start(runnable, context);
     if (target === undefined) return { entry };
     const saved = entry.done.then(async () => {
@@ -248,7 +261,7 @@ export function createMcpServer(services: BridgeServices): McpServerHandle {
     },
     async (args, extra) => {
       try {
-        const { entry, saved } = startDelegation(args);
+        const { entry, saved } = await startDelegation(args);
         return await block('opencode', entry, extra, args.debug === true, saved);
       } catch (error) {
         return toolError(error);
@@ -283,7 +296,7 @@ export function createMcpServer(services: BridgeServices): McpServerHandle {
         'Same arguments as opencode (or {mission: MissionV1}); returns the mission_id at once. Follow it with oss_wait, stop it with oss_cancel.',
       inputSchema: ossStartShape,
     },
-    (args) => {
+    async (args) => {
       try {
         let entry: BoardEntry;
         if (args.mission !== undefined) {
@@ -296,16 +309,14 @@ export function createMcpServer(services: BridgeServices): McpServerHandle {
               'delegation_invalid',
               'oss_start needs a prompt (with the opencode arguments) or a mission (a MissionV1 object).',
             );
-          entry = startDelegation({ ...args, prompt: args.prompt }).entry;
+          entry = (await startDelegation({ ...args, prompt: args.prompt })).entry;
         }
-        return Promise.resolve(
-          textResult(
-            `Started mission ${entry.missionId} (${entry.tier}). Call oss_wait with {"mission_id": "${entry.missionId}"} for its progress and report; oss_cancel stops it.`,
-            { mission_id: entry.missionId, state: 'running', tier: entry.tier },
-          ),
+        return textResult(
+          `Started mission ${entry.missionId} (${entry.tier}). Call oss_wait with {"mission_id": "${entry.missionId}"} for its progress and report; oss_cancel stops it.`,
+          { mission_id: entry.missionId, state: 'running', tier: entry.tier },
         );
       } catch (error) {
-        return Promise.resolve(toolError(error));
+        return toolError(error);
       }
     },
   );

@@ -277,6 +277,12 @@ describe('bad input over MCP', () => {
     ],
     ['an unknown tool', 'no_such_tool', {}, /Tool no_such_tool not found/],
     [
+      'a continuation of an unknown mission',
+      'opencode',
+      { prompt: 'x', continuation_id: 'never-ran-1' },
+      /^continuation_not_found: /,
+    ],
+    [
       'context_paths outside',
       'opencode',
       { prompt: 'x', context_paths: ['/etc/passwd'] },

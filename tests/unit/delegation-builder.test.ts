@@ -104,6 +104,44 @@ describe('buildDelegatedMission', () => {
     expect(built.modelAlias).toBe('mission-a5-deepseek');
   });
 
+  it('a continuation with no paths of its own inherits the earlier scope', () => {
+    const earlierScope = { allowedRoots: ['src/lib/'], allowedPaths: ['src/a.ts'] };
+    const read = buildDelegatedMission(
+      delegationRequestSchema.parse({ prompt: 'More', continuation_id: 'dlg-first' }),
+      { projectRoot: project, registry, earlierScope },
+    );
+    expect(read.mission.allowed_roots).toEqual(['src/lib/']);
+    expect(read.mission.allowed_paths).toEqual(['src/a.ts']);
+    expect(read.broadScope).toBe(false);
+    expect(read.scopeNote).toContain('the scope of mission dlg-first');
+    const write = buildDelegatedMission(
+      delegationRequestSchema.parse({
+        prompt: 'Fix',
+        permission: 'workspace-write',
+        continuation_id: 'dlg-first',
+      }),
+      { projectRoot: project, registry, earlierScope },
+    );
+    expect(write.mission.owned_paths).toEqual(['src/lib/', 'src/a.ts']);
+    const broad = { allowedRoots: ['.'], allowedPaths: [] };
+    const wide = buildDelegatedMission(
+      delegationRequestSchema.parse({ prompt: 'More', continuation_id: 'dlg-first' }),
+      { projectRoot: project, registry, earlierScope: broad },
+    );
+    expect(wide.mission.allowed_roots).toEqual(['.']);
+    expect(wide.mission.allow_broad_read_scope).toBe(true);
+    expect(() =>
+      buildDelegatedMission(
+        delegationRequestSchema.parse({
+          prompt: 'Fix',
+          permission: 'workspace-write',
+          continuation_id: 'dlg-first',
+        }),
+        { projectRoot: project, registry, earlierScope: broad },
+      ),
+    ).toThrow(/must name the files it may change/);
+  });
+
   it('workspace-write without a path, and verification on read-only, are refused clearly', () => {
     const noPath = refusal({ permission: 'workspace-write' });
     expect(noPath.code).toBe('delegation_invalid');

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { DelegatedMission } from '../../delegation/index.js';
 import { BridgeError } from '../../errors/index.js';
 import { isMissionInputError } from '../../mission/index.js';
 import { UsageError, type Command } from '../cli-io.js';
@@ -79,12 +80,18 @@ export const delegateCommand: Command = {
     process.once('SIGINT', onInt);
     process.once('SIGTERM', onTerm);
     try {
-      let built;
+      let built: DelegatedMission;
       try {
+        // A continuation without paths of its own stays in the earlier run's scope (§6.3).
+        const earlierScope =
+          parsed.data.continuation_id === undefined
+            ? undefined
+            : await services.missions.continuationScope(parsed.data.continuation_id);
         built = delegation.buildDelegatedMission(parsed.data, {
           projectRoot: config.CODEX_OSS_PROJECT,
           registry: services.registry,
           base: io.cwd,
+          ...(earlierScope === undefined ? {} : { earlierScope }),
         });
       } catch (error) {
         if (!(error instanceof BridgeError)) throw error;
