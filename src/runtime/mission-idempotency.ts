@@ -9,7 +9,8 @@ import type { PreparedMission } from '../mission/index.js';
 import type { RunIndex } from '../store/index.js';
 import type { CommentaryLine } from './commentary-channel.js';
 import type { MissionReport } from './mission-report.js';
-import type { MissionOutcome } from './mission-runtime.js';
+import type { MissionOutcome } from './mission-request.js';
+import { conflictAnswer } from './render-answer.js';
 
 /**
  * `mission_id` as an idempotency key within a project (PRODUCT.md §4): one mission id, one run,
@@ -189,14 +190,7 @@ export function conflictOutcome(
   missionId: string,
   decision: Extract<IdempotencyDecision, { kind: 'conflict' }>,
 ): MissionOutcome {
-  const finalText = [
-    'Status: FAILED',
-    `Mission: ${missionId}${decision.runId ? ` (earlier run ${decision.runId})` : ''}`,
-    '',
-    'Summary:',
-    '  The mission was refused before any model call (mission_id_conflict).',
-    `  ${decision.message}`,
-  ].join('\n');
+  const finalText = conflictAnswer(missionId, decision.runId, decision.message);
   return {
     runId: decision.runId,
     missionId,
