@@ -3,12 +3,12 @@ import { spawn } from 'node:child_process';
 import { z } from 'zod';
 import type { PathScope } from '../path-scope.js';
 import {
+  defineTool,
   effectiveLimits,
   failure,
   observation,
   type ToolContext,
   type ToolObservation,
-  type ToolSpec,
 } from './types.js';
 
 /**
@@ -18,9 +18,26 @@ import {
  */
 
 export const gitStatusArgs = z.strictObject({});
-export const gitLogArgs = z.strictObject({ limit: z.number().int().optional() });
-export const gitShowStatArgs = z.strictObject({ rev: z.string().optional() });
-export const gitDiffStatArgs = z.strictObject({ path: z.string().optional() });
+// An out-of-range limit is brought into 1-20, not refused: the range is metadata, not a check.
+export const gitLogArgs = z.strictObject({
+  limit: z
+    .number()
+    .int()
+    .optional()
+    .meta({ minimum: 1, maximum: 20, description: 'Number of commits (1-20, default 5).' }),
+});
+export const gitShowStatArgs = z.strictObject({
+  rev: z
+    .string()
+    .optional()
+    .describe('Commit to show: HEAD (default), HEAD~1, a branch or a hash.'),
+});
+export const gitDiffStatArgs = z.strictObject({
+  path: z
+    .string()
+    .optional()
+    .describe('Limit to this file or directory, relative to the project root.'),
+});
 
 const revPattern = /^[A-Za-z0-9_./~^-]{1,100}$/;
 
@@ -467,70 +484,35 @@ export async function executeGitDiffStat(
   );
 }
 
-const noArgs = { type: 'object', properties: {}, additionalProperties: false } as const;
-
-export const gitStatusTool: ToolSpec<typeof gitStatusArgs> = {
+export const gitStatusTool = defineTool({
   name: 'git_status',
   toolClass: 'safe_git',
   description:
     'Show the working tree status (git status --short). Paths on the deny list are hidden.',
   schema: gitStatusArgs,
-  parameters: noArgs,
   execute: executeGitStatus,
-};
+});
 
-export const gitLogTool: ToolSpec<typeof gitLogArgs> = {
+export const gitLogTool = defineTool({
   name: 'git_log',
   toolClass: 'safe_git',
   description: 'Show recent commits, one line each (git log --oneline).',
   schema: gitLogArgs,
-  parameters: {
-    type: 'object',
-    properties: {
-      limit: {
-        type: 'integer',
-        minimum: 1,
-        maximum: 20,
-        description: 'Number of commits (1-20, default 5).',
-      },
-    },
-    additionalProperties: false,
-  },
   execute: executeGitLog,
-};
+});
 
-export const gitShowStatTool: ToolSpec<typeof gitShowStatArgs> = {
+export const gitShowStatTool = defineTool({
   name: 'git_show_stat',
   toolClass: 'safe_git',
   description: 'Show a commit summary and the files it changed with line counts (git show --stat).',
   schema: gitShowStatArgs,
-  parameters: {
-    type: 'object',
-    properties: {
-      rev: {
-        type: 'string',
-        description: 'Commit to show: HEAD (default), HEAD~1, a branch or a hash.',
-      },
-    },
-    additionalProperties: false,
-  },
   execute: executeGitShowStat,
-};
+});
 
-export const gitDiffStatTool: ToolSpec<typeof gitDiffStatArgs> = {
+export const gitDiffStatTool = defineTool({
   name: 'git_diff_stat',
   toolClass: 'safe_git',
   description: 'Summarise unstaged changes per file (git diff --stat), optionally for one path.',
   schema: gitDiffStatArgs,
-  parameters: {
-    type: 'object',
-    properties: {
-      path: {
-        type: 'string',
-        description: 'Limit to this file or directory, relative to the project root.',
-      },
-    },
-    additionalProperties: false,
-  },
   execute: executeGitDiffStat,
-};
+});

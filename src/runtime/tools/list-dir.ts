@@ -2,17 +2,20 @@ import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import {
+  defineTool,
   effectiveLimits,
   failure,
   observation,
   type ToolContext,
   type ToolObservation,
-  type ToolSpec,
 } from './types.js';
 import { describeRefusal, openVerified } from './open-verified.js';
 
 export const listDirArgs = z.strictObject({
-  path: z.string().min(1),
+  path: z
+    .string()
+    .min(1)
+    .describe('Directory relative to the project root ("." for the root when allowed).'),
 });
 export type ListDirArgs = z.infer<typeof listDirArgs>;
 
@@ -99,22 +102,11 @@ export async function executeListDir(
   });
 }
 
-export const listDirTool: ToolSpec<typeof listDirArgs> = {
+export const listDirTool = defineTool({
   name: 'list_dir',
   toolClass: 'list',
   description:
     'List one directory inside the mission scope: entries sorted by name, directories with a trailing "/", files with their size.',
   schema: listDirArgs,
-  parameters: {
-    type: 'object',
-    properties: {
-      path: {
-        type: 'string',
-        description: 'Directory relative to the project root ("." for the root when allowed).',
-      },
-    },
-    required: ['path'],
-    additionalProperties: false,
-  },
   execute: executeListDir,
-};
+});

@@ -2,18 +2,18 @@ import { z } from 'zod';
 import { redactSecrets } from '../redact-secrets.js';
 import { describeRefusal, openVerified, type OpenRefusal } from './open-verified.js';
 import {
+  defineTool,
   effectiveLimits,
   failure,
   observation,
   type ToolContext,
   type ToolObservation,
-  type ToolSpec,
 } from './types.js';
 
 export const readFileArgs = z.strictObject({
-  path: z.string().min(1),
-  start_line: z.number().int().min(1).optional(),
-  end_line: z.number().int().min(1).optional(),
+  path: z.string().min(1).describe('File path relative to the project root.'),
+  start_line: z.number().int().min(1).optional().describe('First line to read (1-based).'),
+  end_line: z.number().int().min(1).optional().describe('Last line to read (inclusive).'),
 });
 export type ReadFileArgs = z.infer<typeof readFileArgs>;
 
@@ -176,22 +176,12 @@ export async function executeReadFile(
   );
 }
 
-export const readFileTool: ToolSpec<typeof readFileArgs> = {
+export const readFileTool = defineTool({
   name: 'read_file',
   toolClass: 'read',
   description:
     'Read a text file inside the mission scope. Returns numbered lines ("  12| text"). ' +
     'Use start_line/end_line (1-based, inclusive) to read part of a large file.',
   schema: readFileArgs,
-  parameters: {
-    type: 'object',
-    properties: {
-      path: { type: 'string', description: 'File path relative to the project root.' },
-      start_line: { type: 'integer', minimum: 1, description: 'First line to read (1-based).' },
-      end_line: { type: 'integer', minimum: 1, description: 'Last line to read (inclusive).' },
-    },
-    required: ['path'],
-    additionalProperties: false,
-  },
   execute: executeReadFile,
-};
+});

@@ -22,7 +22,7 @@ export const toolSpecs: readonly ToolSpec[] = [
   gitLogTool,
   gitShowStatTool,
   gitDiffStatTool,
-] as readonly ToolSpec[];
+];
 
 const byName = new Map<string, ToolSpec>(toolSpecs.map((spec) => [spec.name, spec]));
 

@@ -4,25 +4,48 @@ import { GlobError } from './glob.js';
 import { searchInWorker, SearchTimeoutError } from './search-runner.js';
 import { SearchPatternError, type SearchMatch, type SearchResult } from './searcher.js';
 import {
+  defineTool,
   effectiveLimits,
   failure,
   observation,
   type ToolContext,
   type ToolObservation,
-  type ToolSpec,
 } from './types.js';
 
+const maxContextLines = 5;
+
+// max_results and context_lines advertise their caps to the model, but a larger value is cut to
+// the cap rather than refused (the search still runs), so the cap is metadata, not a check.
 export const searchTextArgs = z.strictObject({
-  pattern: z.string().min(1).max(1000),
-  path: z.string().optional(),
-  glob: z.string().max(300).optional(),
-  case_sensitive: z.boolean().optional(),
-  max_results: z.number().int().min(1).optional(),
-  context_lines: z.number().int().min(0).optional(),
+  pattern: z
+    .string()
+    .min(1)
+    .max(1000)
+    .describe('JavaScript regular expression or plain text to find.'),
+  path: z
+    .string()
+    .optional()
+    .describe(
+      'File or directory to search, relative to the project root. Default: every allowed path.',
+    ),
+  glob: z
+    .string()
+    .max(300)
+    .optional()
+    .describe('Only files matching this glob, e.g. "*.ts" or "src/**/*.{js,mjs}".'),
+  case_sensitive: z.boolean().optional().describe('Match case exactly. Default false.'),
+  max_results: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .meta({ maximum: 500, description: 'Maximum matches to return. Default 100.' }),
+  context_lines: z.number().int().min(0).optional().meta({
+    maximum: maxContextLines,
+    description: 'Lines of context around each match. Default 0.',
+  }),
 });
 export type SearchTextArgs = z.infer<typeof searchTextArgs>;
-
-const maxContextLines = 5;
 
 function shorten(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)} …[+${text.length - max} chars]`;
@@ -184,7 +207,7 @@ export async function executeSearchText(
   );
 }
 
-export const searchTextTool: ToolSpec<typeof searchTextArgs> = {
+export const searchTextTool = defineTool({
   name: 'search_text',
   toolClass: 'search',
   description:
@@ -193,38 +216,5 @@ export const searchTextTool: ToolSpec<typeof searchTextArgs> = {
     'true. Zero matches is a valid result. Secrets are shown as [REDACTED] and the pattern must ' +
     'match the line as shown.',
   schema: searchTextArgs,
-  parameters: {
-    type: 'object',
-    properties: {
-      pattern: {
-        type: 'string',
-        description: 'JavaScript regular expression or plain text to find.',
-      },
-      path: {
-        type: 'string',
-        description:
-          'File or directory to search, relative to the project root. Default: every allowed path.',
-      },
-      glob: {
-        type: 'string',
-        description: 'Only files matching this glob, e.g. "*.ts" or "src/**/*.{js,mjs}".',
-      },
-      case_sensitive: { type: 'boolean', description: 'Match case exactly. Default false.' },
-      max_results: {
-        type: 'integer',
-        minimum: 1,
-        maximum: 500,
-        description: 'Maximum matches to return. Default 100.',
-      },
-      context_lines: {
-        type: 'integer',
-        minimum: 0,
-        maximum: 5,
-        description: 'Lines of context around each match. Default 0.',
-      },
-    },
-    required: ['pattern'],
-    additionalProperties: false,
-  },
   execute: executeSearchText,
-};
+});

@@ -1,9 +1,13 @@
-import type { z } from 'zod';
+import { z } from 'zod';
+import type { ToolClass as MissionToolClass } from '../../mission/index.js';
 import type { PathScope } from '../path-scope.js';
 import { redactSecrets } from '../redact-secrets.js';
 
-/** `write` tools exist only in A4–A6, where they stage edits in the run's isolated copy. */
-export type ToolClass = 'read' | 'search' | 'list' | 'safe_git' | 'write';
+/**
+ * The classes a mission may allow (`allowed_tool_classes`), plus `write`: those tools exist
+ * only in A4–A6, where they stage edits in the run's isolated copy, and no mission names them.
+ */
+export type ToolClass = MissionToolClass | 'write';
 
 export type ToolName =
   | 'read_file'
@@ -110,10 +114,38 @@ export interface ToolSpec<Schema extends z.ZodType = z.ZodType> {
   readonly name: ToolName;
   readonly toolClass: ToolClass;
   readonly description: string;
+  /** The arguments: what the dispatcher validates, and (as `parameters`) what the model sees. */
   readonly schema: Schema;
-  /** JSON Schema of the arguments, for function calling; mirrors `schema`. */
+  /** JSON Schema of the arguments, for function calling; derived from `schema` by defineTool. */
   readonly parameters: Readonly<Record<string, unknown>>;
   execute(args: z.infer<Schema>, ctx: ToolContext): Promise<ToolObservation>;
+}
+
+/**
+ * Defines a tool once: a name, a zod argument schema and a handler. The JSON Schema offered to
+ * the model is derived from the zod schema, so the two cannot drift apart.
+ */
+export function defineTool<Schema extends z.ZodType>(
+  definition: Omit<ToolSpec<Schema>, 'parameters'>,
+): ToolSpec {
+  return { ...definition, parameters: toolParameters(definition.schema) };
+}
+
+/**
+ * The JSON Schema of a tool's arguments as a function definition carries it: no `$schema`
+ * header, and no ±2^53 bounds that zod adds to every integer (noise to a model).
+ */
+export function toolParameters(schema: z.ZodType): Readonly<Record<string, unknown>> {
+  const json: Record<string, unknown> = z.toJSONSchema(schema, {
+    io: 'input',
+    unrepresentable: 'throw',
+    override: ({ jsonSchema }) => {
+      if (jsonSchema.maximum === Number.MAX_SAFE_INTEGER) delete jsonSchema.maximum;
+      if (jsonSchema.minimum === Number.MIN_SAFE_INTEGER) delete jsonSchema.minimum;
+    },
+  });
+  delete json['$schema'];
+  return json;
 }
 
 type ObservationExtras = Omit<ToolObservation, 'ok' | 'text' | 'bytes' | 'redactions'>;
