@@ -1,5 +1,11 @@
 import type { ChatTool } from '../upstream/index.js';
-import { cancelledStop, costCapStop, type LoopStop, type StepEngine } from './step-engine.js';
+import {
+  cancelledStop,
+  costCapStop,
+  type LoopStop,
+  type ModelTurn,
+  type StepEngine,
+} from './step-engine.js';
 import type { ToolDispatcher } from './tool-dispatcher.js';
 import { ToolBatch } from './tool-batch.js';
 
@@ -38,9 +44,10 @@ export interface LoopParts<C> {
  * The governed plan-act-observe loop (PRODUCT.md §6): ask the model, dispatch what it proposes,
  * observe, decide. The model's actions are proposals; the policy's closure is the outcome.
  */
-export async function runGovernedLoop<C>({ engine, dispatcher, policy }: LoopParts<C>): Promise<C> {
-  const { commentary, budget } = engine.input;
-  let actionRepairs = 1;
+export async function runGovernedLoop<C>(parts: LoopParts<C>): Promise<C> {
+  const { engine, dispatcher, policy } = parts;
+  const { budget } = engine.input;
+  const repairs = { left: 1 };
   const tools = dispatcher.chatTools();
   for (;;) {
     const stop = await engine.gate(dispatcher.exhaustion(), (why) => policy.forcedPrompt(why));
@@ -60,27 +67,9 @@ export async function runGovernedLoop<C>({ engine, dispatcher, policy }: LoopPar
     const first = actions[0]?.action;
     if (!first || first.kind === 'invalid') {
       const reason = first?.kind === 'invalid' ? first.reason : 'the reply held no action';
-      await commentary.say(
-        'model_action_invalid',
-        'EXPLORE',
-        `The model's reply was not a usable action (${reason}).`,
-        'warning',
-      );
-      if (engine.forced !== undefined)
-        return policy.close({
-          reason: 'deadline_final_report_ignored',
-          reasonText: `Asked for its final ${engine.input.finalNoun}, the model answered without one (${reason}).`,
-        });
-      if (actionRepairs > 0) {
-        actionRepairs -= 1;
-        engine.messages.push({ role: 'user', content: policy.repairPrompt(reason) });
-        continue;
-      }
-      return policy.close({
-        reason: 'invalid_action',
-        reasonText: `The model twice failed to propose a usable action (${reason}).`,
-        partial: true,
-      });
+      const unusable = await onUnusableReply(parts, reason, repairs);
+      if (unusable === 'ask_again') continue;
+      return unusable.closure;
     }
 
     const totals = engine.totals;
@@ -91,61 +80,7 @@ export async function runGovernedLoop<C>({ engine, dispatcher, policy }: LoopPar
       return policy.close(costCapStop(totals.costUsd, budget.maxCostUsd));
     }
 
-    let closure: C | undefined;
-    const exploring = actions.some(({ action }) => action.kind === 'tool');
-    // Read-only calls of one turn run together (tool-batch.ts); anything else waits for them, so
-    // every answer is given in the model's order.
-    const batch = new ToolBatch(dispatcher, engine, () => policy.criticalStop());
-    for (const { action, callId } of actions) {
-      const reply = (text: string) => engine.reply(callId, text);
-      if (
-        action.kind === 'tool' &&
-        closure === undefined &&
-        engine.forced === undefined &&
-        engine.remainingMs > budget.finalReserveMs &&
-        dispatcher.isBatchable(action.name)
-      ) {
-        batch.add(callId, action.name, action.args);
-        continue;
-      }
-      closure ??= await batch.flush();
-      if (closure !== undefined) {
-        reply('[SKIPPED] The mission already ended.');
-        continue;
-      }
-      const forced = engine.forced !== undefined;
-      if (action.kind === 'report') {
-        if (exploring && !forced && policy.onFinalNotAlone) {
-          reply(await policy.onFinalNotAlone(action.report));
-          continue;
-        }
-        const canRepair =
-          !forced &&
-          engine.remainingMs > budget.finalReserveMs &&
-          engine.totals.modelCalls < budget.maxModelCalls - 1;
-        const outcome = await policy.onFinal(action.report, { forced, canRepair });
-        reply(outcome.reply);
-        closure = outcome.closure;
-        continue;
-      }
-      if (action.kind === 'invalid') {
-        reply(`[REFUSED] ${action.reason}`);
-        continue;
-      }
-      if (forced) {
-        reply(`[REFUSED] Only ${policy.finalTool.function.name} is accepted now.`);
-        continue;
-      }
-      if (engine.remainingMs <= budget.finalReserveMs) {
-        // Several calls in one turn must not carry the mission past its deadline.
-        reply('[SKIPPED] The mission is out of time for more tools.');
-        continue;
-      }
-      const outcome = await dispatcher.run(action.name, action.args, 'model');
-      reply(outcome.text);
-      if (outcome.critical) closure = policy.criticalStop();
-    }
-    closure ??= await batch.flush();
+    const closure = await runTurn(parts, actions);
     if (closure !== undefined) return closure;
     if (engine.forced !== undefined)
       return policy.close({
@@ -153,4 +88,103 @@ export async function runGovernedLoop<C>({ engine, dispatcher, policy }: LoopPar
         reasonText: `Asked for its final ${engine.input.finalNoun}, the model proposed more exploration instead; the runtime closed the mission.`,
       });
   }
+}
+
+/** A reply with no usable action: one repair prompt, then the run closes (PARTIAL). */
+async function onUnusableReply<C>(
+  { engine, policy }: LoopParts<C>,
+  reason: string,
+  repairs: { left: number },
+): Promise<'ask_again' | { closure: C }> {
+  await engine.input.commentary.say(
+    'model_action_invalid',
+    'EXPLORE',
+    `The model's reply was not a usable action (${reason}).`,
+    'warning',
+  );
+  if (engine.forced !== undefined)
+    return {
+      closure: policy.close({
+        reason: 'deadline_final_report_ignored',
+        reasonText: `Asked for its final ${engine.input.finalNoun}, the model answered without one (${reason}).`,
+      }),
+    };
+  if (repairs.left > 0) {
+    repairs.left -= 1;
+    engine.messages.push({ role: 'user', content: policy.repairPrompt(reason) });
+    return 'ask_again';
+  }
+  return {
+    closure: policy.close({
+      reason: 'invalid_action',
+      reasonText: `The model twice failed to propose a usable action (${reason}).`,
+      partial: true,
+    }),
+  };
+}
+
+/**
+ * Answers every call of one turn in order: the final call goes to the policy, tools to the
+ * dispatcher, and whatever follows the end of the run is skipped. Returns the closure, if any.
+ */
+async function runTurn<C>(
+  { engine, dispatcher, policy }: LoopParts<C>,
+  actions: ModelTurn['actions'],
+): Promise<C | undefined> {
+  const { budget } = engine.input;
+  let closure: C | undefined;
+  const exploring = actions.some(({ action }) => action.kind === 'tool');
+  // Read-only calls of one turn run together (tool-batch.ts); anything else waits for them, so
+  // every answer is given in the model's order.
+  const batch = new ToolBatch(dispatcher, engine, () => policy.criticalStop());
+  for (const { action, callId } of actions) {
+    const reply = (text: string) => engine.reply(callId, text);
+    if (
+      action.kind === 'tool' &&
+      closure === undefined &&
+      engine.forced === undefined &&
+      engine.remainingMs > budget.finalReserveMs &&
+      dispatcher.isBatchable(action.name)
+    ) {
+      batch.add(callId, action.name, action.args);
+      continue;
+    }
+    closure ??= await batch.flush();
+    if (closure !== undefined) {
+      reply('[SKIPPED] The mission already ended.');
+      continue;
+    }
+    const forced = engine.forced !== undefined;
+    if (action.kind === 'report') {
+      if (exploring && !forced && policy.onFinalNotAlone) {
+        reply(await policy.onFinalNotAlone(action.report));
+        continue;
+      }
+      const canRepair =
+        !forced &&
+        engine.remainingMs > budget.finalReserveMs &&
+        engine.totals.modelCalls < budget.maxModelCalls - 1;
+      const outcome = await policy.onFinal(action.report, { forced, canRepair });
+      reply(outcome.reply);
+      closure = outcome.closure;
+      continue;
+    }
+    if (action.kind === 'invalid') {
+      reply(`[REFUSED] ${action.reason}`);
+      continue;
+    }
+    if (forced) {
+      reply(`[REFUSED] Only ${policy.finalTool.function.name} is accepted now.`);
+      continue;
+    }
+    if (engine.remainingMs <= budget.finalReserveMs) {
+      // Several calls in one turn must not carry the mission past its deadline.
+      reply('[SKIPPED] The mission is out of time for more tools.');
+      continue;
+    }
+    const outcome = await dispatcher.run(action.name, action.args, 'model');
+    reply(outcome.text);
+    if (outcome.critical) closure = policy.criticalStop();
+  }
+  return closure ?? (await batch.flush());
 }

@@ -97,7 +97,7 @@ export const submitPatchTool: ChatTool = {
 export function implementationPolicy(
   parts: ImplementationParts,
 ): LoopPolicy<ImplementationClosure> {
-  const { mission, state, commentary, record } = parts;
+  const { mission, state, record } = parts;
   const verifies = mission.tier === 'A5' || mission.tier === 'A6';
   return {
     finalTool: submitPatchTool,
@@ -118,67 +118,10 @@ export function implementationPolicy(
       const round = state.rounds;
       const claims = claimsOf(args);
       state.claims = claims;
-      const patch = parts.kit.buildPatch(parts.staged.changes());
-      state.patch = patch;
-      state.verification = null;
-      await record('patch.proposed', 'model', {
-        round,
-        summary: str(claims['summary']),
-        rationale: str(claims['rationale']),
-        claims: redactDeep(claims),
-        diff: patch.diff,
-        rollback: patch.rollback,
-        bytes: patch.bytes,
-        files: patch.files.map((file) => ({ ...file })),
-      });
-      await commentary.say(
-        'patch_proposed',
-        'VALIDATE_PATCH',
-        `The runtime built the patch: ${patch.files.length} file(s), ${patch.bytes} bytes; checking it.`,
-      );
-      const verdict = await parts.kit.checkPatch({
-        patch,
-        mission: {
-          owned_paths: mission.owned_paths,
-          max_files_changed: mission.max_files_changed,
-          max_patch_bytes: mission.max_patch_bytes,
-          allow_deletions: mission.allow_deletions,
-          critical_path_write_allowed: mission.critical_path_write_allowed,
-          critical_path_reason: mission.critical_path_reason,
-        },
-        baseRoot: parts.projectRoot,
-        criticalRoots: parts.criticalRoots,
-      });
-      state.verdict = verdict;
+      const verdict = await proposeAndCheck(parts, round, claims);
       const repairsLeft = !forced && round <= mission.max_repair_rounds;
-      if (verdict.status !== 'VALID') {
-        await record('patch.rejected', 'runtime', {
-          round,
-          status: verdict.status,
-          checks: verdict.checks,
-          flags: verdict.flags,
-          reasons: [...verdict.reasons],
-          repairable: verdict.repairable,
-        });
-        await commentary.say(
-          'patch_rejected',
-          'VALIDATE_PATCH',
-          `The patch failed its checks (${verdict.reasons[0] ?? verdict.status}).`,
-          'warning',
-        );
-        if (verdict.status === 'INVALID' && verdict.repairable && repairsLeft)
-          return {
-            reply: `[PATCH NOT ACCEPTED] ${verdict.reasons.join('; ')}. Fix the staged edits, then call ${SUBMIT_PATCH} again (${mission.max_repair_rounds - round + 1} more submission(s) allowed).`,
-          };
-        return {
-          reply: `[PATCH ${verdict.status}] ${verdict.reasons.join('; ')}`,
-          closure: {
-            status: verdict.status,
-            reason: verdict.status === 'ESCALATE' ? 'patch_escalated' : 'patch_invalid',
-            reasonText: verdict.reasons[0] ?? `The patch is ${verdict.status}.`,
-          },
-        };
-      }
+      if (verdict.status !== 'VALID')
+        return refusePatch(parts, round, { verdict, status: verdict.status }, repairsLeft);
       await record('patch.validated', 'runtime', {
         round,
         status: verdict.status,
@@ -196,47 +139,139 @@ export function implementationPolicy(
           },
         };
       state.refusedCommands = refusedCommands(claims, mission);
-      const commands = mission.verification_policy.allowed_commands.slice(
-        0,
-        mission.verification_policy.max_commands,
-      );
-      if (commands.length === 0)
-        return {
-          reply: '[PATCH APPLIED IN ISOLATION] No verification commands are allowed; nothing ran.',
-          closure: {
-            status: 'APPLIED_UNVERIFIED',
-            reason: 'no_verification_commands',
-            reasonText:
-              'The patch passed its checks and is applied in the isolated copy; the mission allows no verification command, so it is unverified.',
-          },
-        };
-      const verification = await verify(parts, round, commands);
-      state.verification = verification;
-      if (verification.passed)
-        return {
-          reply: '[VERIFIED] Every verification command passed in the isolated copy.',
-          closure: {
-            status: 'VERIFIED',
-            reason: 'verified',
-            reasonText: `The patch passed its checks and all ${verification.results.length} verification command(s) in the isolated copy.`,
-          },
-        };
-      const failed = verification.results.find((result) => result.outcome !== 'passed');
-      const summary = failed
-        ? `${failed.command.join(' ')} ${failed.outcome} (exit ${failed.exit_code ?? 'none'})`
-        : 'a verification command failed';
-      if (repairsLeft)
-        return {
-          reply: `[VERIFICATION FAILED] ${summary}.\n${tail(failed?.stdout ?? '')}\n${tail(failed?.stderr ?? '')}\nFix the staged edits, then call ${SUBMIT_PATCH} again (${mission.max_repair_rounds - round + 1} more submission(s) allowed).`,
-        };
-      return {
-        reply: `[VERIFICATION FAILED] ${summary}.`,
-        closure: {
-          status: 'VERIFICATION_FAILED',
-          reason: 'verification_failed',
-          reasonText: `Verification failed in the isolated copy: ${summary}. The main workspace was not touched.`,
-        },
-      };
+      return verifyPatch(parts, round, repairsLeft);
+    },
+  };
+}
+
+/** The reply to a submission and, when the run is over, how it ended. */
+type FinalOutcome = { reply: string; closure?: ImplementationClosure };
+
+/** Builds the patch from the staged edits (the model's diff is never used) and checks it. */
+async function proposeAndCheck(
+  parts: ImplementationParts,
+  round: number,
+  claims: Record<string, unknown>,
+): Promise<PatchVerdictPort> {
+  const { mission, state } = parts;
+  const patch = parts.kit.buildPatch(parts.staged.changes());
+  state.patch = patch;
+  state.verification = null;
+  await parts.record('patch.proposed', 'model', {
+    round,
+    summary: str(claims['summary']),
+    rationale: str(claims['rationale']),
+    claims: redactDeep(claims),
+    diff: patch.diff,
+    rollback: patch.rollback,
+    bytes: patch.bytes,
+    files: patch.files.map((file) => ({ ...file })),
+  });
+  await parts.commentary.say(
+    'patch_proposed',
+    'VALIDATE_PATCH',
+    `The runtime built the patch: ${patch.files.length} file(s), ${patch.bytes} bytes; checking it.`,
+  );
+  const verdict = await parts.kit.checkPatch({
+    patch,
+    mission: {
+      owned_paths: mission.owned_paths,
+      max_files_changed: mission.max_files_changed,
+      max_patch_bytes: mission.max_patch_bytes,
+      allow_deletions: mission.allow_deletions,
+      critical_path_write_allowed: mission.critical_path_write_allowed,
+      critical_path_reason: mission.critical_path_reason,
+    },
+    baseRoot: parts.projectRoot,
+    criticalRoots: parts.criticalRoots,
+  });
+  state.verdict = verdict;
+  return verdict;
+}
+
+/** A patch that failed its checks: back to the model while repairs are left, else the end. */
+async function refusePatch(
+  parts: ImplementationParts,
+  round: number,
+  refused: { verdict: PatchVerdictPort; status: Exclude<PatchVerdictPort['status'], 'VALID'> },
+  repairsLeft: boolean,
+): Promise<FinalOutcome> {
+  const { mission } = parts;
+  const { verdict, status } = refused;
+  await parts.record('patch.rejected', 'runtime', {
+    round,
+    status,
+    checks: verdict.checks,
+    flags: verdict.flags,
+    reasons: [...verdict.reasons],
+    repairable: verdict.repairable,
+  });
+  await parts.commentary.say(
+    'patch_rejected',
+    'VALIDATE_PATCH',
+    `The patch failed its checks (${verdict.reasons[0] ?? status}).`,
+    'warning',
+  );
+  if (status === 'INVALID' && verdict.repairable && repairsLeft)
+    return {
+      reply: `[PATCH NOT ACCEPTED] ${verdict.reasons.join('; ')}. Fix the staged edits, then call ${SUBMIT_PATCH} again (${mission.max_repair_rounds - round + 1} more submission(s) allowed).`,
+    };
+  return {
+    reply: `[PATCH ${status}] ${verdict.reasons.join('; ')}`,
+    closure: {
+      status,
+      reason: status === 'ESCALATE' ? 'patch_escalated' : 'patch_invalid',
+      reasonText: verdict.reasons[0] ?? `The patch is ${status}.`,
+    },
+  };
+}
+
+/** A5/A6: runs the allowed commands on the applied patch and reads the outcome. */
+async function verifyPatch(
+  parts: ImplementationParts,
+  round: number,
+  repairsLeft: boolean,
+): Promise<FinalOutcome> {
+  const { mission } = parts;
+  const commands = mission.verification_policy.allowed_commands.slice(
+    0,
+    mission.verification_policy.max_commands,
+  );
+  if (commands.length === 0)
+    return {
+      reply: '[PATCH APPLIED IN ISOLATION] No verification commands are allowed; nothing ran.',
+      closure: {
+        status: 'APPLIED_UNVERIFIED',
+        reason: 'no_verification_commands',
+        reasonText:
+          'The patch passed its checks and is applied in the isolated copy; the mission allows no verification command, so it is unverified.',
+      },
+    };
+  const verification = await verify(parts, round, commands);
+  parts.state.verification = verification;
+  if (verification.passed)
+    return {
+      reply: '[VERIFIED] Every verification command passed in the isolated copy.',
+      closure: {
+        status: 'VERIFIED',
+        reason: 'verified',
+        reasonText: `The patch passed its checks and all ${verification.results.length} verification command(s) in the isolated copy.`,
+      },
+    };
+  const failed = verification.results.find((result) => result.outcome !== 'passed');
+  const summary = failed
+    ? `${failed.command.join(' ')} ${failed.outcome} (exit ${failed.exit_code ?? 'none'})`
+    : 'a verification command failed';
+  if (repairsLeft)
+    return {
+      reply: `[VERIFICATION FAILED] ${summary}.\n${tail(failed?.stdout ?? '')}\n${tail(failed?.stderr ?? '')}\nFix the staged edits, then call ${SUBMIT_PATCH} again (${mission.max_repair_rounds - round + 1} more submission(s) allowed).`,
+    };
+  return {
+    reply: `[VERIFICATION FAILED] ${summary}.`,
+    closure: {
+      status: 'VERIFICATION_FAILED',
+      reason: 'verification_failed',
+      reasonText: `Verification failed in the isolated copy: ${summary}. The main workspace was not touched.`,
     },
   };
 }
