@@ -103,22 +103,7 @@ function renderImplementation(report: MissionReport, packet: ReviewPacket): stri
           `    - ${flag.code}${flag.path ? ` ${flag.path}` : ''}${flag.detail ? `: ${flag.detail}` : ''}`,
       ),
     );
-  lines.push('  Verification:');
-  if (packet.verification === null) lines.push('    (not run)');
-  for (const result of packet.verification ?? [])
-    lines.push(
-      `    - ${result.command.join(' ')}: ${result.outcome}, exit ${result.exit_code ?? 'none'}, ${Math.round(result.duration_ms)} ms`,
-    );
-  if (packet.denials.length > 0)
-    lines.push(
-      '  Refused by the runtime:',
-      ...packet.denials.map((denial) => `    - ${denial.tool}: ${denial.code}`),
-    );
-  if (packet.refused_commands.length > 0)
-    lines.push(
-      '  Commands the model asked for that the mission does not allow (not run):',
-      ...packet.refused_commands.map((command) => `    - ${command.join(' ')}`),
-    );
+  lines.push(...runtimeOutcomeLines(packet));
   const rationale = packet.model_claims['rationale'];
   if (typeof rationale === 'string' && rationale !== '')
     lines.push(`  Rationale (model-authored): ${rationale.slice(0, 600)}`);
@@ -146,6 +131,28 @@ function renderImplementation(report: MissionReport, packet: ReviewPacket): stri
     `Artifacts: .codex-oss/missions/${report.mission_id}/ (review_packet.json, patch.diff, rollback.diff, verification.json, implementation_report.json)`,
   );
   return lines.join('\n');
+}
+
+/** What the runtime ran and refused: verification results, denied tools, refused commands. */
+function runtimeOutcomeLines(packet: ReviewPacket): string[] {
+  const lines: string[] = [];
+  lines.push('  Verification:');
+  if (packet.verification === null) lines.push('    (not run)');
+  for (const result of packet.verification ?? [])
+    lines.push(
+      `    - ${result.command.join(' ')}: ${result.outcome}, exit ${result.exit_code ?? 'none'}, ${Math.round(result.duration_ms)} ms`,
+    );
+  if (packet.denials.length > 0)
+    lines.push(
+      '  Refused by the runtime:',
+      ...packet.denials.map((denial) => `    - ${denial.tool}: ${denial.code}`),
+    );
+  if (packet.refused_commands.length > 0)
+    lines.push(
+      '  Commands the model asked for that the mission does not allow (not run):',
+      ...packet.refused_commands.map((command) => `    - ${command.join(' ')}`),
+    );
+  return lines;
 }
 
 function continuesLine(report: MissionReport): string[] {

@@ -48,7 +48,7 @@ const DIFF_IN_PACKET = 6000;
 export async function runImplementation(
   input: ImplementationInput,
 ): Promise<{ report: MissionReport; closure: ImplementationClosure }> {
-  const { mission, kit, record, commentary } = input;
+  const { mission, record } = input;
   const state: ImplementationState = {
     rounds: 0,
     patch: null,
@@ -60,70 +60,8 @@ export async function runImplementation(
   let isolation: IsolationPort | undefined;
   let closure: ImplementationClosure;
   try {
-    isolation = await kit.createIsolation({
-      projectRoot: input.projectRoot,
-      runId: input.runId,
-      scopePaths: scopePathsOf(mission),
-      keep: mission.keep_worktree,
-      linkedPaths: await dependencyFolders(input.projectRoot),
-    });
-    await record('isolation.created', 'runtime', {
-      kind: isolation.kind,
-      root: path.relative(input.projectRoot, isolation.root) || '.',
-      base_commit: isolation.baseCommit,
-      carried: [...isolation.carried],
-      notes: [...isolation.notes],
-    });
-    await commentary.say(
-      'isolation_created',
-      'PLAN',
-      `I made an isolated ${isolation.kind === 'git_worktree' ? 'git worktree' : 'copy'} of the project${isolation.carried.length > 0 ? ` with ${isolation.carried.length} uncommitted change(s) carried in` : ''}; the main workspace is not touched.`,
-    );
-    const staged = recordingStages(
-      kit.createStagedWorkspace({
-        root: isolation.projectDir,
-        ownedPaths: mission.owned_paths,
-        allowDeletions: mission.allow_deletions,
-        criticalRoots: input.criticalRoots,
-        criticalWriteAllowed: mission.critical_path_write_allowed,
-      }),
-      record,
-    );
-    const dispatcher = input.dispatcherFor(
-      isolation.projectDir,
-      editToolSpecs(staged, mission.allow_deletions),
-    );
-    dispatcher.finalToolName = 'submit_patch';
-    const engine = new StepEngine({ ...input, finalNoun: 'patch' });
-    const system = await systemPrompt(mission, isolation, dispatcher.toolNames);
-    const carried = await continuationBrief(input.continuation, dispatcher, commentary);
-    engine.messages.push(
-      { role: 'system', content: system },
-      {
-        role: 'user',
-        content: [
-          `Mission brief:\n${JSON.stringify(briefOf(mission), null, 2)}`,
-          ...carried,
-          'Begin: read what you need, stage your edits, then call submit_patch.',
-        ].join('\n\n'),
-      },
-    );
-    closure = await runGovernedLoop({
-      engine,
-      dispatcher,
-      policy: implementationPolicy({
-        mission,
-        kit,
-        isolation,
-        staged,
-        projectRoot: input.projectRoot,
-        criticalRoots: input.criticalRoots,
-        commentary,
-        record,
-        signal: input.signal,
-        state,
-      }),
-    });
+    isolation = await openIsolation(input);
+    closure = await implementIn(input, isolation, state);
   } catch (error) {
     if (isolation !== undefined) throw error;
     const message = error instanceof Error ? error.message : String(error);
@@ -145,6 +83,85 @@ export async function runImplementation(
     closure,
     report: buildImplementationReport(input, closure, state, isolation, input.totals()),
   };
+}
+
+/** The run's isolated copy of the project, recorded and announced. */
+async function openIsolation(input: ImplementationInput): Promise<IsolationPort> {
+  const { mission, kit } = input;
+  const isolation = await kit.createIsolation({
+    projectRoot: input.projectRoot,
+    runId: input.runId,
+    scopePaths: scopePathsOf(mission),
+    keep: mission.keep_worktree,
+    linkedPaths: await dependencyFolders(input.projectRoot),
+  });
+  await input.record('isolation.created', 'runtime', {
+    kind: isolation.kind,
+    root: path.relative(input.projectRoot, isolation.root) || '.',
+    base_commit: isolation.baseCommit,
+    carried: [...isolation.carried],
+    notes: [...isolation.notes],
+  });
+  await input.commentary.say(
+    'isolation_created',
+    'PLAN',
+    `I made an isolated ${isolation.kind === 'git_worktree' ? 'git worktree' : 'copy'} of the project${isolation.carried.length > 0 ? ` with ${isolation.carried.length} uncommitted change(s) carried in` : ''}; the main workspace is not touched.`,
+  );
+  return isolation;
+}
+
+/** The governed loop with the edit tools bound to the isolated copy and the patch policy. */
+async function implementIn(
+  input: ImplementationInput,
+  isolation: IsolationPort,
+  state: ImplementationState,
+): Promise<ImplementationClosure> {
+  const { mission, kit, record, commentary } = input;
+  const staged = recordingStages(
+    kit.createStagedWorkspace({
+      root: isolation.projectDir,
+      ownedPaths: mission.owned_paths,
+      allowDeletions: mission.allow_deletions,
+      criticalRoots: input.criticalRoots,
+      criticalWriteAllowed: mission.critical_path_write_allowed,
+    }),
+    record,
+  );
+  const dispatcher = input.dispatcherFor(
+    isolation.projectDir,
+    editToolSpecs(staged, mission.allow_deletions),
+  );
+  dispatcher.finalToolName = 'submit_patch';
+  const engine = new StepEngine({ ...input, finalNoun: 'patch' });
+  const system = await systemPrompt(mission, isolation, dispatcher.toolNames);
+  const carried = await continuationBrief(input.continuation, dispatcher, commentary);
+  engine.messages.push(
+    { role: 'system', content: system },
+    {
+      role: 'user',
+      content: [
+        `Mission brief:\n${JSON.stringify(briefOf(mission), null, 2)}`,
+        ...carried,
+        'Begin: read what you need, stage your edits, then call submit_patch.',
+      ].join('\n\n'),
+    },
+  );
+  return runGovernedLoop({
+    engine,
+    dispatcher,
+    policy: implementationPolicy({
+      mission,
+      kit,
+      isolation,
+      staged,
+      projectRoot: input.projectRoot,
+      criticalRoots: input.criticalRoots,
+      commentary,
+      record,
+      signal: input.signal,
+      state,
+    }),
+  });
 }
 
 /** The staged workspace, with each accepted edit recorded as `patch.staged`. */

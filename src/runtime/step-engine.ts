@@ -2,6 +2,7 @@ import { toBridgeError, type BridgeError } from '../errors/index.js';
 import type { MissionV1 } from '../mission/index.js';
 import type { ModelEntry } from '../models/index.js';
 import type {
+  AttemptEvent,
   ChatMessage,
   ChatTool,
   ChatToolCall,
@@ -197,47 +198,41 @@ export class StepEngine {
         signal: this.input.signal,
         sessionKey: this.input.sessionKey,
         totalTimeoutMs: timeoutMs,
-        onAttempt: (event) => {
-          if (event.type === 'fallback')
-            void commentary
-              .say(
-                'model_fallback',
-                'EXPLORE',
-                `${event.from} failed (${event.error.code}); trying ${event.to}.`,
-                'warning',
-              )
-              .catch(() => undefined);
-          if (event.type === 'retry')
-            void commentary
-              .say(
-                'model_retry',
-                'EXPLORE',
-                `${event.model} answered ${event.error.code}; retrying in ${Math.round(event.delayMs / 100) / 10}s.`,
-                'debug',
-              )
-              .catch(() => undefined);
-        },
+        onAttempt: (event) => announceAttempt(commentary, event),
       });
     } catch (error) {
-      const failure = toBridgeError(error);
-      if (this.input.signal.aborted) return { ok: false, error: failure, cancelled: true };
-      await this.input.record('model.failed', 'runtime', {
-        call,
-        model: chain[0]?.id ?? 'unknown',
-        code: failure.code,
-        message: failure.message,
-        retryable: failure.retryable,
-      });
-      await commentary.say(
-        'model_action_failed',
-        'EXPLORE',
-        `The model call failed: ${failure.code}.`,
-        'error',
-      );
-      return { ok: false, error: failure, cancelled: false };
+      return this.failed(call, toBridgeError(error));
     }
+    return this.answered(call, answer, started, finalTool.function.name);
+  }
+
+  private async failed(call: number, failure: BridgeError): Promise<AskOutcome> {
+    if (this.input.signal.aborted) return { ok: false, error: failure, cancelled: true };
+    await this.input.record('model.failed', 'runtime', {
+      call,
+      model: this.input.chain[0]?.id ?? 'unknown',
+      code: failure.code,
+      message: failure.message,
+      retryable: failure.retryable,
+    });
+    await this.input.commentary.say(
+      'model_action_failed',
+      'EXPLORE',
+      `The model call failed: ${failure.code}.`,
+      'error',
+    );
+    return { ok: false, error: failure, cancelled: false };
+  }
+
+  /** Records the answer, keeps it in the transcript and pairs its actions with their call ids. */
+  private async answered(
+    call: number,
+    answer: CompletedCall,
+    started: number,
+    finalName: string,
+  ): Promise<AskOutcome> {
     const callCost = answer.upstreamCostUsd ?? this.input.price(answer.model, answer.usage);
-    const actions = actionsOf(answer, finalTool.function.name);
+    const actions = actionsOf(answer, finalName);
     await this.input.record('model.responded', 'model', {
       call,
       model: answer.model,
@@ -310,6 +305,28 @@ export function costCapStop(spent: number, cap: number): LoopStop {
     reasonText: `The mission spent $${spent.toFixed(6)} of its $${cap.toFixed(6)} cap (max_cost_usd); the runtime stopped it.`,
     partial: true,
   };
+}
+
+/** Fallbacks and retries inside one model call, told to the user as they happen. */
+function announceAttempt(commentary: CommentaryChannel, event: AttemptEvent): void {
+  if (event.type === 'fallback')
+    void commentary
+      .say(
+        'model_fallback',
+        'EXPLORE',
+        `${event.from} failed (${event.error.code}); trying ${event.to}.`,
+        'warning',
+      )
+      .catch(() => undefined);
+  if (event.type === 'retry')
+    void commentary
+      .say(
+        'model_retry',
+        'EXPLORE',
+        `${event.model} answered ${event.error.code}; retrying in ${Math.round(event.delayMs / 100) / 10}s.`,
+        'debug',
+      )
+      .catch(() => undefined);
 }
 
 function actionsOf(answer: CompletedCall, finalName: string): ParsedAction[] {
