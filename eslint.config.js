@@ -91,6 +91,26 @@ export default tseslint.config(
     },
   },
   {
+    // No function over about 80 lines in the runtime and the implementation lane. The files
+    // under `ignores` still hold longer ones (each named in the comment) and are next to split.
+    files: ['src/runtime/**/*.ts', 'src/implementation/**/*.ts'],
+    ignores: [
+      '**/*.test.ts',
+      'src/runtime/path-scope.ts', // createPathScope, resolve
+      'src/runtime/validate-report.ts', // validateReport
+      'src/runtime/tools/read-file.ts', // executeReadFile
+      'src/runtime/tools/search-text.ts', // executeSearchText
+      'src/runtime/tools/searcher.ts', // searchTree
+      'src/implementation/check-patch.ts', // checkPatch
+      'src/implementation/parse-git-diff.ts', // parseGitDiff
+      'src/implementation/promote.ts', // promote
+      'src/implementation/run-verification.ts', // runOne
+    ],
+    rules: {
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs', 'bin/*'],
     ...tseslint.configs.disableTypeChecked,
   },
