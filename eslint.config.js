@@ -99,11 +99,9 @@ export default tseslint.config(
       'src/runtime/path-scope.ts', // createPathScope, resolve
       'src/runtime/validate-report.ts', // validateReport
       'src/runtime/tools/read-file.ts', // executeReadFile
-      'src/runtime/tools/search-text.ts', // executeSearchText
       'src/runtime/tools/searcher.ts', // searchTree
       'src/implementation/check-patch.ts', // checkPatch
       'src/implementation/parse-git-diff.ts', // parseGitDiff
-      'src/implementation/promote.ts', // promote
       'src/implementation/run-verification.ts', // runOne
     ],
     rules: {

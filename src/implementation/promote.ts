@@ -24,6 +24,7 @@ import {
   verifyPromotionLog,
   withPromotionLock,
   type PromotionEntry,
+  type PromotionLogVerification,
 } from './promotion-log.js';
 import { isErrno, WritePolicy } from './write-path.js';
 
@@ -184,66 +185,91 @@ export async function promote(
           `The promotion log is damaged: ${fmt(chain.errors.slice(0, 3))}`,
         );
       }
-      const mine = chain.entries.filter((entry) => entry.mission_id === req.missionId);
-      const last = mine[mine.length - 1];
-      const sections = sectionsFor(req.diff, req.files);
       const patchSha = sha256Hex(req.diff);
-      let plan: PlannedFile[];
-      if (action === 'promote') {
-        if (last?.action === 'promote') {
-          throw new Refusal(
-            'promotion_already_applied',
-            `Mission ${req.missionId} is already promoted (run ${last.run_id}, log entry ${last.seq}); revert it first to promote again.`,
-          );
-        }
-        plan = await planForward(projectRoot, sections, req.files);
-      } else {
-        if (last?.action !== 'promote') {
-          throw new Refusal(
-            'promotion_not_found',
-            `Mission ${req.missionId} has no promotion to revert.`,
-          );
-        }
-        if (last.patch_sha256 !== patchSha) {
-          throw new Refusal(
-            'promotion_patch_mismatch',
-            `The diff given is not the one promoted for mission ${req.missionId} (log entry ${last.seq}); pass the run's patch.diff.`,
-          );
-        }
-        plan = await planRevert(projectRoot, sections, last);
-      }
+      const plan = await planFor(action, projectRoot, req, chain, patchSha);
       const files = plan.map((file) => ({ path: file.path, action: file.action }));
       if (dryRun) return { applied: false, dry_run: true, action, files };
       await applyPlan(plan, hooks);
-      let entry: PromotionEntry;
-      try {
-        entry = await appendPromotionEntry(
-          projectRoot,
-          {
-            action,
-            mission_id: req.missionId,
-            run_id: req.runId,
-            tier: req.tier,
-            status: req.status,
-            files: plan.map((file) => ({
-              path: file.path,
-              change: file.action,
-              before_sha256: file.expectedSha,
-              after_sha256: file.resultSha,
-            })),
-            patch_sha256: patchSha,
-          },
-          chain,
-        );
-      } catch (error) {
-        // Unrecorded means undone: a promotion the log does not show must not stay applied.
-        await applyPlan(invert(plan), {});
-        throw error;
-      }
+      const entry = await recordOrUndo(action, projectRoot, req, chain, { plan, patchSha });
       return { applied: true, dry_run: false, action, files, log_entry: entry };
     });
   } catch (error) {
     if (isBridgeError(error)) return refused(action, dryRun, error);
+    throw error;
+  }
+}
+
+type ParsedRequest = z.infer<typeof promoteRequestSchema>;
+
+/**
+ * What promoting (or reverting) would write: a promotion needs none on record; a revert needs
+ * the recorded promotion of exactly this diff, and undoes it.
+ */
+async function planFor(
+  action: 'promote' | 'revert',
+  projectRoot: string,
+  req: ParsedRequest,
+  chain: PromotionLogVerification,
+  patchSha: string,
+): Promise<PlannedFile[]> {
+  const mine = chain.entries.filter((entry) => entry.mission_id === req.missionId);
+  const last = mine[mine.length - 1];
+  const sections = sectionsFor(req.diff, req.files);
+  if (action === 'promote') {
+    if (last?.action === 'promote') {
+      throw new Refusal(
+        'promotion_already_applied',
+        `Mission ${req.missionId} is already promoted (run ${last.run_id}, log entry ${last.seq}); revert it first to promote again.`,
+      );
+    }
+    return planForward(projectRoot, sections, req.files);
+  }
+  if (last?.action !== 'promote') {
+    throw new Refusal(
+      'promotion_not_found',
+      `Mission ${req.missionId} has no promotion to revert.`,
+    );
+  }
+  if (last.patch_sha256 !== patchSha) {
+    throw new Refusal(
+      'promotion_patch_mismatch',
+      `The diff given is not the one promoted for mission ${req.missionId} (log entry ${last.seq}); pass the run's patch.diff.`,
+    );
+  }
+  return planRevert(projectRoot, sections, last);
+}
+
+/** Records the applied plan in the promotion log; if it cannot be recorded, it is undone. */
+async function recordOrUndo(
+  action: 'promote' | 'revert',
+  projectRoot: string,
+  req: ParsedRequest,
+  chain: PromotionLogVerification,
+  applied: { plan: readonly PlannedFile[]; patchSha: string },
+): Promise<PromotionEntry> {
+  const { plan } = applied;
+  try {
+    return await appendPromotionEntry(
+      projectRoot,
+      {
+        action,
+        mission_id: req.missionId,
+        run_id: req.runId,
+        tier: req.tier,
+        status: req.status,
+        files: plan.map((file) => ({
+          path: file.path,
+          change: file.action,
+          before_sha256: file.expectedSha,
+          after_sha256: file.resultSha,
+        })),
+        patch_sha256: applied.patchSha,
+      },
+      chain,
+    );
+  } catch (error) {
+    // Unrecorded means undone: a promotion the log does not show must not stay applied.
+    await applyPlan(invert(plan), {});
     throw error;
   }
 }

@@ -105,30 +105,41 @@ function withheldExtra(result: SearchResult): { withheld?: number } {
   return result.withheld > 0 ? { withheld: result.withheld } : {};
 }
 
+/**
+ * Where to search: the named path, the whole project for ".", or every allowed path. Every
+ * default target goes through the same checks as a named path (deny list, symlinks, critical
+ * roots); ones that fail are left out rather than failing the whole search.
+ */
+function searchTargets(
+  requested: string | undefined,
+  ctx: ToolContext,
+): { targets: string[]; shownPath?: string } | ToolObservation {
+  const trimmed = requested?.trim();
+  if (requested !== undefined && trimmed !== '' && trimmed !== '.') {
+    const resolved = ctx.scope.resolve(requested);
+    if (!resolved.ok) return failure(resolved.code, resolved.message);
+    return { targets: [resolved.relative], shownPath: resolved.relative };
+  }
+  if (trimmed === '.') {
+    const resolved = ctx.scope.resolve('.');
+    if (!resolved.ok) return failure(resolved.code, resolved.message);
+    return { targets: [''] };
+  }
+  const targets = ctx.scope
+    .defaultTargets()
+    .filter((target) => target === '' || ctx.scope.resolve(target).ok);
+  if (targets.length === 0) return failure('path_not_allowed', ctx.scope.describeAllowed());
+  return { targets };
+}
+
 export async function executeSearchText(
   args: SearchTextArgs,
   ctx: ToolContext,
 ): Promise<ToolObservation> {
   const limits = effectiveLimits(ctx);
-  let targets: string[];
-  let shownPath: string | undefined;
-  if (args.path !== undefined && args.path.trim() !== '' && args.path.trim() !== '.') {
-    const resolved = ctx.scope.resolve(args.path);
-    if (!resolved.ok) return failure(resolved.code, resolved.message);
-    targets = [resolved.relative];
-    shownPath = resolved.relative;
-  } else if (args.path?.trim() === '.') {
-    const resolved = ctx.scope.resolve('.');
-    if (!resolved.ok) return failure(resolved.code, resolved.message);
-    targets = [''];
-  } else {
-    // Every default target goes through the same checks as a named path (deny list, symlinks,
-    // critical roots); ones that fail are left out rather than failing the whole search.
-    targets = ctx.scope
-      .defaultTargets()
-      .filter((target) => target === '' || ctx.scope.resolve(target).ok);
-  }
-  if (targets.length === 0) return failure('path_not_allowed', ctx.scope.describeAllowed());
+  const where = searchTargets(args.path, ctx);
+  if ('ok' in where) return where;
+  const { targets, shownPath } = where;
 
   const maxResults = Math.min(
     args.max_results ?? limits.searchDefaultResults,
