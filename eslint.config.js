@@ -97,6 +97,7 @@ export default tseslint.config(
     ignores: [
       '**/*.test.ts',
       'src/runtime/path-scope.ts', // createPathScope, resolve
+      'src/runtime/tool-dispatcher.ts', // prepare
       'src/runtime/validate-report.ts', // validateReport
       'src/runtime/tools/read-file.ts', // executeReadFile
       'src/runtime/tools/searcher.ts', // searchTree
