@@ -17,6 +17,8 @@ import { probeBridge, reportedSourceHash } from '../bridge-probe.js';
 import { readCodexConfig, tableValues } from '../codex-config.js';
 import { flagOverrides } from '../load-cli-config.js';
 import { parseFlags } from '../parse-flags.js';
+import { DEFAULT_LIVE_MODEL, liveModelCheck, liveModelRequest } from '../live-model-check.js';
+import { projectSetupChecks } from '../project-setup-checks.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -38,13 +40,19 @@ const PROVIDER_ID = 'opencode_bridge';
 export const doctorCommand: Command = {
   name: 'doctor',
   summary: 'check Node, config, keys, project, running bridge, Codex version and config',
-  usage: `Usage: codex-oss doctor [--json] [--network] [--project PATH] [--port N] [--host H]
+  usage: `Usage: codex-oss doctor [--json] [--network] [--live-model [--model ALIAS]] [--project PATH]
+                        [--port N] [--host H]
 
 Runs every check and prints ✓/⚠/✗ with a "Fix:" line for each problem. Exits 0 when nothing
-failed (warnings are allowed).
+failed (warnings are allowed). The project checks read what \`codex-oss install\` writes: role
+files, [mcp_servers.opencode_bridge] in .codex/config.toml, the AGENTS.md block and
+.codex/rules/no-recursive-codex.rules (a piece that is absent warns; one that is wrong fails).
 
-  --json      print {healthy, checks:[{name, status, message, fix}]}
-  --network   also call {UPSTREAM_BASE}/models with the upstream key
+  --json        print {healthy, checks:[{name, status, message, fix}]}
+  --network     also call {UPSTREAM_BASE}/models with the upstream key
+  --live-model  also send one real request through the bridge to the upstream (the running
+                bridge, or one started for the check) and report model, latency and tokens
+  --model       the alias for --live-model (default ${DEFAULT_LIVE_MODEL})
 `,
   async run(args, io) {
     const { values } = parseFlags(() =>
@@ -54,6 +62,8 @@ failed (warnings are allowed).
         options: {
           json: { type: 'boolean', default: false },
           network: { type: 'boolean', default: false },
+          'live-model': { type: 'boolean', default: false },
+          model: { type: 'string', default: DEFAULT_LIVE_MODEL },
           project: { type: 'string' },
           port: { type: 'string' },
           host: { type: 'string' },
@@ -61,6 +71,8 @@ failed (warnings are allowed).
       }),
     );
     const checks = await runDoctorChecks(io, values, values.network);
+    if (values['live-model'])
+      checks.push(liveModelCheck(await liveModelRequest(io, flagOverrides(values), values.model)));
     const counts = {
       passed: checks.filter((check) => check.status === 'pass').length,
       warnings: checks.filter((check) => check.status === 'warn').length,
@@ -211,7 +223,11 @@ export async function runDoctorChecks(
   // 8. Codex provider block
   checks.push(providerBlockCheck(codexFile, `${bridgeBaseUrl(target.host, target.port)}/v1`, io));
 
-  // 9. Upstream reachability (opt-in: it spends a network round trip and needs the key)
+  // 9. What `install` put into the project: role files, MCP block, AGENTS.md, rules
+  if (existsSync(target.project))
+    checks.push(...(await projectSetupChecks(target.project, io.env, codex.command)));
+
+  // 10. Upstream reachability (opt-in: it spends a network round trip and needs the key)
   if (network) checks.push(await upstreamNetworkCheck(upstreamBase, upstreamKey));
 
   return checks;
@@ -306,7 +322,8 @@ async function checkBridge(
 async function detectCodexVersion(
   io: CliIO,
 ): Promise<
-  { version: number[]; source: string; error?: undefined } | { version?: undefined; error: string }
+  | { version: number[]; source: string; command: string; error?: undefined }
+  | { version?: undefined; command?: undefined; error: string }
 > {
   const candidates = [
     { command: 'codex', source: 'from PATH' },
@@ -328,6 +345,7 @@ async function detectCodexVersion(
         return {
           version: [Number(match[1]), Number(match[2]), Number(match[3])],
           source: candidate.source,
+          command: candidate.command,
         };
       lastError = `unexpected \`codex --version\` output: ${stdout.trim().slice(0, 80)}`;
     } catch (error) {
