@@ -1,4 +1,5 @@
 import type { Command } from './cli-io.js';
+import { claimStatusCommand } from './commands/claim-status.js';
 import { delegateCommand } from './commands/delegate.js';
 import { doctorCommand } from './commands/doctor.js';
 import { restartCommand } from './commands/restart.js';
@@ -17,6 +18,7 @@ import {
   showTraceCommand,
   usageCommand,
 } from './commands/run-inspection.js';
+import { smokeCommand } from './commands/smoke.js';
 import { upCommand } from './commands/up.js';
 import { validateHandoffCommand } from './commands/validate-handoff.js';
 
@@ -40,4 +42,6 @@ export const commands: readonly Command[] = [
   delegateCommand,
   usageCommand,
   reindexCommand,
+  smokeCommand,
+  claimStatusCommand,
 ];

@@ -30,3 +30,10 @@ export {
 } from './mock-request.js';
 export { demoResponder } from './mock-demo-responder.js';
 export { investigatorResponse } from './investigator-responder.js';
+export {
+  DEMO_A3_OBJECTIVE,
+  DEMO_A5_OBJECTIVE,
+  DEMO_A5_TARGET,
+  DEMO_A5_TEST,
+  prepareDemoProject,
+} from './demo-project.js';

@@ -1,12 +1,16 @@
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import OpenAI from 'openai';
-import { loadConfig, packageRoot, scrubbedChildEnv } from '../config/index.js';
+import { loadConfig, packageRoot } from '../config/index.js';
 import { startDaemon } from '../http/index.js';
 import { createLogger } from '../log/index.js';
+import {
+  DEMO_A3_OBJECTIVE,
+  DEMO_A5_OBJECTIVE,
+  DEMO_A5_TARGET,
+  prepareDemoProject,
+} from './demo-project.js';
 import { demoResponder } from './mock-demo-responder.js';
 import { startMockUpstream } from './mock-upstream.js';
 
@@ -21,7 +25,7 @@ const dim = (text: string) => (process.stdout.isTTY ? `\u001b[2m${text}\u001b[22
  * part 3 runs an A5 fix in an isolated worktree, verified by the repo's own test.
  */
 async function main(): Promise<void> {
-  const project = prepareProject();
+  const project = prepareDemoProject();
   const mock = await startMockUpstream({ responder: demoResponder });
   const config = loadConfig({
     cwd: project,
@@ -66,8 +70,7 @@ async function main(): Promise<void> {
       schema_version: 'oss_agent_mission.v1',
       mission_id: `demo-${Date.now()}`,
       tier: 'A3',
-      objective:
-        'Which port does the service listen on by default, and how is DEFAULT_PORT overridden?',
+      objective: DEMO_A3_OBJECTIVE,
       allowed_roots: ['.'],
       allow_broad_read_scope: true,
       allowed_tool_classes: ['read', 'search', 'list'],
@@ -87,15 +90,14 @@ async function main(): Promise<void> {
     console.log(
       `\n${bold('3. Implementation lane')}: an A5 fix on mission-a5-deepseek, in an isolated worktree, verified by the repo's own tests\n`,
     );
-    const target = path.join(project, 'src', 'discount.mjs');
+    const target = path.join(project, DEMO_A5_TARGET);
     const before = digest(target);
     const fix = {
       schema_version: 'oss_agent_mission.v1',
       mission_id: `demo-fix-${Date.now()}`,
       write_allowed: true,
       tier: 'A5',
-      objective:
-        'applyDiscount in src/discount.mjs subtracts the percentage instead of applying it; fix it so test/discount.test.mjs passes.',
+      objective: DEMO_A5_OBJECTIVE,
       owned_paths: ['src/discount.mjs'],
       read_only_paths: ['test/discount.test.mjs'],
       allowed_paths: ['src/discount.mjs', 'test/discount.test.mjs'],
@@ -146,38 +148,6 @@ async function printArtifacts(baseUrl: string, project: string, missionId: strin
 
 function digest(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
-}
-
-/**
- * A fresh copy of examples/demo-repo, so every run starts clean and the repo stays untouched;
- * made a git repository so the implementation lane works in a real worktree (a plain copy when
- * git is missing).
- */
-function prepareProject(): string {
-  const project = path.join(mkdtempSync(path.join(tmpdir(), 'opencode-bridge-demo-')), 'demo-repo');
-  cpSync(path.join(packageRoot(), 'examples', 'demo-repo'), project, { recursive: true });
-  // Stored as dot-env so the repository never tracks a .env; the demo needs one to refuse.
-  renameSync(path.join(project, 'dot-env'), path.join(project, '.env'));
-  writeFileSync(path.join(project, '.gitignore'), '.env\n.codex-oss/\n');
-  const git = (...args: string[]) =>
-    execFileSync('git', args, {
-      cwd: project,
-      stdio: 'ignore',
-      env: scrubbedChildEnv({
-        GIT_AUTHOR_NAME: 'demo',
-        GIT_AUTHOR_EMAIL: 'demo@example.invalid',
-        GIT_COMMITTER_NAME: 'demo',
-        GIT_COMMITTER_EMAIL: 'demo@example.invalid',
-      }),
-    });
-  try {
-    git('init', '-q');
-    git('add', '-A');
-    git('commit', '-q', '-m', 'demo repository');
-  } catch {
-    // No git here: the implementation lane works on a plain copy instead.
-  }
-  return project;
 }
 
 main().catch((error: unknown) => {
