@@ -35,6 +35,30 @@ export function implementerResponse(request: RecordedRequest): ReplyBuilder | un
         }),
     );
   if (forced) return submit('Fix applyDiscount (submitted when the runtime asked).');
+  // `codex-oss smoke --project DIR` asks for one new file whose content the objective spells out.
+  const create = /Create the file (\S+) containing exactly one line: (.+)$/m.exec(
+    objectiveOf(request),
+  );
+  if (create?.[1] && create[2]) {
+    const written = results.some((output) => /\+\d+ −\d+ lines/.test(output));
+    if (!written)
+      return pace(
+        reply()
+          .reasoning(`The mission asks for ${create[1]} with one line; writing it.`)
+          .toolCall('write_file', { path: create[1], content: `${create[2].trim()}\n` }),
+      );
+    return pace(
+      reply()
+        .reasoning('The file is staged; handing it to the runtime to verify.')
+        .toolCall('submit_patch', {
+          summary: `Created ${create[1]} with the requested line.`,
+          rationale: 'The objective spells out the exact content.',
+          requirements_addressed: [`${create[1]} contains the requested line`],
+          risks: [],
+          evidence_refs: [],
+        }),
+    );
+  }
   if (results.length === 0)
     return pace(
       reply()
@@ -59,6 +83,17 @@ export function implementerResponse(request: RecordedRequest): ReplyBuilder | un
         .toolCall('edit_file', { path: target, old_string: DEMO_BUG, new_string: DEMO_FIX }),
     );
   return submit('applyDiscount now applies the percentage instead of subtracting it.');
+}
+
+function objectiveOf(request: RecordedRequest): string {
+  const user = conversation(request).find((turn) => turn.role === 'user')?.text ?? '';
+  const json = /Mission brief:\n(\{[\s\S]*?\n\})/.exec(user)?.[1];
+  try {
+    const brief = JSON.parse(json ?? '{}') as { objective?: unknown };
+    return typeof brief.objective === 'string' ? brief.objective : '';
+  } catch {
+    return '';
+  }
 }
 
 function ownedPaths(request: RecordedRequest): string[] {
