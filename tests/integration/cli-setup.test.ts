@@ -369,6 +369,16 @@ function proofs(dir: string): string[] {
     : [];
 }
 
+function countFiles(dir: string, top = true): number {
+  let count = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (top && (entry.name === '.git' || entry.name === '.codex-oss')) continue;
+    if (entry.isDirectory()) count += countFiles(path.join(dir, entry.name), false);
+    else if (entry.isFile()) count += 1;
+  }
+  return count;
+}
+
 function lastLogLine(project: string, runId: string): { hash: string; type: string } {
   const lines = readFileSync(
     path.join(project, '.codex-oss', 'runs', runId, 'events.jsonl'),
@@ -438,6 +448,8 @@ describe('codex-oss smoke and claim-status', () => {
     expect(a5?.pass, a5?.problem).toBe(true);
     expect(a5?.evidence['status']).toBe('VERIFIED');
     expect(a5?.evidence['workspace_digest_after']).toBe(a5?.evidence['workspace_digest_before']);
+    // The digest covers the real tree (README, src, test, docs, .env, .gitignore, AGENTS.md…).
+    expect(Number(a5?.evidence['workspace_files'])).toBe(countFiles(printed.project.path));
     expect(a5?.evidence['log_head_hash']).toBe(
       lastLogLine(printed.project.path, String(a5?.evidence['run_id'])).hash,
     );
