@@ -360,6 +360,26 @@ export async function mcpClaim(options: {
         evidence,
         problem: 'the opencode answer is not in <response>…<continuation_id>…</response> form',
       };
+    // The continuation id names the governed run; its own log says how it ended.
+    const runId = await findRun(options.project, continuation).catch(() => null);
+    evidence['run_id'] = runId;
+    if (runId === null)
+      return {
+        pass: false,
+        evidence,
+        problem: `the MCP answer names ${continuation}, but no run of that id is in ${options.project}/.codex-oss/runs`,
+      };
+    const log = await readEventLog(runPaths(options.project, runId).logPath);
+    const terminal = log.events.findLast((event) => event.type === 'run.completed');
+    const status = (terminal?.payload as { status?: string } | undefined)?.status;
+    evidence['status'] = status ?? null;
+    evidence['log_head_hash'] = log.events.at(-1)?.hash ?? null;
+    if (status !== 'COMPLETE')
+      return {
+        pass: false,
+        evidence,
+        problem: `the read-only opencode call ended ${status ?? 'without a terminal event'}, not COMPLETE`,
+      };
     return { pass: true, evidence };
   } catch (error) {
     evidence['server_stderr'] = stderr.join('').slice(0, 1000);

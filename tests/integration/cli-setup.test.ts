@@ -463,6 +463,10 @@ describe('codex-oss smoke and claim-status', () => {
       expect(mcpClaim?.pass, mcpClaim?.problem).toBe(true);
       expect(mcpClaim?.evidence['tools']).toEqual(expect.arrayContaining(['opencode', 'oss_wait']));
       expect(String(mcpClaim?.evidence['continuation_id'])).not.toBe('');
+      expect(mcpClaim?.evidence['status']).toBe('COMPLETE');
+      expect(mcpClaim?.evidence['log_head_hash']).toBe(
+        lastLogLine(printed.project.path, String(mcpClaim?.evidence['run_id'])).hash,
+      );
       expect(result.code).toBe(0);
     } else {
       expect(mcpClaim?.pass).toBe(false);
