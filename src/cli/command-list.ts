@@ -9,6 +9,7 @@ import { installCommand } from './commands/install.js';
 import { mcpCommand } from './commands/mcp.js';
 import { missionCommand } from './commands/mission.js';
 import { promoteCommand } from './commands/promote.js';
+import { sessionCommand } from './commands/session.js';
 import {
   auditMissionCommand,
   explainCommand,
@@ -38,6 +39,7 @@ export const commands: readonly Command[] = [
   explainCommand,
   auditMissionCommand,
   promoteCommand,
+  sessionCommand,
   mcpCommand,
   delegateCommand,
   usageCommand,

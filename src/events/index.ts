@@ -61,3 +61,4 @@ export {
   type ProjectionManifest,
 } from './projections.js';
 export { auditMission, findRun, type AuditCheck, type AuditResult } from './audit-mission.js';
+export { continuationChain, runWriterState, type RunWriterState } from './session-chain.js';

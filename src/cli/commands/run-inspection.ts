@@ -33,7 +33,7 @@ function idFlags(args: string[], extra: Record<string, { type: 'string' | 'boole
   );
 }
 
-interface LoadedRun {
+export interface LoadedRun {
   readonly root: string;
   readonly runId: string;
   readonly events: MissionEvent[];
@@ -58,17 +58,19 @@ async function loadRun(
     );
     return { run: undefined, json: values.json };
   }
+  return { run: await readRun(root, runId), json: values.json };
+}
+
+/** A run's events and the record they fold to, read straight from its log (live runs included). */
+export async function readRun(root: string, runId: string): Promise<LoadedRun> {
   const read = await readEventLog(runPaths(root, runId).logPath);
   return {
-    run: {
-      root,
-      runId,
-      events: read.events,
-      record: reduceRunRecord(read.events),
-      tornTail: read.tornTail,
-      chainErrors: read.chainErrors,
-    },
-    json: values.json,
+    root,
+    runId,
+    events: read.events,
+    record: reduceRunRecord(read.events),
+    tornTail: read.tornTail,
+    chainErrors: read.chainErrors,
   };
 }
 
