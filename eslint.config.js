@@ -51,6 +51,7 @@ export default tseslint.config(
   {
     ignores: [
       'dist/**',
+      'integrations/*/dist/**',
       'node_modules/**',
       'bench/results/**',
       'coverage/**',

@@ -1,0 +1,284 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ActivityState, Agent, AgentLaunchConfig, PluginModule } from '@composio/ao-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reply, startMockUpstream, type MockUpstream } from '../../src/demo/index.js';
+import {
+  aoSession,
+  importBuiltPlugin,
+  pluginDir,
+  processHandle,
+  projectConfig,
+} from '../support/ao-plugin.js';
+import { createFixtureProject, handoff, type FixtureProject } from '../support/mission-fixtures.js';
+import {
+  buildPackageCopy,
+  cliEnv,
+  PidTracker,
+  removeDir,
+  runCli,
+  spawnCli,
+  waitFor,
+  type BuiltPackage,
+} from './cli-harness.js';
+
+/**
+ * The agent-orchestrator plugin, driven as the orchestrator drives an Agent plugin: the built
+ * module imported, create() called, its answers read from the real `codex-oss` CLI (a private
+ * build) against runs made here on the scripted mock upstream.
+ */
+
+let pkg: BuiltPackage;
+let mock: MockUpstream;
+let fixture: FixtureProject;
+let plugin: PluginModule<Agent>;
+let pluginBuild: string;
+let agent: Agent;
+const pids = new PidTracker();
+
+const env = () => cliEnv({ UPSTREAM_BASE: mock.baseUrl, OPENCODE_GO_API_KEY: 'sk-upstream-test' });
+
+/** The words a POSIX shell makes of a command line: how the runtime will read the launch command. */
+function shellWords(command: string): string[] {
+  return execFileSync('sh', ['-c', `printf '%s\\0' ${command}`], { encoding: 'utf8' })
+    .split('\0')
+    .slice(0, -1);
+}
+
+function launch(overrides: Partial<AgentLaunchConfig> = {}): AgentLaunchConfig {
+  return {
+    sessionId: 'fx-1',
+    projectConfig: projectConfig(fixture.root),
+    prompt: 'Where is PORT set?',
+    ...overrides,
+  };
+}
+
+/** A COMPLETE mission run through `mission run` under the mission id the plugin gives a session. */
+async function completeMission(missionId: string) {
+  mock.reset();
+  mock.script(
+    reply()
+      .toolCall('read_file', { path: 'src/config.ts' })
+      .usage({ prompt_tokens: 2000, completion_tokens: 100, cached_tokens: 500 }),
+    reply()
+      .toolCall('submit_report', {
+        status: 'COMPLETE',
+        summary: 'Port 4000 on 127.0.0.1.',
+        findings: [{ claim: 'PORT = 4000', evidence_refs: ['file:src/config.ts#L2-L2'] }],
+        confidence: 'HIGH',
+      })
+      .usage({ prompt_tokens: 2500, completion_tokens: 120 }),
+  );
+  const file = `handoff-${missionId}.md`;
+  writeFileSync(path.join(fixture.root, file), handoff({ mission_id: missionId }));
+  const run = await runCli(pkg, ['mission', 'run', file, '--model', 'mission-a3-kimi'], {
+    cwd: fixture.root,
+    env: env(),
+  });
+  expect(run.code, run.stderr).toBe(0);
+}
+
+beforeAll(async () => {
+  const [built, started, imported] = await Promise.all([
+    buildPackageCopy(),
+    startMockUpstream(),
+    importBuiltPlugin(),
+  ]);
+  pkg = built;
+  mock = started;
+  plugin = imported.module;
+  pluginBuild = imported.dir;
+  fixture = createFixtureProject();
+  agent = plugin.create({ command: pkg.bin, restorePrompt: "Now check HOST's default too." });
+}, 180_000);
+
+afterAll(async () => {
+  pids.killAll();
+  await mock.close();
+  removeDir(path.dirname(fixture.root));
+  removeDir(pkg.root);
+  removeDir(pluginBuild);
+});
+
+describe('the plugin module', () => {
+  it('exports the manifest and create() AO loads, at the version of its package.json', () => {
+    const pkgJson = JSON.parse(readFileSync(path.join(pluginDir, 'package.json'), 'utf8')) as {
+      version: string;
+      type: string;
+      exports: { '.': { import: string } };
+    };
+    expect(plugin.manifest).toMatchObject({
+      name: 'codex-oss',
+      slot: 'agent',
+      version: pkgJson.version,
+    });
+    expect(plugin.manifest.description).not.toBe('');
+    expect(pkgJson.type).toBe('module');
+    expect(pkgJson.exports['.'].import).toBe('./dist/index.js');
+    expect(agent.name).toBe('codex-oss');
+    expect(agent.processName).toBe('codex-oss');
+  });
+
+  it('refuses a config it cannot use, saying which field and why', () => {
+    expect(() => plugin.create({ command: '' })).toThrow(/"command"/);
+    expect(() => plugin.create({ permission: 'unlimited' })).toThrow(/never delegated/);
+    expect(() => plugin.create({ restorePrompt: 3 })).toThrow(/"restorePrompt"/);
+  });
+});
+
+describe('getLaunchCommand', () => {
+  it('is exactly the delegate command, every word shell-quoted', () => {
+    const prompt = `Fix the "port" bug; don't touch $HOME or \`id\`.\nThen $(say) done.`;
+    const command = agent.getLaunchCommand(
+      launch({ sessionId: 'fx-7', prompt, permissions: 'auto-edit', model: 'mission-a5-kimi' }),
+    );
+    expect(shellWords(command)).toEqual([
+      pkg.bin,
+      'delegate',
+      '--mission-id',
+      'ao-fx-7',
+      '--workspace',
+      '.',
+      '--permission',
+      'workspace-write',
+      '--model',
+      'mission-a5-kimi',
+      prompt,
+    ]);
+  });
+
+  it("maps AO's permission modes onto read-only and workspace-write, and never beyond", () => {
+    const permission = (overrides: Partial<AgentLaunchConfig>) => {
+      const words = shellWords(agent.getLaunchCommand(launch(overrides)));
+      return words[words.indexOf('--permission') + 1];
+    };
+    expect(permission({})).toBe('read-only');
+    expect(permission({ permissions: 'default' })).toBe('read-only');
+    expect(permission({ permissions: 'suggest' })).toBe('read-only');
+    expect(permission({ permissions: 'permissionless' })).toBe('workspace-write');
+    expect(permission({ permissions: 'skip' })).toBe('workspace-write');
+    const fromProject = launch();
+    fromProject.projectConfig.agentConfig = { permissions: 'auto-edit', model: 'mission-a3-glm' };
+    const words = shellWords(agent.getLaunchCommand(fromProject));
+    expect(words.slice(6, 10)).toEqual([
+      '--permission',
+      'workspace-write',
+      '--model',
+      'mission-a3-glm',
+    ]);
+    const pinned = plugin.create({ command: pkg.bin, permission: 'read-only' });
+    expect(
+      shellWords(pinned.getLaunchCommand(launch({ permissions: 'permissionless' }))),
+    ).toContain('read-only');
+  });
+
+  it('puts the system prompt (or its file) before the task, and refuses a session without one', () => {
+    const file = path.join(fixture.root, 'system-prompt.txt');
+    writeFileSync(file, 'You are worker fx-2. Keep to src/.');
+    const words = shellWords(agent.getLaunchCommand(launch({ systemPromptFile: file })));
+    expect(words.at(-1)).toBe('You are worker fx-2. Keep to src/.\n\nWhere is PORT set?');
+    const inline = shellWords(agent.getLaunchCommand(launch({ systemPrompt: 'Be brief.' })));
+    expect(inline.at(-1)).toBe('Be brief.\n\nWhere is PORT set?');
+    const withoutPrompt = launch();
+    delete withoutPrompt.prompt;
+    expect(() => agent.getLaunchCommand(withoutPrompt)).toThrow(/has no prompt/);
+  });
+
+  it('derives a mission id a mission may carry from any session id', () => {
+    const words = shellWords(agent.getLaunchCommand(launch({ sessionId: 'fx/../9 x' })));
+    expect(words[3]).toMatch(/^ao-[A-Za-z0-9._-]+$/);
+    expect(words[3]).not.toContain('..');
+    expect(agent.getEnvironment(launch({ issueId: 'GH-12' }))).toEqual({
+      AO_SESSION_ID: 'fx-1',
+      AO_ISSUE_ID: 'GH-12',
+    });
+  });
+});
+
+describe('getSessionInfo, getActivityState and getRestoreCommand on a finished mission', () => {
+  it("gives the summary, mission id, tokens and dollars AO's OpenCode plugin cannot", async () => {
+    await completeMission('ao-fx-info');
+    const session = aoSession('fx-info', fixture.root);
+    const info = await agent.getSessionInfo(session);
+    const expected = (1500 * 0.95 + 500 * 0.16 + 100 * 4 + 2500 * 0.95 + 120 * 4) / 1e6;
+    expect(info).toMatchObject({
+      summary: 'Port 4000 on 127.0.0.1.',
+      summaryIsFallback: false,
+      agentSessionId: 'ao-fx-info',
+      cost: { inputTokens: 4500, outputTokens: 220 },
+    });
+    expect(info?.cost?.estimatedCostUsd).toBeCloseTo(expected, 9);
+
+    const activity = await agent.getActivityState(session);
+    expect(activity?.state).toBe('exited');
+    expect(activity?.timestamp).toBeInstanceOf(Date);
+
+    const restore = await agent.getRestoreCommand?.(session, projectConfig(fixture.root));
+    expect(shellWords(restore ?? '')).toEqual([
+      pkg.bin,
+      'delegate',
+      '--continue',
+      'ao-fx-info',
+      '--workspace',
+      fixture.root,
+      '--permission',
+      'read-only',
+      "Now check HOST's default too.",
+    ]);
+  });
+
+  it('knows nothing of a session that never ran, and says exited once its process is gone', async () => {
+    const session = aoSession('fx-never', fixture.root);
+    expect(await agent.getSessionInfo(session)).toBeNull();
+    expect(await agent.getRestoreCommand?.(session, projectConfig(fixture.root))).toBeNull();
+    expect(await agent.getActivityState(session)).toBeNull();
+    const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
+    pids.track(sleeper.pid);
+    const starting = aoSession('fx-never', fixture.root, processHandle(sleeper.pid));
+    expect((await agent.getActivityState(starting))?.state).toBe('active');
+    sleeper.kill('SIGKILL');
+    await new Promise((resolve) => sleeper.once('exit', resolve));
+    expect((await agent.getActivityState(starting))?.state).toBe('exited');
+    expect(await agent.isProcessRunning(processHandle(sleeper.pid))).toBe(false);
+  });
+});
+
+describe('a mission in flight, seen through the plugin', () => {
+  it('is active while its process works and exited once it is killed', async () => {
+    mock.reset();
+    mock.script(reply().toolCall('read_file', { path: 'src/config.ts' }), reply().hang());
+    const file = 'handoff-ao-fx-live.md';
+    writeFileSync(path.join(fixture.root, file), handoff({ mission_id: 'ao-fx-live' }));
+    const child = spawnCli(pkg, ['mission', 'run', file, '--model', 'mission-a3-kimi'], {
+      cwd: fixture.root,
+      env: { ...env(), UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS: '600' },
+    });
+    pids.track(child.child.pid);
+    await mock.waitForRequests(2, 30_000);
+    const session = aoSession('fx-live', fixture.root, processHandle(child.child.pid));
+
+    const seen: ActivityState[] = [];
+    const active = await waitFor('the plugin to see the session active', async () => {
+      const state = (await agent.getActivityState(session))?.state;
+      if (state) seen.push(state);
+      return state === 'active';
+    });
+    expect(active).toBe(true);
+    expect(await agent.isProcessRunning(processHandle(child.child.pid))).toBe(true);
+    expect(await agent.getRestoreCommand?.(session, projectConfig(fixture.root))).toBeNull();
+    const info = await agent.getSessionInfo(session);
+    expect(info?.agentSessionId).toBe('ao-fx-live');
+    expect(info?.summaryIsFallback).toBe(true);
+
+    process.kill(child.child.pid ?? 0, 'SIGKILL');
+    await child.exited;
+    expect(await agent.isProcessRunning(processHandle(child.child.pid))).toBe(false);
+    expect((await agent.getActivityState(session))?.state).toBe('exited');
+    expect(await agent.getRestoreCommand?.(session, projectConfig(fixture.root))).toContain(
+      '--continue ao-fx-live',
+    );
+    expect(seen).not.toContain('exited');
+  }, 90_000);
+});
