@@ -34,13 +34,23 @@ export async function runWriterState(projectRoot: string, runId: string): Promis
 interface AdmittedRun {
   readonly runId: string;
   readonly missionId: string | null;
-  readonly continues: string | null;
+  /** The mission id and run id the run continues (either may be what names it), or none. */
+  readonly continues: readonly string[];
   readonly ts: string;
+}
+
+function continuedIds(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (typeof value !== 'object' || value === null) return [];
+  const named = value as Record<string, unknown>;
+  return [named['mission_id'], named['run_id']].filter(
+    (id): id is string => typeof id === 'string',
+  );
 }
 
 /**
  * The run ids of a session, oldest first: `runId`, then the newest run admitted as its
- * continuation (`run.admitted.continues` naming its mission id or run id), then that run's, and so
+ * continuation (`run.admitted.continues` naming its mission id and run id), then that run's, and so
  * on (PRODUCT.md §6.3). An orchestrator that resumes a session by continuing it keeps asking
  * about the first mission id; this is how the answer follows it to the run doing the work now.
  */
@@ -55,7 +65,7 @@ export async function continuationChain(projectRoot: string, runId: string): Pro
     runs.push({
       runId: name,
       missionId: typeof payload['mission_id'] === 'string' ? payload['mission_id'] : null,
-      continues: typeof payload['continues'] === 'string' ? payload['continues'] : null,
+      continues: continuedIds(payload['continues']),
       ts: typeof first['ts'] === 'string' ? first['ts'] : '',
     });
   }
@@ -69,8 +79,8 @@ export async function continuationChain(projectRoot: string, runId: string): Pro
       .filter(
         (run) =>
           !seen.has(run.runId) &&
-          run.continues !== null &&
-          (run.continues === here.runId || run.continues === here.missionId),
+          (run.continues.includes(here.runId) ||
+            (here.missionId !== null && run.continues.includes(here.missionId))),
       )
       .sort((a, b) => b.ts.localeCompare(a.ts) || b.runId.localeCompare(a.runId))[0];
     if (next === undefined) break;

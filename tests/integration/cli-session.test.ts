@@ -53,6 +53,17 @@ async function session(id: string, ...extra: string[]): Promise<View> {
   return JSON.parse(result.stdout) as View;
 }
 
+function reportPort(summary: string, usage: { prompt_tokens: number; completion_tokens: number }) {
+  return reply()
+    .toolCall('submit_report', {
+      status: 'COMPLETE',
+      summary,
+      findings: [{ claim: 'PORT = 4000', evidence_refs: ['file:src/config.ts#L2-L2'] }],
+      confidence: 'HIGH',
+    })
+    .usage(usage);
+}
+
 function writeHandoff(missionId: string, extra: Record<string, unknown> = {}): string {
   const file = `handoff-${missionId}.md`;
   writeFileSync(path.join(fixture.root, file), handoff({ mission_id: missionId, ...extra }));
@@ -147,6 +158,40 @@ describe('codex-oss session on a finished mission', () => {
     expect(human.stdout).toContain('Continue: codex-oss delegate --continue sess-done');
   });
 
+  it('follows a continuation: the newest run answers, tokens and dollars add up the chain', async () => {
+    mock.reset();
+    mock.script(
+      reply()
+        .toolCall('read_file', { path: 'src/config.ts' })
+        .usage({ prompt_tokens: 1000, completion_tokens: 50 }),
+      reportPort('Port 4000.', { prompt_tokens: 1200, completion_tokens: 60 }),
+    );
+    expect((await cli(['mission', 'run', writeHandoff('sess-chain-1')])).code).toBe(0);
+    const first = await session('sess-chain-1');
+    mock.script(reportPort('Still port 4000.', { prompt_tokens: 3000, completion_tokens: 70 }));
+    const follow = await cli([
+      'mission',
+      'run',
+      writeHandoff('sess-chain-2', { objective: 'Is the port still 4000?' }),
+      '--continue',
+      'sess-chain-1',
+    ]);
+    expect(follow.code, follow.stdout + follow.stderr).toBe(0);
+    const second = await session('sess-chain-2');
+
+    const chained = await session('sess-chain-1');
+    expect(chained).toMatchObject({
+      session_id: 'sess-chain-1',
+      mission_id: 'sess-chain-2',
+      run_id: second.run_id,
+      summary: 'Still port 4000.',
+    });
+    expect(chained.chain.map((entry) => entry.run_id)).toEqual([first.run_id, second.run_id]);
+    expect(chained.tokens.total_tokens).toBe(1050 + 1260 + 3070);
+    expect(chained.cost_usd).toBeCloseTo(first.cost_usd + second.cost_usd, 9);
+    expect(chained.restore_argv?.slice(2, 4)).toEqual(['--continue', 'sess-chain-2']);
+  });
+
   it('says a refused mission exited with nothing to continue, and why', async () => {
     const file = writeHandoff('sess-refused', { allowed_tool_classes: ['read', 'shell'] });
     const run = await cli(['mission', 'run', file]);
@@ -177,20 +222,18 @@ describe('codex-oss session on a mission in flight', () => {
     expect(live.activity).toBe('active');
     expect(live.restore_command).toBeNull();
     expect(live.summary_is_fallback).toBe(true);
-    const human = await cli(['session', 'sess-live', '--project', fixture.root]);
-    expect(human.stdout).toContain('Continue: not while it runs');
+    const running = await cli(['session', 'sess-live', '--project', fixture.root]);
+    expect(running.stdout).toContain('Continue: not while it runs');
 
     process.kill(child.child.pid ?? 0, 'SIGKILL');
     await child.exited;
     const after = await session('sess-live');
     expect(after).toMatchObject({ state: 'waiting_upstream', activity: 'exited' });
     expect(after.activity_reason).toContain('gone');
-    expect(after.restore_argv?.slice(0, 4)).toEqual([
-      'codex-oss',
-      'delegate',
-      '--continue',
-      'sess-live',
-    ]);
+    // The runtime continues only ended runs; this one ends when the next daemon start closes it.
+    expect(after.restore_command).toBeNull();
+    const human = await cli(['session', 'sess-live', '--project', fixture.root]);
+    expect(human.stdout).toContain('the next `codex-oss up` records it as interrupted');
   }, 60_000);
 });
 

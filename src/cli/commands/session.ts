@@ -57,7 +57,7 @@ export interface SessionView {
     status: string | null;
     cost_usd: number;
   }[];
-  /** Null while the run is still going, or when there is nothing to continue (never admitted). */
+  /** Null until the run has ended (the runtime continues only ended runs), and for a refused one. */
   readonly restore_command: string | null;
   readonly restore_argv: readonly string[] | null;
 }
@@ -135,7 +135,11 @@ export async function describeSession(
     cost += run.record.cost_usd;
   }
   const permission = permissionOfTier(record.tier);
-  const restorable = activity === 'exited' && record.mission_id !== null && permission !== null;
+  // The runtime continues only a run that ended: not one in flight, not one whose process died
+  // before closing it (until a daemon start records it as interrupted), not a refused one.
+  const ended = record.state !== 'running' && record.state !== 'waiting_upstream';
+  const restorable =
+    ended && record.rejection === null && record.mission_id !== null && permission !== null;
   const restoreArgv =
     restorable && record.mission_id !== null && permission !== null
       ? [
@@ -223,12 +227,18 @@ function humanForm(view: SessionView): string {
   if (view.updated_at !== null) lines.push(`Last event: ${view.updated_at}`);
   lines.push(
     view.restore_command === null
-      ? view.activity === 'exited'
-        ? 'Continue: nothing to continue (the mission never ran); delegate it again instead.'
-        : 'Continue: not while it runs; ask again once it has exited.'
+      ? `Continue: ${whyNoRestore(view)}`
       : `Continue: ${view.restore_command}`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+function whyNoRestore(view: SessionView): string {
+  if (view.state === 'running' || view.state === 'waiting_upstream')
+    return view.activity === 'exited'
+      ? 'not yet: its process died before closing the run; the next `codex-oss up` records it as interrupted, and then it can be continued.'
+      : 'not while it runs; ask again once it has exited.';
+  return 'nothing to continue (the mission was refused before it ran); delegate it again instead.';
 }
 
 function thresholdFlag(value: string | undefined): number | undefined {
