@@ -121,6 +121,21 @@ describe('the plugin module', () => {
     expect(agent.processName).toBe('codex-oss');
   });
 
+  it('takes the executable from CODEX_OSS_COMMAND when AO gives no config, else codex-oss', () => {
+    const saved = process.env['CODEX_OSS_COMMAND'];
+    try {
+      process.env['CODEX_OSS_COMMAND'] = '/opt/bridge/bin/codex-oss';
+      expect(shellWords(plugin.create().getLaunchCommand(launch()))[0]).toBe(
+        '/opt/bridge/bin/codex-oss',
+      );
+      delete process.env['CODEX_OSS_COMMAND'];
+      expect(shellWords(plugin.create().getLaunchCommand(launch()))[0]).toBe('codex-oss');
+    } finally {
+      if (saved === undefined) delete process.env['CODEX_OSS_COMMAND'];
+      else process.env['CODEX_OSS_COMMAND'] = saved;
+    }
+  });
+
   it('refuses a config it cannot use, saying which field and why', () => {
     expect(() => plugin.create({ command: '' })).toThrow(/"command"/);
     expect(() => plugin.create({ permission: 'unlimited' })).toThrow(/never delegated/);

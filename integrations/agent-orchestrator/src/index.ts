@@ -28,9 +28,9 @@ export const manifest = {
   displayName: 'codex-oss (opencode-bridge)',
 } satisfies PluginManifest;
 
-/** `permissions` of the orchestrator's config, and `plugins[].config` of this plugin. */
+/** What `create(config)` accepts (AO itself passes none to agent plugins: see defaultCommand). */
 export interface CodexOssPluginConfig {
-  /** The codex-oss executable: a name on PATH or a path (default `codex-oss`). */
+  /** The codex-oss executable: a name on PATH or a path (default `$CODEX_OSS_COMMAND`, else `codex-oss`). */
   readonly command: string;
   /** Overrides the permission derived from AO's `permissions` mode. */
   readonly permission?: DelegatePermission;
@@ -74,18 +74,27 @@ export function create(config?: Record<string, unknown>): Agent {
 
 export function detect(): boolean {
   try {
-    execFileSync('codex-oss', ['--version'], { stdio: 'ignore', timeout: 10_000 });
+    execFileSync(defaultCommand(), ['--version'], { stdio: 'ignore', timeout: 10_000 });
     return true;
   } catch {
     return false;
   }
 }
 
+/**
+ * AO creates agent plugins without a config, so the executable can also come from
+ * `CODEX_OSS_COMMAND` in the orchestrator's environment; else `codex-oss` on PATH.
+ */
+function defaultCommand(): string {
+  const fromEnv = process.env['CODEX_OSS_COMMAND'];
+  return fromEnv === undefined || fromEnv.trim() === '' ? 'codex-oss' : fromEnv;
+}
+
 const plugin = { manifest, create, detect } satisfies PluginModule<Agent>;
 export default plugin;
 
 function readConfig(raw: Record<string, unknown>): CodexOssPluginConfig {
-  const command = raw['command'] ?? 'codex-oss';
+  const command = raw['command'] ?? defaultCommand();
   if (typeof command !== 'string' || command.trim() === '')
     throw new Error(
       'codex-oss plugin: "command" must be the codex-oss executable (a name on PATH or a path)',
