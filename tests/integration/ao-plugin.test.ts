@@ -146,10 +146,7 @@ describe('the plugin module', () => {
 describe('getLaunchCommand', () => {
   it('is exactly the delegate command, every word shell-quoted', () => {
     const prompt = `Fix the "port" bug; don't touch $HOME or \`id\`.\nThen $(say) done.`;
-    const command = agent.getLaunchCommand(
-      launch({ sessionId: 'fx-7', prompt, permissions: 'auto-edit', model: 'mission-a5-kimi' }),
-    );
-    expect(shellWords(command)).toEqual([
+    expect(shellWords(agent.getLaunchCommand(launch({ sessionId: 'fx-7', prompt })))).toEqual([
       pkg.bin,
       'delegate',
       '--mission-id',
@@ -157,16 +154,46 @@ describe('getLaunchCommand', () => {
       '--workspace',
       '.',
       '--permission',
+      'read-only',
+      prompt,
+    ]);
+    // workspace-write owns only what it is given: AO's agentConfig names it (and how to verify).
+    const write = launch({
+      sessionId: 'fx-8',
+      prompt,
+      permissions: 'auto-edit',
+      model: 'mission-a5-kimi',
+    });
+    write.projectConfig.agentConfig = {
+      contextPaths: ['src/config.ts', 'src/auth/'],
+      verificationCommands: ['npm test -- --run'],
+    };
+    expect(shellWords(agent.getLaunchCommand(write))).toEqual([
+      pkg.bin,
+      'delegate',
+      '--mission-id',
+      'ao-fx-8',
+      '--workspace',
+      '.',
+      '--permission',
       'workspace-write',
       '--model',
       'mission-a5-kimi',
+      '--context-path',
+      'src/config.ts',
+      '--context-path',
+      'src/auth/',
+      '--verification-command',
+      'npm test -- --run',
       prompt,
     ]);
   });
 
   it("maps AO's permission modes onto read-only and workspace-write, and never beyond", () => {
     const permission = (overrides: Partial<AgentLaunchConfig>) => {
-      const words = shellWords(agent.getLaunchCommand(launch(overrides)));
+      const config = launch(overrides);
+      config.projectConfig.agentConfig = { contextPaths: ['src/'] };
+      const words = shellWords(agent.getLaunchCommand(config));
       return words[words.indexOf('--permission') + 1];
     };
     expect(permission({})).toBe('read-only');
@@ -174,10 +201,14 @@ describe('getLaunchCommand', () => {
     expect(permission({ permissions: 'suggest' })).toBe('read-only');
     expect(permission({ permissions: 'permissionless' })).toBe('workspace-write');
     expect(permission({ permissions: 'skip' })).toBe('workspace-write');
+    expect(permission({ permissions: 'auto-edit' })).toBe('workspace-write');
     const fromProject = launch();
-    fromProject.projectConfig.agentConfig = { permissions: 'auto-edit', model: 'mission-a3-glm' };
-    const words = shellWords(agent.getLaunchCommand(fromProject));
-    expect(words.slice(6, 10)).toEqual([
+    fromProject.projectConfig.agentConfig = {
+      permissions: 'auto-edit',
+      model: 'mission-a3-glm',
+      contextPaths: ['src/'],
+    };
+    expect(shellWords(agent.getLaunchCommand(fromProject)).slice(6, 10)).toEqual([
       '--permission',
       'workspace-write',
       '--model',
@@ -187,6 +218,13 @@ describe('getLaunchCommand', () => {
     expect(
       shellWords(pinned.getLaunchCommand(launch({ permissions: 'permissionless' }))),
     ).toContain('read-only');
+    // No owned paths: refused here, with the fix, rather than launched to be refused.
+    expect(() => agent.getLaunchCommand(launch({ permissions: 'permissionless' }))).toThrow(
+      /agentConfig\.contextPaths/,
+    );
+    const bad = launch();
+    bad.projectConfig.agentConfig = { contextPaths: 'src/' };
+    expect(() => agent.getLaunchCommand(bad)).toThrow(/must be a list/);
   });
 
   it('puts the system prompt (or its file) before the task, and refuses a session without one', () => {
@@ -208,6 +246,7 @@ describe('getLaunchCommand', () => {
     expect(agent.getEnvironment(launch({ issueId: 'GH-12' }))).toEqual({
       AO_SESSION_ID: 'fx-1',
       AO_ISSUE_ID: 'GH-12',
+      CODEX_OSS_PROJECT: '.',
     });
   });
 });
@@ -240,6 +279,8 @@ describe('getSessionInfo, getActivityState and getRestoreCommand on a finished m
       fixture.root,
       '--permission',
       'read-only',
+      '--model',
+      'mission-a3-kimi',
       "Now check HOST's default too.",
     ]);
   });
@@ -258,6 +299,115 @@ describe('getSessionInfo, getActivityState and getRestoreCommand on a finished m
     expect((await agent.getActivityState(starting))?.state).toBe('exited');
     expect(await agent.isProcessRunning(processHandle(sleeper.pid))).toBe(false);
   });
+});
+
+// `codex-oss delegate` is another engineer's verb; until it is registered this one test waits.
+const delegateRegistered = readFileSync(
+  path.join(import.meta.dirname, '..', '..', 'src', 'cli', 'command-list.ts'),
+  'utf8',
+).includes('delegateCommand');
+
+describe('a session launched and restored as the orchestrator does it', () => {
+  it.skipIf(!delegateRegistered)(
+    'goes active → exited with its cost, and its restore command continues it',
+    async () => {
+      const project = createFixtureProject();
+      try {
+        const config = launch({ sessionId: 'fx-e2e', projectConfig: projectConfig(project.root) });
+        const runEnv = { ...env(), ...agent.getEnvironment(config) };
+        mock.reset();
+        mock.script(
+          // Slow enough that an orchestrator polling every few seconds sees the session at work.
+          reply()
+            .toolCall('read_file', { path: 'src/config.ts' })
+            .usage({ prompt_tokens: 1000, completion_tokens: 40 })
+            .firstByteDelayMs(12_000),
+          reply()
+            .toolCall('submit_report', {
+              status: 'COMPLETE',
+              summary: 'PORT is 4000.',
+              findings: [{ claim: 'PORT = 4000', evidence_refs: ['file:src/config.ts#L2-L2'] }],
+              confidence: 'HIGH',
+            })
+            .usage({ prompt_tokens: 1500, completion_tokens: 60 }),
+        );
+        // The process runtime: the launch command through a shell, in the session's workspace.
+        const child = spawn('sh', ['-c', agent.getLaunchCommand(config)], {
+          cwd: project.root,
+          env: runEnv,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        pids.track(child.pid);
+        let output = '';
+        child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+        const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+        const session = aoSession('fx-e2e', project.root, processHandle(child.pid));
+
+        const seen: ActivityState[] = [];
+        await waitFor(
+          'the session to be seen active',
+          async () => {
+            const state = (await agent.getActivityState(session))?.state;
+            if (state) seen.push(state);
+            return state === 'active';
+          },
+          60_000,
+        );
+        expect(await exited, output).toBe(0);
+        const final = await agent.getActivityState(session);
+        expect(final?.state).toBe('exited');
+        expect(seen).not.toContain('exited');
+        const info = await agent.getSessionInfo(session);
+        expect(info).toMatchObject({
+          summary: 'PORT is 4000.',
+          agentSessionId: 'ao-fx-e2e',
+          cost: { inputTokens: 2500, outputTokens: 100 },
+        });
+        const firstCost = info?.cost?.estimatedCostUsd ?? 0;
+        expect(firstCost).toBeGreaterThan(0);
+
+        // Restore: the continuation, run the same way; the session now answers for it.
+        const restore = await agent.getRestoreCommand?.(session, config.projectConfig);
+        expect(restore).toContain('--continue ao-fx-e2e');
+        mock.script(
+          reply()
+            .toolCall('submit_report', {
+              status: 'COMPLETE',
+              summary: 'HOST defaults to 127.0.0.1.',
+              findings: [{ claim: 'HOST', evidence_refs: ['file:src/config.ts#L3-L3'] }],
+              confidence: 'HIGH',
+            })
+            .usage({ prompt_tokens: 2000, completion_tokens: 30 }),
+        );
+        const resumed = spawn('sh', ['-c', restore ?? 'false'], {
+          cwd: project.root,
+          env: runEnv,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        pids.track(resumed.pid);
+        let resumedOutput = '';
+        resumed.stdout.on('data', (chunk: Buffer) => (resumedOutput += chunk.toString('utf8')));
+        resumed.stderr.on('data', (chunk: Buffer) => (resumedOutput += chunk.toString('utf8')));
+        const resumedCode = await new Promise<number | null>((resolve) =>
+          resumed.once('exit', resolve),
+        );
+        expect(resumedCode, resumedOutput).toBe(0);
+        expect(resumedOutput).toContain('Continues: mission ao-fx-e2e');
+        const after = await agent.getSessionInfo(
+          aoSession('fx-e2e', project.root, processHandle(resumed.pid)),
+        );
+        expect(after?.summary).toBe('HOST defaults to 127.0.0.1.');
+        expect(after?.agentSessionId).not.toBe('ao-fx-e2e');
+        expect(after?.cost?.inputTokens).toBe(4500);
+        expect(after?.cost?.estimatedCostUsd).toBeGreaterThan(firstCost);
+        expect((await agent.getActivityState(session))?.state).toBe('exited');
+      } finally {
+        removeDir(path.dirname(project.root));
+      }
+    },
+    180_000,
+  );
 });
 
 describe('a mission in flight, seen through the plugin', () => {

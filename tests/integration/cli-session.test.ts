@@ -137,6 +137,8 @@ describe('codex-oss session on a finished mission', () => {
       fixture.root,
       '--permission',
       'read-only',
+      '--model',
+      'mission-a3-kimi',
       expect.stringContaining('Continue this mission'),
     ]);
 

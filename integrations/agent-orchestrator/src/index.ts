@@ -132,7 +132,19 @@ function createCodexOssAgent(config: CodexOssPluginConfig): Agent {
     promptDelivery: 'inline',
 
     getLaunchCommand(launch: AgentLaunchConfig): string {
-      const model = launch.model ?? launch.projectConfig.agentConfig?.model;
+      const agentConfig = launch.projectConfig.agentConfig;
+      const model = launch.model ?? agentConfig?.model;
+      const permission =
+        config.permission ?? permissionFor(launch.permissions ?? agentConfig?.permissions);
+      const contextPaths = stringList(agentConfig?.['contextPaths'], 'contextPaths');
+      const verification = stringList(
+        agentConfig?.['verificationCommands'],
+        'verificationCommands',
+      );
+      if (permission === 'workspace-write' && contextPaths.length === 0)
+        throw new Error(
+          `codex-oss plugin: session ${launch.sessionId} would run with workspace-write, which owns only the files it is given: set agentConfig.contextPaths (files, or folders ending in "/") in agent-orchestrator.yaml, or permissions: default for a read-only investigation`,
+        );
       const argv = [
         config.command,
         'delegate',
@@ -142,9 +154,12 @@ function createCodexOssAgent(config: CodexOssPluginConfig): Agent {
         '--workspace',
         '.',
         '--permission',
-        config.permission ??
-          permissionFor(launch.permissions ?? launch.projectConfig.agentConfig?.permissions),
+        permission,
         ...(model === undefined ? [] : ['--model', model]),
+        ...contextPaths.flatMap((entry) => ['--context-path', entry]),
+        ...(permission === 'workspace-write'
+          ? verification.flatMap((command) => ['--verification-command', command])
+          : []),
         promptOf(launch),
       ];
       return argv.map(shellQuote).join(' ');
@@ -154,6 +169,9 @@ function createCodexOssAgent(config: CodexOssPluginConfig): Agent {
       return {
         AO_SESSION_ID: launch.sessionId,
         ...(launch.issueId === undefined ? {} : { AO_ISSUE_ID: launch.issueId }),
+        // The workspace is the project: where getActivityState and the rest look for the
+        // mission, whatever CODEX_OSS_PROJECT the orchestrator's own environment holds.
+        CODEX_OSS_PROJECT: '.',
       };
     },
 
@@ -244,6 +262,14 @@ function promptOf(launch: AgentLaunchConfig): string {
       `codex-oss plugin: session ${launch.sessionId} has no prompt; codex-oss delegate needs a task (spawn it for an issue or with a prompt)`,
     );
   return parts.join('\n\n');
+}
+
+/** An optional list of strings from AO's agentConfig, or a clear error naming the key. */
+function stringList(value: unknown, key: string): string[] {
+  if (value === undefined) return [];
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string' && item.trim() !== ''))
+    return value as string[];
+  throw new Error(`codex-oss plugin: agentConfig.${key} must be a list of non-empty strings`);
 }
 
 /** Whether a process named like the command runs on one of the tmux session's pane terminals. */

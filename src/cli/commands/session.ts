@@ -151,6 +151,9 @@ export async function describeSession(
           root,
           '--permission',
           permission,
+          // The same model profile again (delegate takes it to the tier the permission sets).
+          ...(record.model_alias === null ? [] : ['--model', record.model_alias]),
+          ...(permission === 'workspace-write' ? implementationScope(latest) : []),
           options.prompt,
         ]
       : null;
@@ -184,6 +187,35 @@ export async function describeSession(
     restore_command: restoreArgv === null ? null : restoreArgv.map(shellQuote).join(' '),
     restore_argv: restoreArgv,
   };
+}
+
+/**
+ * A workspace-write delegation owns only the paths it is given: a continuation of an A4–A6 run
+ * is given the run's own owned paths (project-relative, and the workspace is the project) and
+ * its verification commands, so it works on what the earlier run worked on.
+ */
+function implementationScope(run: LoadedRun): string[] {
+  const admitted = run.events[0];
+  if (admitted?.type !== 'run.admitted') return [];
+  const mission = admitted.payload['mission'] as
+    | { owned_paths?: unknown; verification_policy?: { allowed_commands?: unknown } | null }
+    | undefined;
+  const owned = Array.isArray(mission?.owned_paths)
+    ? mission.owned_paths.filter((entry): entry is string => typeof entry === 'string')
+    : [];
+  const commands = mission?.verification_policy?.allowed_commands;
+  const lines = Array.isArray(commands)
+    ? commands
+        .filter(
+          (argv): argv is string[] =>
+            Array.isArray(argv) && argv.every((word) => typeof word === 'string'),
+        )
+        .map((argv) => argv.map(shellQuote).join(' '))
+    : [];
+  return [
+    ...owned.flatMap((entry) => ['--context-path', entry]),
+    ...lines.flatMap((line) => ['--verification-command', line]),
+  ];
 }
 
 /** How `delegate` is told to run a tier again: read-only investigations, isolated writes. */
