@@ -80,6 +80,20 @@ async function completeMission(missionId: string) {
   expect(run.code, run.stderr).toBe(0);
 }
 
+/** A report with every output a delegated investigation requires. */
+function delegatedReport(summary: string, ref: string) {
+  return reply().toolCall('submit_report', {
+    status: 'COMPLETE',
+    summary,
+    findings: [{ claim: summary, evidence_refs: [ref] }],
+    files_inspected: ['src/config.ts'],
+    uncertainties: [],
+    confidence: 'HIGH',
+    caveats: [],
+    escalation_recommendation: 'None.',
+  });
+}
+
 beforeAll(async () => {
   const [built, started, imported] = await Promise.all([
     buildPackageCopy(),
@@ -322,14 +336,10 @@ describe('a session launched and restored as the orchestrator does it', () => {
             .toolCall('read_file', { path: 'src/config.ts' })
             .usage({ prompt_tokens: 1000, completion_tokens: 40 })
             .firstByteDelayMs(12_000),
-          reply()
-            .toolCall('submit_report', {
-              status: 'COMPLETE',
-              summary: 'PORT is 4000.',
-              findings: [{ claim: 'PORT = 4000', evidence_refs: ['file:src/config.ts#L2-L2'] }],
-              confidence: 'HIGH',
-            })
-            .usage({ prompt_tokens: 1500, completion_tokens: 60 }),
+          delegatedReport('PORT is 4000.', 'file:src/config.ts#L2-L2').usage({
+            prompt_tokens: 1500,
+            completion_tokens: 60,
+          }),
         );
         // The process runtime: the launch command through a shell, in the session's workspace.
         const child = spawn('sh', ['-c', agent.getLaunchCommand(config)], {
@@ -371,14 +381,10 @@ describe('a session launched and restored as the orchestrator does it', () => {
         const restore = await agent.getRestoreCommand?.(session, config.projectConfig);
         expect(restore).toContain('--continue ao-fx-e2e');
         mock.script(
-          reply()
-            .toolCall('submit_report', {
-              status: 'COMPLETE',
-              summary: 'HOST defaults to 127.0.0.1.',
-              findings: [{ claim: 'HOST', evidence_refs: ['file:src/config.ts#L3-L3'] }],
-              confidence: 'HIGH',
-            })
-            .usage({ prompt_tokens: 2000, completion_tokens: 30 }),
+          delegatedReport('HOST defaults to 127.0.0.1.', 'file:src/config.ts#L3-L3').usage({
+            prompt_tokens: 2000,
+            completion_tokens: 30,
+          }),
         );
         const resumed = spawn('sh', ['-c', restore ?? 'false'], {
           cwd: project.root,
