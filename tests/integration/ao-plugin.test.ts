@@ -106,11 +106,12 @@ beforeAll(async () => {
   pluginBuild = imported.dir;
   fixture = createFixtureProject();
   agent = plugin.create({ command: pkg.bin, restorePrompt: "Now check HOST's default too." });
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   pids.killAll();
-  await mock.close();
+  // Undefined when beforeAll itself failed; nothing else to clean up then.
+  await (mock as MockUpstream | undefined)?.close();
   removeDir(path.dirname(fixture.root));
   removeDir(pkg.root);
   removeDir(pluginBuild);

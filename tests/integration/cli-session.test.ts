@@ -73,11 +73,12 @@ function writeHandoff(missionId: string, extra: Record<string, unknown> = {}): s
 beforeAll(async () => {
   [pkg, mock] = await Promise.all([buildPackageCopy(), startMockUpstream()]);
   fixture = createFixtureProject();
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   pids.killAll();
-  await mock.close();
+  // Undefined when beforeAll itself failed; nothing else to clean up then.
+  await (mock as MockUpstream | undefined)?.close();
   removeDir(path.dirname(fixture.root));
   removeDir(pkg.root);
 });
