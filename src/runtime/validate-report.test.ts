@@ -250,3 +250,212 @@ describe('validateReport', () => {
     );
   });
 });
+
+describe('validateReport: the runtime only lowers, and says exactly why', () => {
+  it('an unusable report keeps nothing the model sent and names the schema problem', () => {
+    const verdict = validateReport(
+      { findings: 'none', summary: 'It is fine.' },
+      mission({
+        objective_style: 'open_investigation',
+        answer_obligations: [{ id: 'port', question: 'Which port?' }],
+      }),
+      evidence(),
+    );
+    expect(verdict).toEqual({
+      status: 'PARTIAL',
+      reason: 'report_invalid',
+      reasons: [
+        expect.stringMatching(/^the report did not match the submit_report schema \(.+\)$/),
+      ],
+      summary: '',
+      findings: [],
+      droppedFindings: 0,
+      uncertainties: [],
+      caveats: [],
+      confidence: 'LOW',
+      escalation: 'Review the evidence gathered so far; the model did not produce a usable report.',
+      obligations: [{ id: 'port', question: 'Which port?', required: true, answered: false }],
+      repairable: ['the report did not match the submit_report schema'],
+    });
+    expect(verdict.reasons[0]).not.toContain('(invalid)');
+  });
+
+  it('a finding needs at least one issued ref even when the mission asks for none', () => {
+    const lax = mission({
+      sufficiency_policy: { min_evidence_refs_per_claim: 0, min_main_claims: 0 },
+    });
+    const verdict = validateReport(
+      good({ findings: [{ claim: 'unbacked', evidence_refs: [] }] }),
+      lax,
+      evidence(),
+    );
+    expect(verdict.findings).toEqual([]);
+    expect(verdict.droppedFindings).toBe(1);
+    // No finding survived, so COMPLETE is out of reach even with min_main_claims 0.
+    expect(verdict.status).toBe('PARTIAL');
+    expect(verdict.reasons).toContain(
+      'COMPLETE needs at least 1 finding(s) backed by evidence; 0 survived validation',
+    );
+    expect(verdict.repairable).toEqual([
+      'finding 1 cites no evidence',
+      'required output "findings" is missing',
+    ]);
+  });
+
+  it('names at most three unknown refs, and keeps trimmed refs and obligation ids of kept findings', () => {
+    const verdict = validateReport(
+      good({
+        findings: [
+          {
+            claim: 'PORT is 4000',
+            evidence_refs: [REF, 'cmd:7', 'cmd:8', 'cmd:9', 'cmd:10'],
+            obligation_id: 'port',
+          },
+          { claim: 'invented', evidence_refs: ['cmd:1', 'cmd:2', 'cmd:3', 'cmd:4'] },
+        ],
+      }),
+      mission(),
+      evidence(),
+    );
+    expect(verdict.findings).toEqual([
+      { claim: 'PORT is 4000', evidence_refs: [REF], obligation_id: 'port' },
+    ]);
+    expect(verdict.reasons.slice(0, 2)).toEqual([
+      'finding 1: unknown refs removed (cmd:7, cmd:8, cmd:9)',
+      'finding 2 cites refs the run never issued (cmd:1, cmd:2, cmd:3); it was dropped',
+    ]);
+  });
+
+  it('a lower status is never raised: FAILED stays FAILED through an absolute claim, ESCALATE is not lowered to PARTIAL', () => {
+    const failed = validateReport(
+      good({ status: 'FAILED', summary: 'This is guaranteed to work.' }),
+      mission(),
+      evidence(),
+    );
+    expect(failed.status).toBe('FAILED');
+    expect(failed.reason).toBe('valid_report');
+    expect(failed.reasons).toEqual([
+      'the report claims absolute certainty ("guaranteed"), which a read-only investigation cannot establish',
+    ]);
+    expect(failed.confidence).toBe('MEDIUM');
+
+    const escalated = validateReport(
+      good({ status: 'escalate', findings: [], confidence: 'medium' }),
+      mission({ must_inspect: ['src/server.ts'] }),
+      evidence([REF], []),
+    );
+    expect(escalated.status).toBe('ESCALATE');
+    expect(escalated.reasons).toEqual([]);
+    expect(escalated.confidence).toBe('LOW');
+    expect(escalated.caveats).toEqual([]);
+  });
+
+  it('every phrase of absolute certainty escalates, quoting the phrase', () => {
+    const phrases: [string, string][] = [
+      ['It is safe to deploy now.', 'safe to deploy'],
+      ['This is guaranteed.', 'guaranteed'],
+      ['Coverage is 100 % of paths.', '100 %'],
+      ['There is no risk.', 'no risk'],
+      ['Zero risk here.', 'Zero risk'],
+      ['This cannot possibly fail.', 'cannot possibly fail'],
+      ['The parser is certified.', 'certified'],
+      ['This is a complete proof.', 'complete proof'],
+      ['It is definitely secure.', 'definitely secure'],
+    ];
+    for (const [summary, phrase] of phrases) {
+      const verdict = validateReport(good({ summary }), mission(), evidence());
+      expect(verdict.status, summary).toBe('ESCALATE');
+      expect(verdict.reasons, summary).toEqual([
+        `the report claims absolute certainty ("${phrase}"), which a read-only investigation cannot establish`,
+      ]);
+      expect(verdict.caveats, summary).toEqual([
+        `The runtime downgraded the model's COMPLETE to ESCALATE: the report claims absolute certainty ("${phrase}"), which a read-only investigation cannot establish.`,
+      ]);
+    }
+  });
+
+  it('unanswered obligations lower only a COMPLETE; a PARTIAL report is not told to repair them', () => {
+    const obliged = mission({
+      objective_style: 'open_investigation',
+      answer_obligations: [{ id: 'port', question: 'Which port?' }],
+    });
+    const partial = validateReport(good({ status: 'PARTIAL' }), obliged, evidence());
+    expect(partial.status).toBe('PARTIAL');
+    expect(partial.reasons).toEqual([]);
+    expect(partial.repairable).toEqual([]);
+    expect(partial.caveats).toEqual([]);
+  });
+
+  it('a missing confidence is a missing required output and reads as LOW', () => {
+    const verdict = validateReport(
+      good({ confidence: undefined }),
+      mission({ required_outputs: ['findings', 'confidence', 'uncertainties', 'commands_run'] }),
+      evidence(),
+    );
+    expect(verdict.status).toBe('PARTIAL');
+    expect(verdict.reasons).toEqual(['required output "confidence" is missing']);
+    expect(verdict.repairable).toEqual(['required output "confidence" is missing']);
+    expect(verdict.confidence).toBe('LOW');
+    expect(validateReport(good({ confidence: ' high ' }), mission(), evidence()).confidence).toBe(
+      'HIGH',
+    );
+  });
+
+  it('must_inspect paths match with or without ./ and a trailing slash, and only as whole path segments', () => {
+    const inspect = mission({ must_inspect: ['./src/server.ts', 'src/auth/'] });
+    const read = validateReport(good(), inspect, evidence([REF], ['src/server.ts', 'src/auth']));
+    expect(read.status).toBe('COMPLETE');
+    const sibling = validateReport(
+      good(),
+      mission({ must_inspect: ['src/auth'] }),
+      evidence([REF], ['src/authz/token.ts']),
+    );
+    expect(sibling.reasons).toEqual(['must_inspect path src/auth was never read']);
+  });
+
+  it('a downgraded report keeps HIGH from the cap only when the model itself said PARTIAL', () => {
+    const cap = { sufficiency_policy: { confidence_cap_if_partial_extracts: 'HIGH' } };
+    const downgraded = validateReport(
+      good({ findings: [{ claim: 'x', evidence_refs: ['cmd:99'] }] }),
+      mission(cap),
+      evidence(),
+    );
+    expect(downgraded.status).toBe('PARTIAL');
+    expect(downgraded.confidence).toBe('MEDIUM');
+    const said = validateReport(good({ status: 'PARTIAL' }), mission(cap), evidence());
+    expect(said.confidence).toBe('HIGH');
+    expect(said.escalation).toBe('A reviewer should check the open points.');
+    // A model that says PARTIAL itself is not told the runtime downgraded it.
+    expect(said.caveats).toEqual([]);
+  });
+
+  it('names at most five files the model listed but never read', () => {
+    const listed = ['a', 'b', 'c', 'd', 'e', 'f'].map((name) => `src/${name}.ts`);
+    const verdict = validateReport(good({ files_inspected: listed }), mission(), evidence());
+    expect(verdict.caveats).toEqual([
+      'The model listed files it never read: src/a.ts, src/b.ts, src/c.ts, src/d.ts, src/e.ts.',
+    ]);
+    expect(verdict.status).toBe('COMPLETE');
+  });
+
+  it('redacts and bounds every text it passes on', () => {
+    const key = `sk-${'A1b2C3d4'.repeat(4)}`;
+    const verdict = validateReport(
+      good({
+        summary: 'x'.repeat(5000),
+        findings: [{ claim: `uses ${key}`, evidence_refs: [REF] }],
+        uncertainties: [`maybe ${key}`],
+        caveats: [`see ${key}`],
+        escalation_recommendation: `rotate ${key}`,
+      }),
+      mission(),
+      evidence(),
+    );
+    expect(verdict.summary).toHaveLength(4000);
+    expect(JSON.stringify(verdict)).not.toContain(key);
+    expect(verdict.findings[0]?.claim).toBe('uses [REDACTED]');
+    expect(verdict.uncertainties).toEqual(['maybe [REDACTED]']);
+    expect(verdict.caveats).toEqual(['see [REDACTED]']);
+    expect(verdict.escalation).toBe('rotate [REDACTED]');
+  });
+});
