@@ -40,7 +40,10 @@ const modules = {
     // The budgets: the counters run() keeps, exhaustion() and the refusals (deny). The rest of
     // the file frames and describes calls.
     mutate: 'src/runtime/tool-dispatcher.ts:112-286',
-    tests: ['tests/integration/runtime-tools-hardening.test.ts'],
+    tests: [
+      'src/runtime/tool-dispatcher-budgets.test.ts',
+      'tests/integration/tools-special-files.test.ts',
+    ],
   },
   'event-log-writer': {
     mutate: 'src/events/event-log-writer.ts',

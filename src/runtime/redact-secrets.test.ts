@@ -539,3 +539,75 @@ describe('redactSecrets', () => {
     expect(result.count).toBe(3);
   });
 });
+
+describe('secret names', () => {
+  it('names the kind of secret from how the name ends', () => {
+    const kinds = (input: string) => redactSecrets(input).kinds;
+    expect(kinds('PASS=hunter2')).toEqual(['named_password']);
+    expect(kinds('DB_PASS=hunter2')).toEqual(['named_password']);
+    expect(kinds('API_KEY=abc123')).toEqual(['named_key']);
+    expect(kinds('GCP_CREDENTIALS=abc123')).toEqual(['named_credentials']);
+    expect(kinds('DATABASE_URL=postgres://x')).toEqual(['named_connection_string']);
+    expect(kinds('SESSION_AUTH=abc123')).toEqual(['named_auth']);
+  });
+
+  it('a trailing underscore (a keyword-clash rename) does not hide a secret name', () => {
+    expect(redactSecrets('password_ = "hunter2"').text).toBe('password_ = "[REDACTED]"');
+    expect(redactSecrets('DB_PASSWORD__=hunter2').text).toBe('DB_PASSWORD__=[REDACTED]');
+  });
+
+  it('keeps the shell working directory and lookup keys named by their last word', () => {
+    for (const input of ['PWD=/home/app', 'KEY=name', 'DYNAMO_SORT_KEY=created_at']) {
+      expect(redactSecrets(input).text, input).toBe(input);
+    }
+  });
+});
+
+describe('the generic high-entropy detector', () => {
+  const bare = (token: string) => redactSecrets(`see ${token} here`);
+  const hex32 = '9f86d081884c7d659a2feaa0c55ad015';
+
+  it('redacts an opaque token with no name around it, as high_entropy', () => {
+    for (const token of [
+      'Zx8Qm2Lp9Rt4Vw7Ny3Kb6Hd1Jf5Gs0Ac',
+      // base64url with separators is still one opaque token
+      'aB3xK9mQ7z-R2tW5yP8nL-4vC6qJ1s-k7',
+      // an integrity prefix counts only at the start
+      'aB3xK9mQ7zsha256-R2tW5yP8nL4vC6qJ1s',
+      // hex that is not a SHA-1, sha256 or sha512 length
+      `${hex32}9f86d081aa`,
+      hex32.repeat(3),
+    ]) {
+      const result = bare(token);
+      expect(result.text, token).toBe('see [REDACTED] here');
+      expect(result.kinds, token).toEqual(['high_entropy']);
+    }
+  });
+
+  it('keeps digests, integrity hashes, paths and patterned hex', () => {
+    for (const token of [
+      // sha512 digest (128 hex), SRI integrity value
+      hex32.repeat(4),
+      'sha256-aB3xK9mQ7zR2tW5yP8nL4vC6qJ1s',
+      // a path of ordinary words, absolute
+      '/docs/Reports/Q3/Summary2024/PDF/Chart12',
+      // hex with little variety, and hex in long same-class runs
+      '0a'.repeat(18),
+      '0123456789abcdef0123456789abcdefabcdef01ab',
+      // padding does not count towards the 32 characters
+      'aB3xK9mQ7zR2tW5yP8nL4vC6qJ1==',
+    ]) {
+      expect(bare(token).text, token).toBe(`see ${token} here`);
+    }
+  });
+});
+
+describe('YAML block scalars', () => {
+  it('treats folded and indented headers as block scalars too', () => {
+    for (const header of ['>-', '|2', '|+']) {
+      expect(redactSecrets(`db:\n  password: ${header}\n    correct horse\n  user: app`).text).toBe(
+        `db:\n  password: ${header}\n    [REDACTED]\n  user: app`,
+      );
+    }
+  });
+});

@@ -459,3 +459,142 @@ describe('validateReport: the runtime only lowers, and says exactly why', () => 
     expect(verdict.escalation).toBe('rotate [REDACTED]');
   });
 });
+
+describe('validateReport: each rule names itself', () => {
+  it('each lowering rule sets report_downgraded on its own', () => {
+    const summaryOnly = { required_outputs: ['summary'] };
+    const tooFew = validateReport(
+      good({ findings: [{ claim: 'x', evidence_refs: [REF] }] }),
+      mission({ ...summaryOnly, sufficiency_policy: { min_main_claims: 2 } }),
+      evidence(),
+    );
+    expect([tooFew.status, tooFew.reason]).toEqual(['PARTIAL', 'report_downgraded']);
+    expect(tooFew.reasons).toEqual([
+      'COMPLETE needs at least 2 finding(s) backed by evidence; 1 survived validation',
+    ]);
+
+    const missing = validateReport(
+      good({ summary: '' }),
+      mission({ required_outputs: ['summary'] }),
+      evidence(),
+    );
+    expect([missing.status, missing.reason]).toEqual(['PARTIAL', 'report_downgraded']);
+
+    const unread = validateReport(
+      good(),
+      mission({ ...summaryOnly, must_inspect: ['src/server.ts'] }),
+      evidence(),
+    );
+    expect([unread.status, unread.reason]).toEqual(['PARTIAL', 'report_downgraded']);
+
+    const unanswered = validateReport(
+      good(),
+      mission({
+        ...summaryOnly,
+        objective_style: 'open_investigation',
+        answer_obligations: [{ id: 'port', question: 'Which port?' }],
+      }),
+      evidence(),
+    );
+    expect([unanswered.status, unanswered.reason]).toEqual(['PARTIAL', 'report_downgraded']);
+  });
+
+  it('present outputs count as present: summary, files read, commands, a real escalation', () => {
+    const verdict = validateReport(
+      good({ escalation_recommendation: 'Ask the owner.' }),
+      mission({
+        required_outputs: [
+          'findings',
+          'summary',
+          'files_inspected',
+          'commands_run',
+          'escalation_recommendation',
+        ],
+      }),
+      evidence(),
+    );
+    expect(verdict.status).toBe('COMPLETE');
+    expect(verdict.reasons).toEqual([]);
+    const blank = validateReport(
+      good({ escalation_recommendation: '   ' }),
+      mission({ required_outputs: ['findings', 'escalation_recommendation'] }),
+      evidence(),
+    );
+    expect(blank.reasons).toEqual(['required output "escalation_recommendation" is missing']);
+  });
+
+  it('an obligation is answered by any one finding that names it', () => {
+    const verdict = validateReport(
+      good({
+        findings: [
+          { claim: 'PORT is 4000', evidence_refs: [REF], obligation_id: 'port' },
+          { claim: 'HOST is local', evidence_refs: [OTHER] },
+        ],
+      }),
+      mission({
+        objective_style: 'open_investigation',
+        answer_obligations: [{ id: 'port', question: 'Which port?' }],
+      }),
+      evidence(),
+    );
+    expect(verdict.status).toBe('COMPLETE');
+    expect(verdict.obligations[0]?.answered).toBe(true);
+  });
+
+  it('an absolute phrase is looked for in each text on its own, and its word forms count', () => {
+    // The summary ends in a letter; the claim starts with the phrase.
+    const split = validateReport(
+      good({
+        summary: 'Checked the parser',
+        findings: [{ claim: 'Certified by the test suite', evidence_refs: [REF] }],
+      }),
+      mission(),
+      evidence(),
+    );
+    expect(split.status).toBe('ESCALATE');
+    for (const [summary, phrase] of [
+      ['We guarantee it.', 'guarantee'],
+      ['It cannot fail.', 'cannot fail'],
+    ]) {
+      const verdict = validateReport(good({ summary }), mission(), evidence());
+      expect(verdict.reasons, summary).toEqual([
+        `the report claims absolute certainty ("${phrase}"), which a read-only investigation cannot establish`,
+      ]);
+    }
+  });
+
+  it('the reason is the rule that lowered the status; a model that escalated itself keeps valid_report', () => {
+    const verdict = validateReport(
+      good({ status: 'ESCALATE', summary: 'There is no risk.' }),
+      mission(),
+      evidence(),
+    );
+    expect(verdict.status).toBe('ESCALATE');
+    expect(verdict.reason).toBe('valid_report');
+  });
+
+  it('confidence is only ever capped, never raised', () => {
+    expect(validateReport(good({ confidence: 'LOW' }), mission(), evidence()).confidence).toBe(
+      'LOW',
+    );
+    const downgraded = validateReport(
+      good({ confidence: 'low', findings: [{ claim: 'x', evidence_refs: ['cmd:99'] }] }),
+      mission({ sufficiency_policy: { confidence_cap_if_partial_extracts: 'HIGH' } }),
+      evidence(),
+    );
+    expect(downgraded.status).toBe('PARTIAL');
+    expect(downgraded.confidence).toBe('LOW');
+  });
+
+  it('the downgrade caveat names COMPLETE only when the model claimed COMPLETE', () => {
+    const unknown = validateReport(good({ status: 'DONE' }), mission(), evidence());
+    expect(unknown.caveats).toEqual([]);
+    const partial = validateReport(
+      good({ status: 'PARTIAL', summary: 'There is no risk.' }),
+      mission(),
+      evidence(),
+    );
+    expect(partial.status).toBe('ESCALATE');
+    expect(partial.caveats).toEqual([]);
+  });
+});
