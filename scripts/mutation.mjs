@@ -55,7 +55,17 @@ const modules = {
   },
   'reduce-run-record': {
     mutate: 'src/events/reduce-run-record.ts',
-    tests: ['tests/integration/events-record.test.ts'],
+    tests: ['tests/integration/events-record.test.ts', 'src/events/reduce-run-record.test.ts'],
+  },
+  // Configured, not yet measured: both test files drive real git in temp dirs, so expect these
+  // to be the slowest entries; narrow them to checkPatch/addFlags and promote/applySection first.
+  'check-patch': {
+    mutate: 'src/implementation/check-patch.ts',
+    tests: ['tests/integration/implementation-patch.test.ts'],
+  },
+  promote: {
+    mutate: ['src/implementation/promote.ts', 'src/implementation/promote-mission.ts'],
+    tests: ['tests/integration/implementation-promote.test.ts'],
   },
 };
 
