@@ -37,9 +37,10 @@ const modules = {
     tests: ['src/models/model-registry.test.ts'],
   },
   'tool-dispatcher': {
-    // The budgets: the counters run() keeps, exhaustion() and the refusals (deny). The rest of
-    // the file frames and describes calls.
-    mutate: 'src/runtime/tool-dispatcher.ts:112-286',
+    // The budgets: budgetRemaining and exhaustion(), then prepare/execute/commit (the counters
+    // and reservations each call moves) and the refusals (deny). runBatch is left to the tests
+    // of parallel calls. Measured (README) on the file before parallel calls, as lines 112-286.
+    mutate: ['src/runtime/tool-dispatcher.ts:126-156', 'src/runtime/tool-dispatcher.ts:226-452'],
     tests: [
       'src/runtime/tool-dispatcher-budgets.test.ts',
       'tests/integration/tools-special-files.test.ts',
