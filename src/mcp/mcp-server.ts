@@ -62,8 +62,13 @@ function toolError(error: unknown): CallToolResult {
   };
 }
 
+/**
+ * The answer as text, and the same answer with its fields as structured content. Codex 0.169
+ * hands its model the structured content instead of the text when both are present, so the
+ * structured form carries the whole answer too, or a Codex parent would see only the ids.
+ */
 function textResult(text: string, structured: Record<string, unknown>): CallToolResult {
-  return { content: [{ type: 'text', text }], structuredContent: structured };
+  return { content: [{ type: 'text', text }], structuredContent: { answer: text, ...structured } };
 }
 
 const instructions = [
