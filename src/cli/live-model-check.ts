@@ -1,7 +1,5 @@
 import { z } from 'zod';
 import { ConfigError, DEFAULT_UPSTREAM_BASE, loadConfig, type Config } from '../config/index.js';
-import { startDaemon } from '../http/index.js';
-import { createLogger } from '../log/index.js';
 import { probeBridge } from './bridge-probe.js';
 import type { CliIO } from './cli-io.js';
 import type { DoctorCheck } from './commands/doctor.js';
@@ -94,6 +92,11 @@ export async function liveModelRequest(
       'running bridge',
     );
   }
+  // Loaded here, not at the top: every other doctor check (and every verb) would pay for it.
+  const [{ startDaemon }, { createLogger }] = await Promise.all([
+    import('../http/index.js'),
+    import('../log/index.js'),
+  ]);
   const daemon = await startDaemon({
     config: loadConfig({
       env: io.env,

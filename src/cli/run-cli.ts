@@ -1,6 +1,5 @@
 import { packageVersion } from '../config/index.js';
 import { UsageError, type CliIO, type Command } from './cli-io.js';
-import { commands as defaultCommands } from './command-list.js';
 
 /**
  * Dispatches `codex-oss <verb> [args]` and resolves to the exit code. It never calls process.exit,
@@ -9,9 +8,10 @@ import { commands as defaultCommands } from './command-list.js';
 export async function runCli(
   argv: readonly string[],
   io: CliIO,
-  commands: readonly Command[] = defaultCommands,
+  given?: readonly Command[],
 ): Promise<number> {
   const [verb, ...rest] = argv;
+  const commands = given ?? (await defaultCommands(verb));
   if (verb === undefined || verb === '--help' || verb === '-h') {
     io.stdout.write(generalHelp(commands));
     return 0;
@@ -74,4 +74,14 @@ function generalHelp(commands: readonly Command[]): string {
     commands.map((command) => `  ${command.name.padEnd(width)}${command.summary}\n`).join('') +
     '\nRun `codex-oss help <command>` (or `codex-oss <command> --help`) for its options.\n'
   );
+}
+
+/**
+ * The verbs, loaded on demand. An MCP client spawns `codex-oss mcp` and waits for it before its
+ * first turn (Codex gives an optional server about a second), so that verb skips loading all the
+ * others.
+ */
+async function defaultCommands(verb: string | undefined): Promise<readonly Command[]> {
+  if (verb === 'mcp') return [(await import('./commands/mcp.js')).mcpCommand];
+  return (await import('./command-list.js')).commands;
 }
