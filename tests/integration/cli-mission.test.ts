@@ -280,7 +280,12 @@ describe('a daemon killed with SIGKILL in the middle of a mission', () => {
       status: 'PARTIAL',
       reason: 'interrupted',
     });
-    const after = await cli(['audit-mission', missionId]);
+    // Recovery runs in the background after the daemon listens: the run is closed in its log
+    // first, its projections rendered right after, so the audit is polled until they are there.
+    const after = await waitForValue(async () => {
+      const result = await cli(['audit-mission', missionId]);
+      return result.stdout.includes('Audit passed') ? result : undefined;
+    });
     expect(after.stdout).toContain('Audit passed');
     process.kill(daemon.pid ?? 0, 'SIGTERM');
     await new Promise((resolve) => daemon?.once('exit', resolve));
