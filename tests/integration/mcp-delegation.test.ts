@@ -143,6 +143,12 @@ describe('MCP tools', () => {
     expect((nextEvents[0]?.payload as { mission: { continues: string } }).mission.continues).toBe(
       missionId,
     );
+    // It answered from the earlier evidence, which the runtime re-read: the model read nothing.
+    expect(tag(textOf(next), 'answer')).toContain('Status: COMPLETE');
+    const reads = nextEvents.filter((event) => event.type === 'tool.requested');
+    expect(reads.map((event) => [event.source, event.payload['tool']])).toEqual([
+      ['runtime', 'read_file'],
+    ]);
     expect(readFileSync(handoff, 'utf8').match(/<agent-output /g)).toHaveLength(2);
   });
 

@@ -108,7 +108,14 @@ export function scriptedWorker(request: RecordedRequest): ReplyBuilder {
     return pace(step === 0 ? readDiscount() : step === 1 ? editDiscount() : submit());
   }
   const target = /\[read ([^\]\s]+)\]/.exec(text)?.[1] ?? 'src/discount.mjs';
-  const refs = results.flatMap((result) => result.output.match(/file:[^\s,\]]+/g) ?? []);
+  // A continuation's brief carries the earlier evidence, re-read by the runtime: its refs are
+  // as good as a read's, so the worker reports from them instead of reading again.
+  const carriedAt = text.indexOf('Carried from the earlier run');
+  const carried = carriedAt === -1 ? [] : (text.slice(carriedAt).match(/file:[^\s,\]]+/g) ?? []);
+  const refs = [
+    ...results.flatMap((result) => result.output.match(/file:[^\s,\]]+/g) ?? []),
+    ...carried,
+  ];
   if (refs.length === 0 && tools.includes('read_file'))
     return pace(reply().toolCall('read_file', { path: target }));
   return pace(
