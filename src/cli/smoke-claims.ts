@@ -169,27 +169,10 @@ export async function a3Claim(
   };
   const run = await runMission(target, 'mission-a3-kimi', mission, timeoutMs);
   const evidence = runEvidence(run);
-  if (run.runId === null)
-    return {
-      pass: false,
-      evidence,
-      problem: `the bridge answered HTTP ${run.httpStatus} but recorded no run for ${mission.mission_id}`,
-    };
-  if (run.status !== 'COMPLETE')
-    return {
-      pass: false,
-      evidence,
-      problem: `the A3 mission ended ${run.status ?? 'without a terminal event'} (${run.reason ?? '?'}), not COMPLETE; see \`codex-oss explain ${mission.mission_id} --project ${target.project}\``,
-    };
-  if (run.commentary === 0)
-    return { pass: false, evidence, problem: 'the run recorded no commentary.emitted event' };
-  if (!run.auditOk)
-    return {
-      pass: false,
-      evidence,
-      problem: `audit-mission failed: run \`codex-oss audit-mission ${mission.mission_id} --project ${target.project}\``,
-    };
-  return { pass: true, evidence };
+  const problem =
+    runProblem(run, mission.mission_id, 'A3', 'COMPLETE', target) ??
+    (run.commentary === 0 ? 'the run recorded no commentary.emitted event' : undefined);
+  return problem === undefined ? { pass: true, evidence } : { pass: false, evidence, problem };
 }
 
 export interface A5Task {
@@ -231,25 +214,25 @@ export async function a5Claim(
       evidence,
       problem: `the main workspace changed during the A5 mission (${before.digest.slice(0, 12)} → ${after.digest.slice(0, 12)}): this is a bug, report it`,
     };
+  const problem = runProblem(run, mission.mission_id, 'A5', 'VERIFIED', target);
+  return problem === undefined ? { pass: true, evidence } : { pass: false, evidence, problem };
+}
+
+/** Why a smoke mission's run does not prove its claim (no run, wrong status, failed audit). */
+function runProblem(
+  run: MissionRun,
+  missionId: string,
+  tier: string,
+  expected: string,
+  target: SmokeTarget,
+): string | undefined {
   if (run.runId === null)
-    return {
-      pass: false,
-      evidence,
-      problem: `the bridge answered HTTP ${run.httpStatus} but recorded no run for ${mission.mission_id}`,
-    };
-  if (run.status !== 'VERIFIED')
-    return {
-      pass: false,
-      evidence,
-      problem: `the A5 mission ended ${run.status ?? 'without a terminal event'} (${run.reason ?? '?'}), not VERIFIED; see \`codex-oss explain ${mission.mission_id} --project ${target.project}\``,
-    };
+    return `the bridge answered HTTP ${run.httpStatus} but recorded no run for ${missionId}`;
+  if (run.status !== expected)
+    return `the ${tier} mission ended ${run.status ?? 'without a terminal event'} (${run.reason ?? '?'}), not ${expected}; see \`codex-oss explain ${missionId} --project ${target.project}\``;
   if (!run.auditOk)
-    return {
-      pass: false,
-      evidence,
-      problem: `audit-mission failed: run \`codex-oss audit-mission ${mission.mission_id} --project ${target.project}\``,
-    };
-  return { pass: true, evidence };
+    return `audit-mission failed: run \`codex-oss audit-mission ${missionId} --project ${target.project}\``;
+  return undefined;
 }
 
 /**
