@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -37,7 +37,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
     // One line per finished request is logged by our onResponse hook instead.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
-    genReqId: () => `req_${randomBytes(8).toString('hex')}`,
+    genReqId: () => `req_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
     requestIdHeader: false,
     // Receiving a request is bounded (headers, then the whole body: a slow or stalled client is
     // answered 408 and closed, authenticated or not); sending is not, since a long SSE stream or

@@ -9,8 +9,11 @@ export interface ResponseChannel {
   /** Present when the client asked for a stream. */
   readonly writer: SseWriter | undefined;
   readonly clock: RequestClock;
-  /** Streams: sends the headers and `response.created` now, so keepalives cover the wait. */
-  readonly open: () => void;
+  /**
+   * Streams: sends the headers and `response.created` now, so keepalives cover the wait. The
+   * time already spent waiting on the upstream is left out of the header's overhead figure.
+   */
+  readonly open: (upstreamWaitMs?: number) => void;
   /** Non-streams: sends the emitter's response object as the JSON answer. */
   readonly sendJson: () => Promise<void>;
 }
@@ -56,14 +59,16 @@ export function openResponseChannel(
         }
       : {}),
   });
+  let opened = false;
   return {
     emitter,
     writer,
     clock,
-    open: () => {
-      if (!writer) return;
+    open: (upstreamWaitMs = 0) => {
+      if (!writer || opened) return;
+      opened = true;
       reply.hijack();
-      writer.open(elapsedMs(clock));
+      writer.open(elapsedMs(clock) - upstreamWaitMs);
       emitter.start();
     },
     sendJson: async () => {

@@ -19,10 +19,18 @@ export interface SseWriterOptions {
  */
 export class SseWriter implements ResponseEventSink {
   private sequence = 0;
-  private corked = false;
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.response.uncork();
+  /** Frames written in this tick, sent together as one string at its end. */
+  private readonly pending: string[] = [];
+  private flushScheduled = false;
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const { pending } = this;
+    if (pending.length === 0 || this.response.destroyed) {
+      pending.length = 0;
+      return;
+    }
+    this.response.write(pending.length === 1 ? (pending[0] ?? '') : pending.join(''));
+    pending.length = 0;
   };
   private timer: NodeJS.Timeout | undefined;
   private ended = false;
@@ -44,7 +52,8 @@ export class SseWriter implements ResponseEventSink {
       trailer: OVERHEAD_HEADER,
       ...extraHeaders,
     });
-    this.response.flushHeaders();
+    // No flushHeaders: response.created follows in the same tick, and the headers leave with it
+    // in one socket write instead of two.
     if (this.options.keepaliveMs > 0) {
       this.timer = setTimeout(() => this.keepalive(), this.options.keepaliveMs);
       this.timer.unref();
@@ -60,13 +69,13 @@ export class SseWriter implements ResponseEventSink {
     const payload = stampSequence(event, this.sequence);
     this.sequence += 1;
     // Events written in the same tick (an upstream network chunk often holds several deltas, and
-    // one delta makes several events) leave in one socket write instead of one syscall each.
-    if (!this.corked) {
-      this.corked = true;
-      this.response.cork();
-      process.nextTick(this.uncork);
+    // one delta makes several events) leave as one string: one chunk of the chunked body and one
+    // socket write, instead of a write (three buffers, with the chunk framing) per event.
+    this.pending.push(`event: ${event.type}\ndata: ${payload}\n\n`);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(this.flush);
     }
-    this.response.write(`event: ${event.type}\ndata: ${payload}\n\n`);
     if (TERMINAL.has(event.type)) this.end();
     else this.timer?.refresh();
   }
@@ -90,6 +99,7 @@ export class SseWriter implements ResponseEventSink {
     this.ended = true;
     clearTimeout(this.timer);
     if (this.response.destroyed) return;
+    this.flush();
     if (this.options.overheadMs) {
       this.response.addTrailers({ [OVERHEAD_HEADER]: this.options.overheadMs().toFixed(3) });
     }

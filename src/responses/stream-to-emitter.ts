@@ -41,6 +41,8 @@ export interface StreamToEmitterOptions {
   readonly singleToolCall?: boolean;
   /** Told about each call dropped by `singleToolCall` (the lane logs it). */
   readonly onDroppedCall?: (call: { name: string; id: string }) => void;
+  /** Called once, when the first part has arrived and before it reaches the emitter. */
+  readonly onFirstPart?: () => void;
 }
 
 export async function streamToEmitter(
@@ -63,11 +65,16 @@ export async function streamToEmitter(
   let reasoningClosed = false;
 
   const iterator = parts[Symbol.asyncIterator]();
+  let onFirstPart = options.onFirstPart;
   for (;;) {
     const waitStart = performance.now();
     const next = await iterator.next();
     upstreamWaitMs += performance.now() - waitStart;
     if (next.done) break;
+    if (onFirstPart) {
+      onFirstPart();
+      onFirstPart = undefined;
+    }
     const part = next.value;
     switch (part.type) {
       case 'response-metadata':

@@ -72,6 +72,24 @@ describe('ConcurrencyLimiter', () => {
     expect(gate.snapshot()).toEqual({ inUse: 0, max: 2, queued: 0 });
   });
 
+  it('tryAcquire takes a free slot, never one a waiter is owed, and never queues', async () => {
+    const gate = limiter({ max: 1, queueMax: 2 });
+    const signal = new AbortController().signal;
+    const first = gate.tryAcquire();
+    expect(first).toBeTypeOf('function');
+    expect(gate.tryAcquire()).toBeUndefined();
+    expect(gate.snapshot()).toEqual({ inUse: 1, max: 1, queued: 0 });
+    const waiter = gate.acquire({ signal });
+    first!();
+    // The freed slot went to the waiter, not to a caller that did not queue.
+    expect(gate.tryAcquire()).toBeUndefined();
+    (await waiter)();
+    const again = gate.tryAcquire();
+    expect(gate.snapshot()).toEqual({ inUse: 1, max: 1, queued: 0 });
+    again!();
+    expect(gate.snapshot().inUse).toBe(0);
+  });
+
   it('refuses at once when the queue is full', async () => {
     const gate = limiter({ queueMax: 1 });
     const signal = new AbortController().signal;

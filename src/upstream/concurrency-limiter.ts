@@ -59,13 +59,18 @@ export class ConcurrencyLimiter {
     }
   }
 
+  /** A free slot now, without queueing; undefined when the caller would have to wait. */
+  tryAcquire(): Release | undefined {
+    if (this.inUse >= this.max || this.waiters.length > 0) return undefined;
+    this.inUse += 1;
+    return this.releaser();
+  }
+
   acquire(acquireOptions: AcquireOptions): Promise<Release> {
     const { signal } = acquireOptions;
     if (signal.aborted) return Promise.reject(abortReason(signal));
-    if (this.inUse < this.max && this.waiters.length === 0) {
-      this.inUse += 1;
-      return Promise.resolve(this.releaser());
-    }
+    const free = this.tryAcquire();
+    if (free) return Promise.resolve(free);
     if (this.waiters.length >= this.options.queueMax) {
       return Promise.reject(this.options.rejection('full'));
     }

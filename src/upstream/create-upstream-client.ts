@@ -424,6 +424,18 @@ class OpenCodeUpstreamClient implements UpstreamClient {
     call: ModelCall,
     deadlineAt: number,
   ): Promise<Release> {
+    // Free slots on both: no deadline signal to build (AbortSignal.any and a timer per call
+    // are a measurable part of a small request's cost).
+    if (!call.signal.aborted) {
+      const modelSlot = this.modelLimiter(entry.id).tryAcquire();
+      const globalSlot = modelSlot && this.global.tryAcquire();
+      if (modelSlot && globalSlot)
+        return () => {
+          globalSlot();
+          modelSlot();
+        };
+      modelSlot?.();
+    }
     const onQueued = (position: number): void => {
       call.onAttempt?.({ type: 'queued', model: entry.id, position });
     };

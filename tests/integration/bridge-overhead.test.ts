@@ -65,6 +65,39 @@ describe('x-bridge-overhead-ms leaves out the time spent waiting on the upstream
     expect(overheadOf(result.trailers['x-bridge-overhead-ms'])).toBeLessThan((4 * PACE_MS) / 3);
   });
 
+  it('a stream whose upstream is slow to its first byte: the header leaves the wait out, and response.created does not wait for it', async () => {
+    // The raw lane sends the upstream request first and opens the stream with the upstream's
+    // first part, or after a short grace (20 ms) when the upstream is slower than that.
+    bridge.mock.script(reply().text('late').firstByteDelayMs(PACE_MS));
+    const started = performance.now();
+    const response = await request(`${bridge.baseURL}/responses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${BRIDGE_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'kimi-k2.6', input: 'hi', stream: true }),
+    });
+    const headersMs = performance.now() - started;
+    let text = '';
+    let createdMs: number | undefined;
+    let deltaMs: number | undefined;
+    for await (const chunk of response.body) {
+      text += String(chunk);
+      createdMs ??= text.includes('response.created') ? performance.now() - started : undefined;
+      deltaMs ??= text.includes('response.output_text.delta')
+        ? performance.now() - started
+        : undefined;
+    }
+    expect(response.statusCode).toBe(200);
+    expect(text.indexOf('response.created')).toBeLessThan(
+      text.indexOf('response.output_text.delta'),
+    );
+    expect(deltaMs).toBeGreaterThanOrEqual(PACE_MS);
+    // Opened by the grace timer, long before the upstream's first byte (margin: 5× the grace).
+    expect(headersMs).toBeLessThan(PACE_MS / 3);
+    expect(createdMs).toBeLessThan(PACE_MS / 3);
+    // The header is sent at that opening: the bridge's own time only, not the 20 ms it waited.
+    expect(overheadOf(response.headers['x-bridge-overhead-ms'])).toBeLessThan(15);
+  });
+
   it('a mission over slow model calls: the header leaves out every model call', async () => {
     bridge.mock.script(
       reply()

@@ -38,27 +38,33 @@ export async function runRawLane(input: RawLaneInput, deps: AppDeps): Promise<vo
     },
   );
 
-  const parts = deps.upstream.stream({
-    chain: input.chain,
-    request: conversion.request,
-    signal: input.signal,
-    ...sessionKey(httpRequest, request),
-    ...nonStreamDeadline(request, deps),
-    onAttempt: (event) =>
-      httpRequest.log.info(
-        { attempt: event.type, model: 'model' in event ? event.model : event.from },
-        'upstream attempt',
-      ),
-  });
-
-  open();
+  // The upstream request leaves before anything is written to the client. The stream then opens
+  // with the first part, so response.created, in_progress and the first delta reach the client
+  // in one write (one wake-up), or after a short grace, so keepalives still cover a slow upstream.
+  const upstream = startNow(
+    deps.upstream.stream({
+      chain: input.chain,
+      request: conversion.request,
+      signal: input.signal,
+      ...sessionKey(httpRequest, request),
+      ...nonStreamDeadline(request, deps),
+      onAttempt: (event) =>
+        httpRequest.log.info(
+          { attempt: event.type, model: 'model' in event ? event.model : event.from },
+          'upstream attempt',
+        ),
+    }),
+  );
+  const openNow = (): void => open(upstream.waitedMs());
+  const grace = writer ? setTimeout(openNow, openGraceMs) : undefined;
   try {
     const outcome = await streamToEmitter(
-      parts,
+      upstream.parts,
       emitter,
       conversion.toolNames,
       writer ? () => writer.drained() : undefined,
       {
+        onFirstPart: openNow,
         singleToolCall: request.parallel_tool_calls === false,
         onDroppedCall: (call) =>
           httpRequest.log.warn(
@@ -67,6 +73,7 @@ export async function runRawLane(input: RawLaneInput, deps: AppDeps): Promise<vo
           ),
       },
     );
+    openNow();
     clock.upstreamMs += outcome.upstreamWaitMs;
     if (outcome.finishReason === 'length') emitter.incomplete('max_output_tokens', outcome.usage);
     else if (outcome.finishReason === 'content_filter')
@@ -84,6 +91,7 @@ export async function runRawLane(input: RawLaneInput, deps: AppDeps): Promise<vo
   } catch (error) {
     const failure = toBridgeError(error);
     if (!writer) throw failure;
+    openNow();
     if (input.signal.aborted) {
       httpRequest.log.info('client disconnected; upstream call aborted');
       writer.end();
@@ -93,9 +101,44 @@ export async function runRawLane(input: RawLaneInput, deps: AppDeps): Promise<vo
     emitter.fail(failure);
     return;
   } finally {
+    clearTimeout(grace);
     writer?.end();
   }
   if (!writer) await sendJson();
+}
+
+/** How long response.created may wait for the upstream's first part to leave with it. */
+const openGraceMs = 20;
+
+interface StartedCall<T> {
+  readonly parts: AsyncIterable<T>;
+  /** Time spent waiting on the upstream so far: from the request to its first part, or now. */
+  waitedMs(): number;
+}
+
+/** Asks for the first part now, which sends the upstream request before the caller goes on. */
+function startNow<T>(source: AsyncIterable<T>): StartedCall<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  const sentAt = performance.now();
+  let firstAt: number | undefined;
+  let first: Promise<IteratorResult<T>> | undefined = iterator.next();
+  const arrived = (): void => {
+    firstAt = performance.now();
+  };
+  first.then(arrived, arrived);
+  return {
+    parts: {
+      [Symbol.asyncIterator]: () => ({
+        next: () => {
+          const pending = first;
+          if (pending === undefined) return iterator.next();
+          first = undefined;
+          return pending;
+        },
+      }),
+    },
+    waitedMs: () => (firstAt ?? performance.now()) - sentAt,
+  };
 }
 
 /**
