@@ -31,7 +31,13 @@ export function createServices(options: {
 }): BridgeServices {
   const { config, logger } = options;
   const registry = createRegistry(config);
-  const spend = openSpendLedger(config.CODEX_OSS_PROJECT);
+  const spend = openSpendLedger(config.CODEX_OSS_PROJECT, {
+    onWriteError: (error, dropped) =>
+      logger.warn(
+        { err: error, dropped },
+        'spend ledger: a deferred write failed; the spend still counts here and is retried',
+      ),
+  });
   const upstream = createUpstreamClient({
     config,
     logger,

@@ -36,6 +36,13 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
   const responses = openResponseStore(config.CODEX_OSS_PROJECT, {
     ttlSeconds: config.RESPONSE_STORE_TTL_SECONDS,
     maxResponses: config.RESPONSE_STORE_MAX_RESPONSES,
+    onWriteError: (error, dropped) =>
+      logger.warn(
+        { err: error, dropped },
+        dropped > 0
+          ? 'response store: writes keep failing; the oldest unwritten responses were given up'
+          : 'response store: a deferred write failed; the responses stay readable and are retried',
+      ),
   });
   const deps: AppDeps = {
     config,

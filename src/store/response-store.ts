@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { STATE_DIR } from '../events/index.js';
+import { WriteBehind } from './write-behind.js';
 
 /**
  * The conversation state of PRODUCT.md §2.0: every stored response's input and output items, so
@@ -40,6 +41,23 @@ export interface ResponseStoreOptions {
   readonly now?: () => number;
   /** How often the background prune runs; 0 turns the timer off (tests call prune()). */
   readonly pruneIntervalMs?: number;
+  /**
+   * How long a saved response may wait to be written with others (decision 0011); it is
+   * readable at once either way. Tests pass 0 to write at the end of the tick.
+   */
+  readonly writeDelayMs?: number;
+  /** Told when a deferred write fails (a full disk); the responses stay pending and readable. */
+  readonly onWriteError?: (error: unknown, droppedResponses: number) => void;
+}
+
+/** A saved response not yet in the database, serialised as it will be written. */
+interface PendingResponse {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly responseJson: string;
+  readonly inputJson: string;
+  readonly items: readonly (readonly [itemId: string, json: string])[];
 }
 
 export const RESPONSE_STORE_SCHEMA_VERSION = 1;
@@ -47,6 +65,9 @@ const PRUNE_BATCH = 200;
 /** A save triggers a prune after this many saves, or when the last one is this old. */
 const PRUNE_EVERY_SAVES = 32;
 const PRUNE_MIN_INTERVAL_MS = 1_000;
+const WRITE_DELAY_MS = 25;
+/** Responses kept in memory while their writes fail, before the oldest are given up. */
+const MAX_PENDING = 1_000;
 
 const TABLES = `
 CREATE TABLE IF NOT EXISTS responses (
@@ -106,10 +127,10 @@ class SqliteResponseStore implements ResponseStore {
   readonly #db: Database.Database;
   readonly #options: ResponseStoreOptions;
   readonly #now: () => number;
-  readonly #insert: (entry: {
-    response: Record<string, unknown>;
-    input: readonly unknown[];
-  }) => void;
+  readonly #write: WriteBehind<PendingResponse>;
+  /** Saved, not yet written: by response id, and by item id (newest response wins). */
+  readonly #pending = new Map<string, PendingResponse>();
+  readonly #pendingItems = new Map<string, PendingResponse>();
   readonly #get: Database.Statement;
   readonly #item: Database.Statement;
   readonly #delete: Database.Statement;
@@ -135,24 +156,22 @@ class SqliteResponseStore implements ResponseStore {
     const insertItem = db.prepare(
       'INSERT OR REPLACE INTO response_items (item_id, response_id, item_json) VALUES (?, ?, ?)',
     );
-    this.#insert = db.transaction(
-      (entry: { response: Record<string, unknown>; input: readonly unknown[] }) => {
-        const id = String(entry.response['id']);
-        const now = this.#now();
-        insertResponse.run(
-          id,
-          now,
-          now + options.ttlSeconds,
-          JSON.stringify(entry.response),
-          JSON.stringify(entry.input),
-        );
-        const output = Array.isArray(entry.response['output']) ? entry.response['output'] : [];
-        for (const item of [...entry.input, ...(output as unknown[])]) {
-          const itemId = idOf(item);
-          if (itemId !== undefined) insertItem.run(itemId, id, JSON.stringify(item));
-        }
+    const insertAll = db.transaction((rows: readonly PendingResponse[]) => {
+      for (const row of rows) {
+        insertResponse.run(row.id, row.createdAt, row.expiresAt, row.responseJson, row.inputJson);
+        for (const [itemId, json] of row.items) insertItem.run(itemId, row.id, json);
+      }
+    });
+    this.#write = new WriteBehind<PendingResponse>({
+      write: (rows) => insertAll(rows),
+      delayMs: options.writeDelayMs ?? WRITE_DELAY_MS,
+      maxPending: MAX_PENDING,
+      onError: (error, dropped) => options.onWriteError?.(error, dropped),
+      onDone: (rows) => {
+        for (const row of rows) this.#forget(row);
+        this.#schedulePrune(rows.length);
       },
-    );
+    });
     this.#get = db.prepare(
       'SELECT id, created_at, response_json, input_json FROM responses WHERE id = ? AND expires_at > ?',
     );
@@ -173,12 +192,40 @@ class SqliteResponseStore implements ResponseStore {
 
   save(entry: { response: Record<string, unknown>; input: readonly unknown[] }): boolean {
     if (!this.enabled) return false;
-    this.#insert(entry);
-    this.#schedulePrune();
+    const id = String(entry.response['id']);
+    const now = this.#now();
+    const output = Array.isArray(entry.response['output']) ? entry.response['output'] : [];
+    const items: (readonly [string, string])[] = [];
+    for (const item of [...entry.input, ...(output as unknown[])]) {
+      const itemId = idOf(item);
+      if (itemId !== undefined) items.push([itemId, JSON.stringify(item)]);
+    }
+    // Serialised now: the caller's objects may change once the request is answered.
+    const row: PendingResponse = {
+      id,
+      createdAt: now,
+      expiresAt: now + this.#options.ttlSeconds,
+      responseJson: JSON.stringify(entry.response),
+      inputJson: JSON.stringify(entry.input),
+      items,
+    };
+    this.#pending.set(id, row);
+    for (const [itemId] of items) this.#pendingItems.set(itemId, row);
+    this.#write.add(row);
     return true;
   }
 
   get(id: string): StoredResponse | null {
+    const pending = this.#pending.get(id);
+    if (pending !== undefined) {
+      if (pending.expiresAt <= this.#now()) return null;
+      return {
+        id,
+        createdAt: pending.createdAt,
+        response: JSON.parse(pending.responseJson) as Record<string, unknown>,
+        input: JSON.parse(pending.inputJson) as unknown[],
+      };
+    }
     const row = this.#get.get(id, this.#now()) as
       { id: string; created_at: number; response_json: string; input_json: string } | undefined;
     if (row === undefined) return null;
@@ -191,15 +238,27 @@ class SqliteResponseStore implements ResponseStore {
   }
 
   item(id: string): Record<string, unknown> | null {
+    const pending = this.#pendingItems.get(id);
+    if (pending !== undefined) {
+      if (pending.expiresAt <= this.#now()) return null;
+      const json = pending.items.find(([itemId]) => itemId === id)?.[1];
+      if (json !== undefined) return JSON.parse(json) as Record<string, unknown>;
+    }
     const row = this.#item.get(id, this.#now()) as { item_json: string } | undefined;
     return row === undefined ? null : (JSON.parse(row.item_json) as Record<string, unknown>);
   }
 
   delete(id: string): boolean {
-    return this.#delete.run(id).changes > 0;
+    const pending = this.#pending.get(id);
+    if (pending !== undefined) {
+      this.#write.discard(pending);
+      this.#forget(pending);
+    }
+    return this.#delete.run(id).changes > 0 || pending !== undefined;
   }
 
   prune(batch = PRUNE_BATCH): number {
+    this.#write.flush();
     let removed = this.#pruneExpired.run(this.#now(), batch).changes;
     const { n } = this.#count.get() as { n: number };
     const over = n - this.#options.maxResponses;
@@ -209,6 +268,7 @@ class SqliteResponseStore implements ResponseStore {
   }
 
   close(): void {
+    if (this.#db.open) this.#write.flush();
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
     if (this.#db.open) this.#db.close();
@@ -218,11 +278,18 @@ class SqliteResponseStore implements ResponseStore {
    * After the request that saved has been answered: a bounded delete per turn of the event loop,
    * repeated while there is more to remove, so a large backlog never holds up a request.
    */
-  #schedulePrune(): void {
+  /** Drops a row from the pending view, unless a newer save has taken its place. */
+  #forget(row: PendingResponse): void {
+    if (this.#pending.get(row.id) === row) this.#pending.delete(row.id);
+    for (const [itemId] of row.items)
+      if (this.#pendingItems.get(itemId) === row) this.#pendingItems.delete(itemId);
+  }
+
+  #schedulePrune(saved: number): void {
     // A prune costs a COUNT(*) over the whole table: on the raw lane's hot path it ran after
     // every response. Now at most once per PRUNE_EVERY_SAVES saves or PRUNE_MIN_INTERVAL_MS, so
     // the table may briefly hold that many rows over the cap (expired ones are hidden at once).
-    this.#savesSincePrune += 1;
+    this.#savesSincePrune += saved;
     const now = Date.now();
     if (
       this.#savesSincePrune < PRUNE_EVERY_SAVES &&

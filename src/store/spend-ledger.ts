@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { STATE_DIR } from '../events/index.js';
+import { WriteBehind } from './write-behind.js';
 
 /**
  * What the bridge itself spent upstream, call by call (raw lane and missions alike), so it can
@@ -10,10 +11,20 @@ import { STATE_DIR } from '../events/index.js';
  */
 export interface SpendLedger {
   readonly path: string;
+  /** Counted at once; written to the file with others within a few ms (decision 0011). */
   record(entry: { readonly model: string; readonly usd: number; readonly at?: number }): void;
   /** Spend inside `[now - seconds, now]`, oldest first (ms timestamps). */
   entriesSince(sinceMs: number): { at: number; usd: number }[];
+  /** Writes what is pending; close() does it too. */
+  flush(): void;
   close(): void;
+}
+
+export interface SpendLedgerOptions {
+  /** How long a recorded spend may wait to be written with others; 0: end of the tick. */
+  readonly writeDelayMs?: number;
+  /** Told when a deferred write fails; the entries stay pending and counted. */
+  readonly onWriteError?: (error: unknown, droppedEntries: number) => void;
 }
 
 export interface WindowLimit {
@@ -37,8 +48,19 @@ export interface WindowStatus {
 /** Longest window kept; older rows are deleted a few at a time as new ones arrive. */
 const KEEP_MS = 31 * 86_400_000;
 const TRIM_EVERY = 64;
+const WRITE_DELAY_MS = 25;
+const MAX_PENDING = 10_000;
 
-export function openSpendLedger(projectRoot: string): SpendLedger {
+interface SpendRow {
+  readonly at: number;
+  readonly model: string;
+  readonly usd: number;
+}
+
+export function openSpendLedger(
+  projectRoot: string,
+  options: SpendLedgerOptions = {},
+): SpendLedger {
   const dir = join(projectRoot, STATE_DIR, 'state');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'spend.sqlite');
@@ -61,21 +83,39 @@ export function openSpendLedger(projectRoot: string): SpendLedger {
   // Rows past the longest window are dead weight, not wrong: trimming them once per
   // TRIM_EVERY inserts keeps a second write statement off every upstream response.
   let sinceTrim = TRIM_EVERY - 1;
+  const insertAll = db.transaction((rows: readonly SpendRow[]) => {
+    for (const row of rows) insert.run(row.at, row.model, row.usd);
+    sinceTrim += rows.length;
+    if (sinceTrim >= TRIM_EVERY) {
+      sinceTrim = 0;
+      trim.run(Date.now() - KEEP_MS);
+    }
+  });
+  const writes = new WriteBehind<SpendRow>({
+    write: (rows) => insertAll(rows),
+    delayMs: options.writeDelayMs ?? WRITE_DELAY_MS,
+    maxPending: MAX_PENDING,
+    onError: (error, dropped) => options.onWriteError?.(error, dropped),
+  });
   return {
     path,
     record: ({ model, usd, at }) => {
       if (!(usd > 0)) return;
-      const when = at ?? Date.now();
-      insert.run(when, model, usd);
-      sinceTrim += 1;
-      if (sinceTrim >= TRIM_EVERY) {
-        sinceTrim = 0;
-        trim.run(when - KEEP_MS);
-      }
+      writes.add({ at: at ?? Date.now(), model, usd });
     },
-    entriesSince: (sinceMs) => since.all(sinceMs) as { at: number; usd: number }[],
+    entriesSince: (sinceMs) => {
+      const rows = since.all(sinceMs) as { at: number; usd: number }[];
+      const pending = writes.pending.filter((row) => row.at >= sinceMs);
+      if (pending.length === 0) return rows;
+      return [...rows, ...pending.map(({ at, usd }) => ({ at, usd }))].sort((a, b) => a.at - b.at);
+    },
+    flush: () => {
+      if (db.open) writes.flush();
+    },
     close: () => {
-      if (db.open) db.close();
+      if (!db.open) return;
+      writes.flush();
+      db.close();
     },
   };
 }

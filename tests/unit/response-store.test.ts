@@ -14,7 +14,12 @@ afterEach(() => {
 function open(options: { ttlSeconds: number; maxResponses: number }, clock: { now: number }) {
   const dir = mkdtempSync(path.join(tmpdir(), 'ocb-store-'));
   dirs.push(dir);
-  const store = openResponseStore(dir, { ...options, now: () => clock.now, pruneIntervalMs: 0 });
+  const store = openResponseStore(dir, {
+    ...options,
+    now: () => clock.now,
+    pruneIntervalMs: 0,
+    writeDelayMs: 0,
+  });
   stores.push(store);
   return store;
 }
@@ -81,7 +86,10 @@ describe('response store', () => {
   it('prunes after saves on its own, but not after every one (a COUNT(*) per response was hot-path cost)', async () => {
     const clock = { now: 1000 };
     const store = open({ ttlSeconds: 10_000, maxResponses: 3 }, clock);
-    const tick = () => new Promise((resolve) => setImmediate(resolve));
+    // One turn writes the saves, the next runs the prune they scheduled.
+    const tick = async () => {
+      for (let turn = 0; turn < 2; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+    };
     const saveNext = (index: number) => {
       clock.now += 1;
       store.save(response(`resp_${index}`, `msg_${index}`));
