@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';
-import { request } from 'undici';
 import { BridgeError } from '../errors/index.js';
 import type { ModelEntry } from '../models/index.js';
 import { abortReason } from './abort.js';
@@ -16,6 +15,7 @@ import {
 } from './classify-upstream-error.js';
 import { convertToChatBody } from './openai-chat/convert-to-chat-body.js';
 import { ChatStreamMapper, mapChatCompletionBody } from './openai-chat/map-chat-stream.js';
+import { openUpstreamBody, type UpstreamBody } from './open-upstream-body.js';
 import { SseDecoder, type SseEvent } from './sse-decoder.js';
 import type { StreamPart } from './stream-part.js';
 
@@ -170,7 +170,7 @@ export async function* runAttempt(
   }
   const url = upstreamUrl(input.baseUrl, messages ? 'messages' : 'chat/completions');
   const mapper: Mapper = messages ? new MessagesStreamMapper(model) : new ChatStreamMapper(model);
-  let response: Dispatcher.ResponseData | undefined;
+  let response: UpstreamBody | undefined;
   let consumed = false;
   let streamedAny = false;
 
@@ -189,16 +189,14 @@ export async function* runAttempt(
 
   try {
     armPhase('first-byte');
-    response = await request(url, {
-      method: 'POST',
+    response = await openUpstreamBody({
+      url,
       headers: upstreamHeaders(entry.endpoint, input.apiKey, input.sessionKey),
       body: serialized,
       signal: controller.signal,
       dispatcher: input.dispatcher,
-      headersTimeout: 0,
-      bodyTimeout: 0,
     });
-    const iterator = (response.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+    const body = response;
     /** The next body chunk under the first-byte or idle deadline; undefined at EOF. */
     // The first chunk stays under the first-byte deadline armed before the request was sent.
     let firstChunk = true;
@@ -206,12 +204,9 @@ export async function* runAttempt(
       if (firstChunk) firstChunk = false;
       else armPhase('idle');
       try {
-        const next = await iterator.next();
-        if (next.done === true) {
-          consumed = true;
-          return undefined;
-        }
-        return next.value;
+        const chunk = await body.next();
+        if (chunk === undefined) consumed = true;
+        return chunk;
       } finally {
         disarmPhase();
       }
@@ -302,7 +297,7 @@ export async function* runAttempt(
       // instead of draining a stream nobody reads.
       if (fired === undefined) fired = 'client';
       controller.abort();
-      response.body.destroy();
+      response.destroy();
     }
   }
 }
