@@ -486,6 +486,15 @@ const detectors: readonly Detector[] = [
       benignValue(password, 'password') ? null : prefix + user + redactionMarker,
   },
   {
+    // Userinfo runs to the last `@` before the host: a password may itself contain `@`. First,
+    // so the rule below (up to the first `@`) cannot leave the rest of such a password behind.
+    kind: 'url_credentials',
+    hint: '://',
+    pattern:
+      /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/)[^\s:@/"'`]*:[^\s/"'`]*@(?=[^\s@/"'`]*[/:\s"'`]|[^\s@/"'`]*$)/gim,
+    replace: (_match, groups) => `${groups[0] ?? ''}${redactionMarker}@`,
+  },
+  {
     kind: 'url_credentials',
     hint: '://',
     // Credentials in a URL's userinfo, including redis' empty user. The lookbehind makes each scheme
@@ -506,12 +515,13 @@ const detectors: readonly Detector[] = [
   },
   {
     kind: 'slack_token',
-    pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}/g,
+    pattern: /\bxox[abposre]-[A-Za-z0-9-]{10,}/g,
     replace: () => redactionMarker,
   },
   {
     kind: 'aws_access_key',
-    pattern: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
+    // Access key ids (AKIA, ASIA…) and the other IAM unique-id prefixes secretlint reports.
+    pattern: /\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[0-9A-Z]{16}\b/g,
     replace: () => redactionMarker,
   },
   {
@@ -524,7 +534,7 @@ const detectors: readonly Detector[] = [
   {
     kind: 'vendor_token',
     pattern:
-      /\b(?:gl(?:pat|rt|ptt|dt|ft|soat|cbt|imt|agent)-[A-Za-z0-9_-]{20,}|(?:SK|AC)[0-9a-f]{32}|key-[0-9a-z]{32}|dapi[0-9a-h]{32}(?:-\d)?|shp(?:at|ca|pa|ss)_[0-9a-fA-F]{32}|do[opr]_v1_[0-9a-f]{64}|hf_[A-Za-z]{30,}|api_org_[A-Za-z]{30,}|AIza[0-9A-Za-z_-]{35}|NRAK-[A-Z0-9]{27}|AGE-SECRET-KEY-1[0-9A-Z]{58}|(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{16,}|npm_[A-Za-z0-9]{36}|pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}|lin_api_[A-Za-z0-9]{40}|dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}|EAAA[A-Za-z0-9_-]{60}|xapp-\d-[A-Z0-9]+-\d+-[a-z0-9]+|A3-[A-Z0-9]{6}-[A-Z0-9]{11}-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5})/g,
+      /\b(?:gl(?:pat|rt|ptt|dt|ft|soat|cbt|imt|agent|ffct|oas)-[A-Za-z0-9_-]{20,}|(?:SK|AC)[0-9a-f]{32}|key-[0-9a-z]{32}|dapi[0-9a-h]{32}(?:-\d)?|shp(?:at|ca|pa|ss)_[0-9a-fA-F]{32}|do[opr]_v1_[0-9a-f]{64}|hf_[A-Za-z]{30,}|api_org_[A-Za-z]{30,}|AIza[0-9A-Za-z_-]{35}|NRAK-[A-Z0-9]{27}|AGE-SECRET-KEY-1[0-9A-Z]{58}|(?:sk|rk|pk)_(?:live|test|prod)_[0-9A-Za-z]{16,}|npm_[A-Za-z0-9]{36}|pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}|lin_api_[A-Za-z0-9]{40}|dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}|EAAA[A-Za-z0-9_-]{60}|xapp-\d-[A-Z0-9]+-\d+-[a-z0-9]+|A3-[A-Z0-9]{6}-[A-Z0-9]{11}-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5})/g,
     replace: () => redactionMarker,
   },
   {
@@ -533,6 +543,70 @@ const detectors: readonly Detector[] = [
     hint: 'SG.',
     pattern: /\bSG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}/g,
     replace: () => redactionMarker,
+  },
+  {
+    // More prefixed formats from gitleaks' rule list. A prefix that is a common word start
+    // (`pat`, `API-`, `pul-`) is followed by a body of a fixed length and alphabet, then a word
+    // end, so `patch` or `API-GATEWAY` stay as they are.
+    kind: 'vendor_token',
+    pattern:
+      /\b(?:A3-[A-Z0-9]{6}-[A-Z0-9]{6}-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}|pat[A-Za-z0-9]{14}\.[a-f0-9]{64}|LTAI[A-Za-z0-9]{20}|(?:sc|ext|scauth|authress)_[A-Za-z0-9]{5,30}\.[A-Za-z0-9]{4,6}\.acc[_-][A-Za-z0-9-]{10,32}\.[A-Za-z0-9+/_=-]{30,120}|CLOJARS_[A-Za-z0-9]{60}|v1\.0-[a-f0-9]{24}-[a-f0-9]{146}|dnkey-[A-Za-z0-9=_-]{26}-[A-Za-z0-9=_-]{52}|dt0c01\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{64}|FLW(?:SECK|PUBK)_TEST-[a-hA-H0-9]{12,32}(?:-X)?|GR1348941[A-Za-z0-9_-]{20}|[ps]at\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}|s-s4t2(?:ud|af)-[a-f0-9]{64}|pubkey-[a-f0-9]{32}|API-[A-Z0-9]{26}|PMAK-[a-f0-9]{24}-[a-f0-9]{34}|pul-[a-f0-9]{40}|rdme_[a-z0-9]{70}|rubygems_[a-f0-9]{48}|sntryu_[a-f0-9]{64}|sm_[aps]at_[A-Za-z0-9]{16}|shippo_(?:live|test)_[a-fA-F0-9]{40}|sgp_(?:[a-fA-F0-9]{16}_|local_)?[a-fA-F0-9]{40}|sq0(?:atp|csp)-[A-Za-z0-9_-]{22,60}|tfp_[A-Za-z0-9_.=-]{59})(?![A-Za-z0-9])/g,
+    replace: () => redactionMarker,
+  },
+  {
+    // Discord bot tokens: the bot's id (digits) in base64, so M, N or O first, a 6-character
+    // timestamp, then the HMAC. Only a first part that decodes to digits counts: a dotted name
+    // such as `NotificationServiceProvider.config.defaultChannelName` has the same shape.
+    kind: 'vendor_token',
+    pattern:
+      /\b([MNO][A-Za-z0-9_-]{23,27})\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}(?![A-Za-z0-9_-])/g,
+    replace: (_match, [id = '']) =>
+      /^\d{17,20}$/.test(Buffer.from(id, 'base64').toString('latin1')) ? redactionMarker : null,
+  },
+  {
+    // Mapbox tokens: `pk.` (public) or `sk.` (secret), then a base64 JSON head and a signature.
+    kind: 'vendor_token',
+    hint: 'k.eyJ',
+    pattern: /\b[ps]k\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{20,}/g,
+    replace: () => redactionMarker,
+  },
+  {
+    // Facebook app tokens: `<app id>|<app secret>` (the bar may be URL-encoded). The secret
+    // has digits; words after a long number (`1234567890123456|shipped-to-warehouse`) do not.
+    kind: 'vendor_token',
+    hint: /\d{15}/,
+    pattern: /\b\d{15,16}(?:\||%7[Cc])([A-Za-z0-9_-]{27,40})(?![A-Za-z0-9_-])/g,
+    replace: (_match, [secret = '']) =>
+      /\d/.test(secret) && /[A-Za-z]/.test(secret) ? redactionMarker : null,
+  },
+  {
+    // Terraform Cloud tokens: the fixed `.atlasv1.` sits in the middle, so it is the hint.
+    kind: 'vendor_token',
+    hint: '.atlasv1.',
+    pattern: /\b[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70}/g,
+    replace: () => redactionMarker,
+  },
+  {
+    // Values that are secrets by a fixed name that ends in no secret word.
+    kind: 'vendor_token',
+    hint: /_gitlab_session|CONTRIBSYS/,
+    pattern:
+      /\b(_gitlab_session=|BUNDLE_(?:ENTERPRISE|GEMS)__CONTRIBSYS__COM["']?[ \t]*[=:][ \t]*["']?)(?:[0-9a-z]{32}|[a-f0-9]{8}:[a-f0-9]{8})\b/g,
+    replace: (_match, [prefix = '']) => prefix + redactionMarker,
+  },
+  {
+    // Microsoft Teams incoming webhooks: the path after `webhookb2/` is the credential.
+    kind: 'vendor_token',
+    hint: 'webhook.office.com',
+    pattern: /(\.webhook\.office\.com\/webhookb2\/)[A-Za-z0-9@/_-]{40,400}/gi,
+    replace: (_match, [prefix = '']) => prefix + redactionMarker,
+  },
+  {
+    // NuGet.config: `<add key="ClearTextPassword" value="…" />`.
+    kind: 'named_password',
+    hint: /password"/i,
+    pattern: /(<add[ \t]+key="(?:ClearText)?Password"[ \t]+value=")[^"\n]+"/gi,
+    replace: (_match, [prefix = '']) => `${prefix}${redactionMarker}"`,
   },
   {
     // `mysql -pSECRET`, `mysqldump --password=…` is an assignment; `sshpass -p SECRET`.
@@ -554,14 +628,6 @@ const detectors: readonly Detector[] = [
     pattern: /\b((?:password|passwd|passphrase|secret)[ \t]+(?:is|was)[ \t]+)([^\s"'`,;]{6,})/gi,
     replace: (_match, [prefix = '', value = '']) =>
       benignValue(value, 'password') ? null : prefix + redactionMarker,
-  },
-  {
-    // A URL password may itself contain `@`: userinfo runs to the last `@` before the host.
-    kind: 'url_credentials',
-    hint: '://',
-    pattern:
-      /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/)[^\s:@/"'`]*:[^\s/"'`]*@(?=[^\s@/"'`]*[/:\s"'`]|[^\s@/"'`]*$)/gim,
-    replace: (_match, groups) => `${groups[0] ?? ''}${redactionMarker}@`,
   },
   {
     // A hex-encoded token: long hex that decodes to a known token prefix.
