@@ -1,210 +1,43 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CommentaryChannel, type CommentaryLine } from '../../src/runtime/commentary-channel.js';
 import { createPathScope } from '../../src/runtime/path-scope.js';
 import { redactSecrets } from '../../src/runtime/redact-secrets.js';
 import { runTool } from '../../src/runtime/tools/registry.js';
 import { type ToolContext } from '../../src/runtime/tools/types.js';
 import { redactWithSecretlint } from '../../src/runtime/secretlint-pass.js';
+import { corpus, type Sample } from './redaction-corpus-samples.js';
 
 /**
- * Issue 9, Medium #4: a corpus of secret formats (the ones the sweep found leaking, and a broad
- * set after secretlint's and gitleaks' published rule lists), each planted in a file and read
- * back through every sink: the sync redactor (logs, events, commentary, names), read_file,
- * search_text, and the tool pass that adds secretlint. Reports the rate per format and sink.
- * Values are assembled at run time so no scanner mistakes this file for a leak.
+ * Issue 9, Medium #4: every format of the corpus (redaction-corpus-samples.ts: the issue's named
+ * formats, gitleaks' rule list, secretlint's preset) planted in a file, a file name and a commit,
+ * and read back through every sink: the sync redactor (logs, events, the objective, reports),
+ * read_file, search_text, the tool pass that adds secretlint, list_dir's names, git's output, and
+ * the commentary channel. Prints the rate per format and per sink.
  */
 
-const r = (chars: string, n: number, seed = 7): string => {
-  let out = '';
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) & 0x7fffffff;
-    out += chars[x % chars.length] ?? 'a';
+const window = 12;
+/** A secret leaks when any `window` characters of it in a row survive. */
+function leaks(output: string, secret: string): boolean {
+  if (secret.length <= window) return output.includes(secret);
+  for (let at = 0; at + window <= secret.length; at++) {
+    if (output.includes(secret.slice(at, at + window))) return true;
   }
-  return out;
-};
-const hex = '0123456789abcdef';
-const alnum = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-const upper = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-interface Sample {
-  readonly name: string;
-  /** A line (or lines) of a file holding the secret. */
-  readonly text: string;
-  /** The part that must not survive (a fragment long enough to be the secret). */
-  readonly secret: string;
-  /** Named in the issue: must be caught in every sink. */
-  readonly named?: boolean;
+  return false;
 }
 
-function sample(name: string, secret: string, make: (s: string) => string, named = false): Sample {
-  return { name, secret, text: make(secret), named };
-}
-
-const awsSecret = r(alnum + '/+', 40, 3);
-const corpus: Sample[] = [
-  // Named in the issue.
-  sample(
-    'aws key split over two lines',
-    awsSecret,
-    (s) => `aws_secret_access_key = "${s.slice(0, 20)}\\\n${s.slice(20)}"`,
-    true,
-  ),
-  {
-    name: 'aws key split over two lines (second half)',
-    secret: awsSecret.slice(20),
-    text: `aws_secret_access_key = "${awsSecret.slice(0, 20)}\\\n${awsSecret.slice(20)}"`,
-    named: true,
-  },
-  sample(
-    'token after shell line continuation',
-    `ghp_${r(alnum, 36, 5)}`,
-    (s) => `curl -H "Authorization: token \\\n  ${s}" https://api.github.com`,
-    true,
-  ),
-  sample(
-    'hex-encoded token',
-    Buffer.from(`ghp_${r(alnum, 36, 9)}`).toString('hex'),
-    (s) => `export GH_TOKEN_HEX=${s}`,
-    true,
-  ),
-  sample(
-    'glpat in prose',
-    `glpat-${r(alnum, 20, 11)}`,
-    (s) => `The deploy uses ${s} for the registry.`,
-    true,
-  ),
-  sample('twilio api key', `SK${r(hex, 32, 13)}`, (s) => `twilio.init("${s}")`, true),
-  sample('mailgun key', `key-${r(hex, 32, 17)}`, (s) => `mg = Mailgun("${s}")`, true),
-  sample('databricks token', `dapi${r(hex, 32, 19)}`, (s) => `host = x; token_value: ${s}`, true),
-  sample(
-    'shopify access token',
-    `shpat_${r(hex, 32, 23)}`,
-    (s) => `client(${JSON.stringify(s)})`,
-    true,
-  ),
-  sample('digitalocean token', `dop_v1_${r(hex, 64, 29)}`, (s) => `doctl auth init -t ${s}`, true),
-  sample(
-    'hugging face token',
-    `hf_${r(alnum.slice(0, 52), 34, 31)}`,
-    (s) => `login(${JSON.stringify(s)})`,
-    true,
-  ),
-  sample(
-    'sendgrid whole key',
-    `SG.${r(alnum, 22, 37)}.${r(alnum, 43, 41)}`,
-    (s) => `sg = SendGrid("${s}")`,
-    true,
-  ),
-  {
-    name: 'sendgrid second segment',
-    secret: r(alnum, 43, 41),
-    text: `sg = SendGrid("SG.${r(alnum, 22, 37)}.${r(alnum, 43, 41)}")`,
-    named: true,
-  },
-  sample(
-    'netrc password',
-    r(alnum, 18, 43),
-    (s) => `machine api.example.com login bob password ${s}`,
-    true,
-  ),
-  sample('mysql -p', r(alnum, 14, 47), (s) => `mysql -u root -p${s} app`, true),
-  sample('sshpass -p', r(alnum, 14, 53), (s) => `sshpass -p ${s} ssh deploy@host`, true),
-  sample('password in a comment', r(alnum, 16, 59), (s) => `# the admin password is ${s}`, true),
-  sample('const key = "…"', r(alnum, 32, 61), (s) => `const key = "${s}";`, true),
-  sample(
-    'url password with @',
-    `p@ss${r(alnum, 12, 67)}`,
-    (s) => `DATABASE=postgres://app:${s}@db.internal:5432/app`,
-    true,
-  ),
-  // A broad corpus after secretlint's and gitleaks' rule lists.
-  sample('aws access key id', `AKIA${r(upper, 16, 71)}`, (s) => `aws_access_key_id=${s}`),
-  sample(
-    'github pat fine-grained',
-    `github_pat_${r(alnum, 22, 73)}_${r(alnum, 59, 79)}`,
-    (s) => `token: ${s}`,
-  ),
-  sample('github oauth', `gho_${r(alnum, 36, 83)}`, (s) => `x = '${s}'`),
-  sample(
-    'slack bot token',
-    `xoxb-${r('0123456789', 12, 89)}-${r('0123456789', 13, 97)}-${r(alnum, 24, 101)}`,
-    (s) => `SLACK=${s}`,
-  ),
-  sample(
-    'slack webhook',
-    `https://hooks.slack.com/services/T${r(upper, 8, 103)}/B${r(upper, 8, 107)}/${r(alnum, 24, 109)}`,
-    (s) => `url: ${s}`,
-  ),
-  sample('stripe live key', `sk_live_${r(alnum, 24, 113)}`, (s) => `Stripe(${JSON.stringify(s)})`),
-  sample('stripe restricted key', `rk_live_${r(alnum, 24, 127)}`, (s) => `stripe = ${s}`),
-  sample('openai key', `sk-proj-${r(alnum, 48, 131)}`, (s) => `OPENAI_API_KEY=${s}`),
-  sample(
-    'anthropic key',
-    `sk-ant-api03-${r(alnum, 80, 137)}`,
-    (s) => `client = Anthropic(api_key="${s}")`,
-  ),
-  sample('google api key', `AIza${r(alnum + '-_', 35, 139)}`, (s) => `maps?key=${s}`),
-  sample('npm token', `npm_${r(alnum, 36, 149)}`, (s) => `//registry.npmjs.org/:_authToken=${s}`),
-  sample('pypi token', `pypi-AgEIcHlwaS5vcmc${r(alnum, 60, 151)}`, (s) => `password = ${s}`),
-  sample(
-    'jwt',
-    `eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIx${r(alnum, 20, 157)}.${r(alnum, 43, 163)}`,
-    (s) => `cookie: session=${s}`,
-  ),
-  sample(
-    'private key block',
-    r(alnum, 64, 167),
-    (s) => `-----BEGIN RSA PRIVATE KEY-----\n${s}\n-----END RSA PRIVATE KEY-----`,
-  ),
-  sample(
-    'basic auth header',
-    Buffer.from(`admin:${r(alnum, 12, 173)}`).toString('base64'),
-    (s) => `Authorization: Basic ${s}`,
-  ),
-  sample('bearer header', r(alnum, 40, 179), (s) => `Authorization: Bearer ${s}`),
-  sample('gitlab runner token', `glrt-${r(alnum, 20, 181)}`, (s) => `runner ${s}`),
-  sample('linear api key', `lin_api_${r(alnum, 40, 191)}`, (s) => `LINEAR=${s}`),
-  sample(
-    'azure storage key',
-    `${r(alnum + '+/', 86, 193)}==`,
-    (s) =>
-      `DefaultEndpointsProtocol=https;AccountName=x;AccountKey=${s};EndpointSuffix=core.windows.net`,
-  ),
-  sample('password env', r(alnum, 20, 197), (s) => `POSTGRES_PASSWORD=${s}`),
-  sample('yaml secret', r(alnum, 24, 199), (s) => `client_secret: ${s}`),
-  sample(
-    'discord bot token',
-    `${r(alnum, 24, 211)}.${r(alnum, 6, 223)}.${r(alnum, 38, 227)}`,
-    (s) => `bot.login("${s}")`,
-  ),
-  sample(
-    'telegram bot token',
-    `${r('0123456789', 10, 229)}:AA${r(alnum, 33, 233)}`,
-    (s) => `TELEGRAM_TOKEN=${s}`,
-  ),
-  sample('square token', `EAAA${r(alnum, 60, 239)}`, (s) => `square: ${s}`),
-  sample(
-    'mapbox token',
-    `pk.eyJ1Ijo${r(alnum, 50, 241)}.${r(alnum, 22, 251)}`,
-    (s) => `mapboxgl.accessToken = '${s}'`,
-  ),
-  sample('newrelic key', `NRAK-${r(upper, 27, 257)}`, (s) => `NEW_RELIC=${s}`),
-  sample('doppler token', `dp.pt.${r(alnum, 43, 263)}`, (s) => `doppler ${s}`),
-  sample(
-    'heroku api key env',
-    `${r(hex, 8, 269)}-${r(hex, 4, 271)}-${r(hex, 4, 277)}-${r(hex, 4, 281)}-${r(hex, 12, 283)}`,
-    (s) => `HEROKU_API_KEY=${s}`,
-  ),
-  sample('age secret key', `AGE-SECRET-KEY-1${r(upper, 58, 293)}`, (s) => s),
-  sample(
-    '1password secret key',
-    `A3-${r(upper, 6, 307)}-${r(upper, 11, 311)}-${r(upper, 5, 313)}-${r(upper, 5, 317)}-${r(upper, 5, 331)}`,
-    (s) => `op secret: ${s}`,
-  ),
-];
+/**
+ * A secret can be a file name when it is recognisable on its own (a name or command around it is
+ * what makes some values secrets), has no `/`, fits, and is not `.`-hidden.
+ */
+const nameable = (sample: Sample) =>
+  sample.standalone &&
+  !/[/\n\0]/.test(sample.secret) &&
+  !sample.secret.startsWith('.') &&
+  Buffer.byteLength(sample.secret) < 240;
 
 let root: string;
 const fileOf = (index: number) => `src/sample-${String(index).padStart(3, '0')}.txt`;
@@ -221,51 +54,146 @@ function context(): ToolContext {
   return { scope, projectRoot: root, signal: new AbortController().signal };
 }
 
+function git(args: string[], input?: string): string {
+  return execFileSync('git', args, {
+    cwd: root,
+    encoding: 'utf8',
+    ...(input === undefined ? {} : { input }),
+    env: {
+      ...process.env,
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_AUTHOR_NAME: 'corpus',
+      GIT_AUTHOR_EMAIL: 'corpus@example.test',
+      GIT_COMMITTER_NAME: 'corpus',
+      GIT_COMMITTER_EMAIL: 'corpus@example.test',
+    },
+  });
+}
+
 beforeAll(() => {
   root = realpathSync(mkdtempSync(path.join(tmpdir(), 'redaction-corpus-')));
-  mkdirSync(path.join(root, 'src'));
-  corpus.forEach((entry, index) =>
-    writeFileSync(path.join(root, fileOf(index)), `${entry.text}\n`),
-  );
+  mkdirSync(path.join(root, 'src', 'names'), { recursive: true });
+  corpus.forEach((entry, index) => {
+    writeFileSync(path.join(root, fileOf(index)), `${entry.text}\n`);
+    if (nameable(entry)) writeFileSync(path.join(root, 'src', 'names', entry.secret), '');
+  });
+  // One commit per sample, its message the sample's text, written by one git process.
+  git(['init', '-q', '-b', 'main']);
+  let stream = '';
+  corpus.forEach((entry, index) => {
+    const message = `${entry.text}\n`;
+    const content = `${index}\n`;
+    stream +=
+      `commit refs/heads/main\ncommitter corpus <corpus@example.test> ${1_700_000_000 + index} +0000\n` +
+      `data ${Buffer.byteLength(message)}\n${message}` +
+      `M 100644 inline src/log.txt\ndata ${Buffer.byteLength(content)}\n${content}\n`;
+  });
+  git(['fast-import', '--quiet'], stream);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-type Sink = 'redactSecrets' | 'read_file' | 'search_text' | 'tool pass (secretlint)';
+const sinks = [
+  'redactSecrets',
+  'read_file',
+  'search_text',
+  'tool pass (secretlint)',
+  'list_dir names',
+  'git_show_stat',
+  'commentary',
+] as const;
+type Sink = (typeof sinks)[number];
+
+async function measure(): Promise<Map<Sink, (boolean | undefined)[]>> {
+  const ctx = context();
+  const caught = new Map<Sink, (boolean | undefined)[]>(sinks.map((sink) => [sink, []]));
+  const note = (sink: Sink, index: number, text: string) => {
+    caught.get(sink)![index] = !leaks(text, corpus[index]?.secret ?? '');
+  };
+  const lines: CommentaryLine[] = [];
+  const commentary = new CommentaryChannel({
+    mode: 'detailed',
+    maxEvents: corpus.length + 1,
+    maxChars: 500,
+    record: (line) => {
+      lines.push(line);
+      return Promise.resolve();
+    },
+  });
+  const names = await runTool('list_dir', { path: 'src/names' }, ctx);
+  expect(names.ok).toBe(true);
+  for (const [index, entry] of corpus.entries()) {
+    note('redactSecrets', index, redactSecrets(entry.text).text);
+    const read = await runTool('read_file', { path: fileOf(index) }, ctx);
+    expect(read.ok).toBe(true);
+    note('read_file', index, read.text);
+    // Search on a word next to the secret, in that one file, so the line comes back.
+    const word = /[A-Za-z_]{3,}/.exec(entry.text.replace(entry.secret, ' '))?.[0] ?? '.';
+    const search = await runTool('search_text', { pattern: word, path: fileOf(index) }, ctx);
+    // Only a search that brought the line back tested anything.
+    if (search.text.includes(fileOf(index))) note('search_text', index, search.text);
+    note('tool pass (secretlint)', index, (await redactWithSecretlint(read.text)).text);
+    if (nameable(entry)) note('list_dir names', index, names.text);
+    const show = await runTool('git_show_stat', { rev: `HEAD~${corpus.length - 1 - index}` }, ctx);
+    expect(show.ok).toBe(true);
+    note('git_show_stat', index, show.text);
+    await commentary.say('tool_action_started', 'EXPLORE', entry.text);
+    note('commentary', index, lines.at(-1)?.message ?? '');
+  }
+  return caught;
+}
 
 describe('redaction corpus (issue 9 Medium #4)', () => {
-  it('redacts every named format in every sink, and at least 95% of the corpus', async () => {
-    const ctx = context();
-    const caught = new Map<Sink, boolean[]>();
-    const note = (sink: Sink, index: number, text: string) => {
-      const list = caught.get(sink) ?? [];
-      list[index] = !text.includes(corpus[index]?.secret ?? '');
-      caught.set(sink, list);
-    };
-    for (const [index, entry] of corpus.entries()) {
-      note('redactSecrets', index, redactSecrets(entry.text).text);
-      const read = await runTool('read_file', { path: fileOf(index) }, ctx);
-      note('read_file', index, read.text);
-      // Search on a word next to the secret, in that one file, so the line comes back.
-      const word = /[A-Za-z_]{3,}/.exec(entry.text.replace(entry.secret, ' '))?.[0] ?? 'a';
-      const search = await runTool('search_text', { pattern: word, path: fileOf(index) }, ctx);
-      note('search_text', index, search.text);
-      note('tool pass (secretlint)', index, (await redactWithSecretlint(read.text)).text);
+  it('holds a broad corpus: gitleaks’ and secretlint’s formats besides the named ones', () => {
+    const sources = new Set(corpus.map((sample) => sample.source));
+    expect(corpus.length).toBeGreaterThanOrEqual(150);
+    expect([...sources].filter((source) => source.startsWith('gitleaks:')).length).toBeGreaterThan(
+      130,
+    );
+    expect(
+      [...sources].filter((source) => source.startsWith('secretlint:')).length,
+    ).toBeGreaterThan(8);
+    // Every sample really holds its secret (a split one once its line continuation is joined),
+    // and no two formats share one.
+    for (const sample of corpus) {
+      expect(sample.text.replace(/\\\n[ \t]*/g, '')).toContain(sample.secret);
     }
+    expect(new Set(corpus.map((sample) => sample.secret)).size).toBe(corpus.length);
+  });
+
+  it('redacts every named format in every sink, and at least 95% of the corpus in each', async () => {
+    const caught = await measure();
     const rows = corpus.map((entry, index) => ({
       format: entry.name,
-      ...Object.fromEntries([...caught].map(([sink, list]) => [sink, list[index] ? 'ok' : 'LEAK'])),
+      ...Object.fromEntries(
+        [...caught].map(([sink, list]) => [
+          sink,
+          list[index] === undefined ? '-' : list[index] ? 'ok' : 'LEAK',
+        ]),
+      ),
     }));
     console.table(rows);
     const rates = Object.fromEntries(
-      [...caught].map(([sink, list]) => [sink, `${list.filter(Boolean).length}/${corpus.length}`]),
+      [...caught].map(([sink, list]) => {
+        const applicable = list.filter((value) => value !== undefined);
+        const rate = applicable.filter(Boolean).length / applicable.length;
+        return [
+          sink,
+          `${applicable.filter(Boolean).length}/${applicable.length} (${(rate * 100).toFixed(1)}%)`,
+        ];
+      }),
     );
-    console.log('redaction rate per sink:', rates);
-    const leaks = rows.filter(
+    console.log(`redaction rate per sink over ${corpus.length} formats:`, rates);
+    const namedLeaks = rows.filter(
       (row, index) => corpus[index]?.named && Object.values(row).includes('LEAK'),
     );
-    expect(leaks).toEqual([]);
-    for (const [, list] of caught) {
-      expect(list.filter(Boolean).length / corpus.length).toBeGreaterThanOrEqual(0.95);
+    expect(namedLeaks).toEqual([]);
+    for (const [sink, list] of caught) {
+      const applicable = list.filter((value) => value !== undefined);
+      expect(applicable.length, sink).toBeGreaterThan(0);
+      expect(applicable.filter(Boolean).length / applicable.length, sink).toBeGreaterThanOrEqual(
+        0.95,
+      );
     }
-  }, 120_000);
+  }, 180_000);
 });
