@@ -539,6 +539,13 @@ describe('redactSecrets', () => {
       'schemes without credentials': 'http://a'.repeat(125_000),
       'netrc words': 'password '.repeat(110_000),
       'block scalars': '  1| password: |\n'.repeat(60_000),
+      'dotted runs shaped like Discord tokens': `M${'a'.repeat(25)}.abcdef.`.repeat(30_000),
+      'long numbers and bars': '1234567890123456|'.repeat(60_000),
+      'webhook paths': '.webhook.office.com/webhookb2/' + 'a@'.repeat(500_000),
+      'Terraform-shaped runs': `${'a'.repeat(14)}.atlasv1.`.repeat(40_000),
+      'Mapbox-shaped runs': 'pk.eyJ'.repeat(170_000),
+      'NuGet entries': '<add key="Password" value="'.repeat(35_000),
+      'prefixed runs': 'sc_aaaaa.aaaa.acc_'.repeat(55_000),
     };
     for (const [name, input] of Object.entries(adversarial)) {
       it(`finishes on 1 MB of ${name}`, () => {
