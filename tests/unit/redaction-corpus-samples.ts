@@ -18,6 +18,12 @@ export interface Sample {
   readonly named: boolean;
   /** Recognisable on its own, with no name or command around it (so it can be a file name). */
   readonly standalone: boolean;
+  /**
+   * An identifier that gitleaks reports because it sits next to a credential (an OAuth client id,
+   * an app id, an account id), not a credential itself. The redactor may keep it: client ids are
+   * public by design (they travel in browser URLs), and hiding every id would blind evidence.
+   */
+  readonly identifier: boolean;
 }
 
 // A seeded generator (mulberry32), so the corpus is the same on every run.
@@ -98,9 +104,9 @@ function add(
   name: string,
   secret: string,
   text: string,
-  { named = false, standalone = false } = {},
+  { named = false, standalone = false, identifier = false } = {},
 ): void {
-  corpus.push({ source, name, secret, text, named, standalone });
+  corpus.push({ source, name, secret, text, named, standalone, identifier });
 }
 /** A token with a format of its own, in a neutral context. */
 function token(source: string, secret: string, name = source.replace(/^\w+:/, '')): void {
@@ -108,9 +114,9 @@ function token(source: string, secret: string, name = source.replace(/^\w+:/, ''
   add(source, name, secret, place(secret), { standalone: true });
 }
 /** A value that is only a secret by its name (gitleaks' keyword rules). */
-function keyword(source: string, variable: string, secret: string): void {
+function keyword(source: string, variable: string, secret: string, identifier = false): void {
   const place = named[rotation++ % named.length] ?? ((n: string, s: string) => `${n}=${s}`);
-  add(source, source.replace(/^\w+:/, ''), secret, place(variable, secret));
+  add(source, source.replace(/^\w+:/, ''), secret, place(variable, secret), { identifier });
 }
 
 // ---- Named in the issue: every sink, every one. -------------------------------------------
@@ -207,7 +213,7 @@ token(
 );
 token('gitleaks:1password-service-account-token', `ops_eyJ${b(260)}fQ==`);
 keyword('gitleaks:adafruit-api-key', 'ADAFRUIT_IO_KEY', dash(32));
-keyword('gitleaks:adobe-client-id', 'ADOBE_CLIENT_ID', h(32));
+keyword('gitleaks:adobe-client-id', 'ADOBE_CLIENT_ID', h(32), true);
 token('gitleaks:adobe-client-secret', `p8e-${a(32)}`);
 token('gitleaks:age-secret-key', `AGE-SECRET-KEY-1${pick('QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L')(58)}`);
 keyword('gitleaks:airtable-api-key', 'AIRTABLE_API_KEY', l(17));
@@ -219,7 +225,7 @@ token('gitleaks:anthropic-admin-api-key', `sk-ant-admin01-${w(93)}AA`);
 token('gitleaks:anthropic-api-key', `sk-ant-api03-${w(93)}AA`);
 token('gitleaks:artifactory-api-key', `AKCp${a(69)}`);
 token('gitleaks:artifactory-reference-token', `cmVmd${a(59)}`);
-keyword('gitleaks:asana-client-id', 'ASANA_CLIENT_ID', d(16));
+keyword('gitleaks:asana-client-id', 'ASANA_CLIENT_ID', d(16), true);
 keyword('gitleaks:asana-client-secret', 'ASANA_CLIENT_SECRET', l(32));
 keyword('gitleaks:atlassian-api-token', 'JIRA_API_TOKEN', `${l(20)}${h(4)}`);
 token('gitleaks:atlassian-api-token', `ATATT3${w(183)}=${H(8)}`, 'atlassian-api-token (ATATT3)');
@@ -234,7 +240,7 @@ token(
 );
 token('gitleaks:azure-ad-client-secret', `${a(3)}${d(1)}Q~${w(34)}`);
 keyword('gitleaks:beamer-api-token', 'BEAMER_API_KEY', `b_${dash(44)}`);
-keyword('gitleaks:bitbucket-client-id', 'BITBUCKET_CLIENT_ID', l(32));
+keyword('gitleaks:bitbucket-client-id', 'BITBUCKET_CLIENT_ID', l(32), true);
 keyword('gitleaks:bitbucket-client-secret', 'BITBUCKET_CLIENT_SECRET', dash(64));
 keyword('gitleaks:bittrex-access-key', 'BITTREX_ACCESS_KEY', l(32));
 keyword('gitleaks:bittrex-secret-key', 'BITTREX_SECRET_KEY', l(32));
@@ -278,7 +284,7 @@ token('gitleaks:digitalocean-access-token', `doo_v1_${h(64)}`);
 token('gitleaks:digitalocean-pat', `dop_v1_${h(64)}`);
 token('gitleaks:digitalocean-refresh-token', `dor_v1_${h(64)}`);
 keyword('gitleaks:discord-api-token', 'DISCORD_API_TOKEN', h(64));
-keyword('gitleaks:discord-client-id', 'DISCORD_CLIENT_ID', d(18));
+keyword('gitleaks:discord-client-id', 'DISCORD_CLIENT_ID', d(18), true);
 keyword('gitleaks:discord-client-secret', 'DISCORD_CLIENT_SECRET', dash(32));
 token('gitleaks:doppler-api-token', `dp.pt.${a(43)}`);
 keyword('gitleaks:droneci-access-token', 'DRONECI_ACCESS_TOKEN', l(32));
@@ -386,11 +392,11 @@ keyword('gitleaks:kucoin-secret-key', 'KUCOIN_SECRET_KEY', uuid());
 keyword('gitleaks:launchdarkly-access-token', 'LAUNCHDARKLY_ACCESS_TOKEN', dash(40));
 token('gitleaks:linear-api-key', `lin_api_${a(40)}`);
 keyword('gitleaks:linear-client-secret', 'LINEAR_CLIENT_SECRET', h(32));
-keyword('gitleaks:linkedin-client-id', 'LINKEDIN_CLIENT_ID', l(14));
+keyword('gitleaks:linkedin-client-id', 'LINKEDIN_CLIENT_ID', l(14), true);
 keyword('gitleaks:linkedin-client-secret', 'LINKEDIN_CLIENT_SECRET', l(16));
 keyword('gitleaks:lob-api-key', 'LOB_API_KEY', `live_${h(35)}`);
 keyword('gitleaks:lob-pub-api-key', 'LOB_PUB_API_KEY', `test_pub_${h(31)}`);
-keyword('gitleaks:looker-client-id', 'LOOKER_CLIENT_ID', l(20));
+keyword('gitleaks:looker-client-id', 'LOOKER_CLIENT_ID', l(20), true);
 keyword('gitleaks:looker-client-secret', 'LOOKER_CLIENT_SECRET', l(24));
 keyword('gitleaks:mailchimp-api-key', 'MAILCHIMP_API_KEY', `${h(32)}-us12`);
 keyword('gitleaks:mailgun-private-api-token', 'MAILGUN_PRIVATE_KEY', `key-${h(32)}`);
@@ -400,7 +406,7 @@ keyword('gitleaks:mapbox-api-token', 'MAPBOX_ACCESS_TOKEN', `pk.${l(60)}.${l(22)
 keyword('gitleaks:mattermost-access-token', 'MATTERMOST_ACCESS_TOKEN', l(26));
 token('gitleaks:maxmind-license-key', `${a(6)}_${a(29)}_mmk`);
 keyword('gitleaks:messagebird-api-token', 'MESSAGEBIRD_API_KEY', l(25));
-keyword('gitleaks:messagebird-client-id', 'MESSAGEBIRD_CLIENT_ID', uuid());
+keyword('gitleaks:messagebird-client-id', 'MESSAGEBIRD_CLIENT_ID', uuid(), true);
 const teamsHook = `https://acme.webhook.office.com/webhookb2/${uuid()}@${uuid()}/IncomingWebhook/${h(32)}/${uuid()}`;
 add(
   'gitleaks:microsoft-teams-webhook',
@@ -415,7 +421,7 @@ keyword(
   'NEW_RELIC_INSERT_KEY',
   `NRII-${pick(lowerAlpha + digitChars + '-')(32)}`,
 );
-keyword('gitleaks:new-relic-user-api-id', 'NEW_RELIC_USER_API_ID', l(64));
+keyword('gitleaks:new-relic-user-api-id', 'NEW_RELIC_USER_API_ID', l(64), true);
 token('gitleaks:new-relic-user-api-key', `NRAK-${u(27)}`);
 token('gitleaks:notion-api-token', `ntn_${d(11)}${a(35)}`);
 token('gitleaks:npm-access-token', `npm_${a(36)}`);
@@ -435,7 +441,7 @@ token('gitleaks:openai-api-key', `sk-${a(20)}T3BlbkFJ${a(20)}`, 'openai-api-key 
 token('gitleaks:openshift-user-token', `sha256~${w(43)}`);
 token('gitleaks:perplexity-api-key', `pplx-${a(48)}`);
 keyword('gitleaks:plaid-api-token', 'PLAID_ACCESS_TOKEN', `access-sandbox-${uuid()}`);
-keyword('gitleaks:plaid-client-id', 'PLAID_CLIENT_ID', l(24));
+keyword('gitleaks:plaid-client-id', 'PLAID_CLIENT_ID', l(24), true);
 keyword('gitleaks:plaid-secret-key', 'PLAID_SECRET', l(30));
 token('gitleaks:planetscale-api-token', `pscale_tkn_${w(43)}`);
 token('gitleaks:planetscale-oauth-token', `pscale_oauth_${w(43)}`);
@@ -463,7 +469,7 @@ keyword('gitleaks:rapidapi-access-token', 'RAPIDAPI_KEY', pick(lowerAlpha + digi
 token('gitleaks:readme-api-token', `rdme_${l(70)}`);
 token('gitleaks:rubygems-api-token', `rubygems_${h(48)}`);
 token('gitleaks:scalingo-api-token', `tk-us-${w(48)}`);
-keyword('gitleaks:sendbird-access-id', 'SENDBIRD_APP_ID', uuid());
+keyword('gitleaks:sendbird-access-id', 'SENDBIRD_APP_ID', uuid(), true);
 keyword('gitleaks:sendbird-access-token', 'SENDBIRD_API_TOKEN', h(40));
 token('gitleaks:sendgrid-api-token', `SG.${w(22)}.${w(43)}`);
 token('gitleaks:sendinblue-api-token', `xkeysib-${h(64)}-${a(16)}`);
@@ -522,7 +528,7 @@ token('gitleaks:square-access-token', `EAAA${w(60)}`, 'square-access-token (EAAA
 keyword('gitleaks:squarespace-access-token', 'SQUARESPACE_API_KEY', uuid());
 token('gitleaks:stripe-access-token', `sk_live_${a(24)}`);
 token('gitleaks:stripe-access-token', `rk_prod_${a(24)}`, 'stripe-access-token (rk_prod)');
-keyword('gitleaks:sumologic-access-id', 'SUMO_ACCESS_ID', `su${a(12)}`);
+keyword('gitleaks:sumologic-access-id', 'SUMO_ACCESS_ID', `su${a(12)}`, true);
 keyword('gitleaks:sumologic-access-token', 'SUMO_ACCESS_KEY', l(64));
 keyword('gitleaks:telegram-bot-api-token', 'TELEGRAM_BOT_TOKEN', `${d(10)}:A${w(34)}`);
 keyword('gitleaks:travisci-access-token', 'TRAVIS_TOKEN', l(22));
@@ -551,7 +557,9 @@ add(
   `AWS_SECRET_ACCESS_KEY="${awsSecretKey}"`,
 );
 const awsAccount = `${d(4)}-${d(4)}-${d(4)}`;
-add('secretlint:aws', 'aws (account id)', awsAccount, `aws_account_id: "${awsAccount}"`);
+add('secretlint:aws', 'aws (account id)', awsAccount, `aws_account_id: "${awsAccount}"`, {
+  identifier: true,
+});
 const basicAuth = a(16);
 add(
   'secretlint:basicauth',

@@ -184,10 +184,11 @@ describe('redaction corpus (issue 9 Medium #4)', () => {
       }),
     );
     console.log(`redaction rate per sink over ${corpus.length} formats:`, rates);
-    const namedLeaks = rows.filter(
-      (row, index) => corpus[index]?.named && Object.values(row).includes('LEAK'),
-    );
-    expect(namedLeaks).toEqual([]);
+    const leaked = (index: number) => Object.values(rows[index] ?? {}).includes('LEAK');
+    expect(rows.filter((_row, index) => corpus[index]?.named && leaked(index))).toEqual([]);
+    // Beyond the rate: only an identifier may leak (see Sample.identifier), so one detector
+    // that stops working turns this red even while the rate stays above 95%.
+    expect(rows.filter((_row, index) => !corpus[index]?.identifier && leaked(index))).toEqual([]);
     for (const [sink, list] of caught) {
       const applicable = list.filter((value) => value !== undefined);
       expect(applicable.length, sink).toBeGreaterThan(0);
