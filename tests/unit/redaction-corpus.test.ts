@@ -3,20 +3,24 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { ModelRegistry } from '../../src/models/index.js';
 import { CommentaryChannel, type CommentaryLine } from '../../src/runtime/commentary-channel.js';
+import { admitMission } from '../../src/runtime/mission-admission.js';
 import { createPathScope } from '../../src/runtime/path-scope.js';
 import { redactSecrets } from '../../src/runtime/redact-secrets.js';
 import { runTool } from '../../src/runtime/tools/registry.js';
 import { type ToolContext } from '../../src/runtime/tools/types.js';
 import { redactWithSecretlint } from '../../src/runtime/secretlint-pass.js';
+import { handoff } from '../support/mission-fixtures.js';
 import { corpus, type Sample } from './redaction-corpus-samples.js';
 
 /**
  * Issue 9, Medium #4: every format of the corpus (redaction-corpus-samples.ts: the issue's named
  * formats, gitleaks' rule list, secretlint's preset) planted in a file, a file name and a commit,
  * and read back through every sink: the sync redactor (logs, events, the objective, reports),
- * read_file, search_text, the tool pass that adds secretlint, list_dir's names, git's output, and
- * the commentary channel. Prints the rate per format and per sink.
+ * read_file, search_text, the tool pass that adds secretlint, list_dir's names, git's output, the
+ * commentary channel and the admitted objective. Prints the rate per format and per sink.
  */
 
 const window = 12;
@@ -101,6 +105,7 @@ const sinks = [
   'list_dir names',
   'git_show_stat',
   'commentary',
+  'objective',
 ] as const;
 type Sink = (typeof sinks)[number];
 
@@ -120,6 +125,20 @@ async function measure(): Promise<Map<Sink, (boolean | undefined)[]>> {
       return Promise.resolve();
     },
   });
+  // The objective as the runtime admits it: parsed from a handoff block, then redacted once for
+  // every prompt, event, commentary line and report that quotes it.
+  const config = loadConfig({
+    cwd: root,
+    env: { CODEX_OSS_PROJECT: root, ALLOW_MISSING_OPENCODE_KEY: '1', LOG_LEVEL: 'silent' },
+  });
+  const registry = new ModelRegistry({
+    modelMap: {},
+    fallbackMap: {},
+    gptStrategy: 'error',
+    gptOssFallback: 'deepseek-v4-pro',
+  });
+  const lane = registry.resolve('mission-a3-kimi');
+  if (lane.lane !== 'managed') throw new Error('mission-a3-kimi is not a mission alias');
   const names = await runTool('list_dir', { path: 'src/names' }, ctx);
   expect(names.ok).toBe(true);
   for (const [index, entry] of corpus.entries()) {
@@ -139,6 +158,17 @@ async function measure(): Promise<Map<Sink, (boolean | undefined)[]>> {
     note('git_show_stat', index, show.text);
     await commentary.say('tool_action_started', 'EXPLORE', entry.text);
     note('commentary', index, lines.at(-1)?.message ?? '');
+    const admission = admitMission(
+      {
+        userTexts: [handoff({ objective: `Where is this used? ${entry.text}` })],
+        model: 'mission-a3-kimi',
+        missionAlias: lane.mission,
+        signal: ctx.signal,
+      },
+      { config, registry },
+    );
+    if (!admission.ok) throw admission.error;
+    note('objective', index, admission.prepared.mission.objective);
   }
   return caught;
 }
