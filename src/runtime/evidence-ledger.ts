@@ -1,3 +1,4 @@
+import { redactSecrets } from './redact-secrets.js';
 import { lineCutMarker } from './tools/read-file.js';
 import type { ToolObservation } from './tools/types.js';
 
@@ -5,6 +6,9 @@ import type { ToolObservation } from './tools/types.js';
  * The evidence ledger: which refs a run has issued, which files (and line ranges) it has seen,
  * and the cache that answers repeated reads without spending budget. Report validation asks it
  * whether a cited ref exists; a file ref is good if its range lies inside a range that was shown.
+ *
+ * A file name can itself be a secret, so every path the ledger gives out (refs, files inspected,
+ * cache headers) is the redacted one: the name the model was shown, and the one it cites.
  */
 
 export interface LineRangeRequest {
@@ -65,12 +69,19 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/** A path as the model sees it (tool output is redacted, so a secret file name is too). */
+function shownPath(path: string): string {
+  return redactSecrets(path).text;
+}
+
 const renderedLine = /^ *(\d+)\| /;
 const fileRefPattern = /^file:(.+?)(?:#L(\d+)(?:-L(\d+))?)?$/;
 
 export class EvidenceLedger {
   private readonly issued = new Set<string>();
   private readonly files = new Map<string, FileRecord>();
+  /** Shown (redacted) path → the real one, for cited refs. */
+  private readonly realPaths = new Map<string, string>();
   private readonly actions = new Set<string>();
   private toolCalls = 0;
   private bytes = 0;
@@ -111,7 +122,9 @@ export class EvidenceLedger {
       this.files.set(path, file);
     }
     file.totalLines = totalLines;
-    if (totalLines === 0) return `file:${path}#L0-L0`;
+    const shown = shownPath(path);
+    this.realPaths.set(shown, path);
+    if (totalLines === 0) return `file:${shown}#L0-L0`;
     const range = observation.lineRange;
     if (range === undefined) return null;
 
@@ -129,7 +142,7 @@ export class EvidenceLedger {
       file.lines.set(line, row);
     }
     if (lastShown >= range[0]) file.ranges = mergeRanges([...file.ranges, [range[0], lastShown]]);
-    return `file:${path}#L${range[0]}-L${range[1]}`;
+    return `file:${shown}#L${range[0]}-L${range[1]}`;
   }
 
   /** Whether a cited ref is backed by this run: issued exactly, or a sub-range of a shown range. */
@@ -138,7 +151,8 @@ export class EvidenceLedger {
     if (this.issued.has(trimmed)) return true;
     const match = fileRefPattern.exec(trimmed);
     if (match === null) return false;
-    const file = this.files.get(match[1] ?? '');
+    const cited = match[1] ?? '';
+    const file = this.files.get(this.realPaths.get(cited) ?? cited);
     if (file === undefined) return false;
     if (match[2] === undefined) return this.isComplete(file);
     const start = Number(match[2]);
@@ -153,7 +167,7 @@ export class EvidenceLedger {
 
   filesInspected(): FileInspected[] {
     return [...this.files.entries()].map(([path, file]) => ({
-      path,
+      path: shownPath(path),
       complete: this.isComplete(file),
       totalLines: file.totalLines,
       ranges: file.ranges.map(([a, b]) => [a, b] as const),
@@ -170,7 +184,7 @@ export class EvidenceLedger {
     if (file.totalLines === 0) {
       return {
         ok: true,
-        text: `${path}: empty file (0 lines) [from cache]`,
+        text: `${shownPath(path)}: empty file (0 lines) [from cache]`,
         bytes: 0,
         redactions: 0,
         path,
@@ -190,7 +204,7 @@ export class EvidenceLedger {
     }
     this.cacheHits++;
     const complete = start === 1 && end === file.totalLines;
-    const header = `${path}: lines ${start}-${end} of ${file.totalLines}${complete ? ' (whole file)' : ''} [already read; served from cache]`;
+    const header = `${shownPath(path)}: lines ${start}-${end} of ${file.totalLines}${complete ? ' (whole file)' : ''} [already read; served from cache]`;
     return {
       ok: true,
       text: [header, ...rows].join('\n'),

@@ -469,7 +469,8 @@ export class ToolDispatcher {
       cache_hit: cacheHit,
       redactions: observation.redactions,
       summary: summarize(tool, observation),
-      path: observation.path ?? null,
+      // A file name can be a secret: the log keeps the name the model was shown.
+      path: observation.path === undefined ? null : redactSecrets(observation.path).text,
     });
     return digest;
   }

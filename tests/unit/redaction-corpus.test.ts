@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { ModelRegistry } from '../../src/models/index.js';
 import { CommentaryChannel, type CommentaryLine } from '../../src/runtime/commentary-channel.js';
+import { EvidenceLedger } from '../../src/runtime/evidence-ledger.js';
 import { admitMission } from '../../src/runtime/mission-admission.js';
 import { createPathScope } from '../../src/runtime/path-scope.js';
 import { redactSecrets } from '../../src/runtime/redact-secrets.js';
@@ -80,7 +81,7 @@ beforeAll(() => {
   mkdirSync(path.join(root, 'src', 'names'), { recursive: true });
   corpus.forEach((entry, index) => {
     writeFileSync(path.join(root, fileOf(index)), `${entry.text}\n`);
-    if (nameable(entry)) writeFileSync(path.join(root, 'src', 'names', entry.secret), '');
+    if (nameable(entry)) writeFileSync(path.join(root, 'src', 'names', entry.secret), 'x\n');
   });
   // One commit per sample, its message the sample's text, written by one git process.
   git(['init', '-q', '-b', 'main']);
@@ -103,6 +104,7 @@ const sinks = [
   'search_text',
   'tool pass (secretlint)',
   'list_dir names',
+  'refs, files inspected',
   'git_show_stat',
   'commentary',
   'objective',
@@ -152,7 +154,19 @@ async function measure(): Promise<Map<Sink, (boolean | undefined)[]>> {
     // Only a search that brought the line back tested anything.
     if (search.text.includes(fileOf(index))) note('search_text', index, search.text);
     note('tool pass (secretlint)', index, (await redactWithSecretlint(read.text)).text);
-    if (nameable(entry)) note('list_dir names', index, names.text);
+    if (nameable(entry)) {
+      note('list_dir names', index, names.text);
+      // A secret-named file read: the refs it earns, the report's files inspected, a cached read.
+      const ledger = new EvidenceLedger();
+      const args = { path: `src/names/${entry.secret}` };
+      const named = await runTool('read_file', args, ctx);
+      expect(named.ok).toBe(true);
+      const { refs } = ledger.record(1, 'read_file', args, named);
+      const cached = ledger.lookupRead(named.path ?? '')?.text ?? '';
+      const shown = [...refs, ...ledger.refs(), JSON.stringify(ledger.filesInspected()), cached];
+      expect(cached).not.toBe('');
+      note('refs, files inspected', index, shown.join('\n'));
+    }
     const show = await runTool('git_show_stat', { rev: `HEAD~${corpus.length - 1 - index}` }, ctx);
     expect(show.ok).toBe(true);
     note('git_show_stat', index, show.text);
