@@ -28,6 +28,11 @@ const truePositives: readonly { name: string; input: string; leaked: string }[] 
   },
   { name: 'YAML password', input: 'db:\n  password: hunter2hunter2', leaked: 'hunter2hunter2' },
   {
+    name: 'password named in a comment',
+    input: '# the staging password is Winter2024!',
+    leaked: 'Winter2024!',
+  },
+  {
     name: 'quoted code assignment',
     input: `const GITHUB_TOKEN = "abcdef123456";`,
     leaked: 'abcdef123456',
@@ -312,6 +317,9 @@ const trueNegatives: readonly string[] = [
   'cancellationToken: CancellationToken',
   'token: Token | null',
   'const lastToken = tokens[tokens.length - 1];',
+  // Prose about a password or a secret, not one.
+  'The secret is recognisable on its own, with no name around it.',
+  '# the password is stored in the vault, never here.',
   // Words and names that merely start like a vendor token's prefix, or share its shape.
   'NotificationServiceProvider.config.defaultNotificationChannelName',
   'ModuleFederationPluginOptions.shared.eagerlyLoadedRemoteModuleNames',

@@ -625,9 +625,11 @@ const detectors: readonly Detector[] = [
     // A password named in prose or a comment: "the admin password is hunter2x".
     kind: 'prose_password',
     hint: /passw|passphrase|secret/i,
+    // A plain lower-case word goes on the sentence (`the secret is recognisable`, `the password
+    // is stored in the vault`); a value with a digit, a capital or a symbol is the password.
     pattern: /\b((?:password|passwd|passphrase|secret)[ \t]+(?:is|was)[ \t]+)([^\s"'`,;]{6,})/gi,
     replace: (_match, [prefix = '', value = '']) =>
-      benignValue(value, 'password') ? null : prefix + redactionMarker,
+      /^[a-z]+\.?$/.test(value) || benignValue(value, 'password') ? null : prefix + redactionMarker,
   },
   {
     // A hex-encoded token: long hex that decodes to a known token prefix.
