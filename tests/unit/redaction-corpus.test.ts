@@ -111,6 +111,8 @@ const sinks = [
 ] as const;
 type Sink = (typeof sinks)[number];
 
+let secretlintAlone = 0;
+
 async function measure(): Promise<Map<Sink, (boolean | undefined)[]>> {
   const ctx = context();
   const caught = new Map<Sink, (boolean | undefined)[]>(sinks.map((sink) => [sink, []]));
@@ -154,6 +156,9 @@ async function measure(): Promise<Map<Sink, (boolean | undefined)[]>> {
     // Only a search that brought the line back tested anything.
     if (search.text.includes(fileOf(index))) note('search_text', index, search.text);
     note('tool pass (secretlint)', index, (await redactWithSecretlint(read.text)).text);
+    // For comparison only (not a sink): what secretlint's preset finds on its own.
+    const alone = (await redactWithSecretlint(entry.text)).text;
+    if (!leaks(alone, entry.secret)) secretlintAlone++;
     if (nameable(entry)) {
       note('list_dir names', index, names.text);
       // A secret-named file read: the refs it earns, the report's files inspected, a cached read.
@@ -228,6 +233,7 @@ describe('redaction corpus (issue 9 Medium #4)', () => {
       }),
     );
     console.log(`redaction rate per sink over ${corpus.length} formats:`, rates);
+    console.log(`secretlint's preset alone: ${secretlintAlone}/${corpus.length}`);
     const leaked = (index: number) => Object.values(rows[index] ?? {}).includes('LEAK');
     expect(rows.filter((_row, index) => corpus[index]?.named && leaked(index))).toEqual([]);
     // Beyond the rate: only an identifier may leak (see Sample.identifier), so one detector
