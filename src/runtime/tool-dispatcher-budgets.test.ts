@@ -268,3 +268,22 @@ describe('repeats and refusals (the loop detector)', () => {
     expect(tools.exhaustion()).toBeUndefined();
   });
 });
+
+describe('a file whose name is a secret', () => {
+  it('never shows the name: not in the result, its refs, the events or a cached read', async () => {
+    // Assembled at run time, so no scanner flags this file.
+    const token = `${['gh', 'p_'].join('')}${'aB3xK9mQ7zR2tW5yP8nL4vC6'.repeat(2).slice(0, 36)}`;
+    writeFileSync(path.join(root, 'src', `${token}.txt`), 'one\n');
+    const { tools, events } = dispatcher();
+    const first = await tools.run('read_file', { path: `src/${token}.txt` }, 'model');
+    const again = await tools.run('read_file', { path: `src/${token}.txt` }, 'model');
+    expect(first.kind).toBe('executed');
+    expect(first.refs).toEqual(['cmd:1', 'file:src/[REDACTED].txt#L1-L1']);
+    expect(again.text).toContain('[already read; served from cache]');
+    for (const shown of [first.text, again.text, ...first.refs, JSON.stringify(events)])
+      expect(shown).not.toContain(token);
+    expect(events.filter((event) => event.type === 'tool.completed')[0]?.payload['path']).toBe(
+      'src/[REDACTED].txt',
+    );
+  });
+});

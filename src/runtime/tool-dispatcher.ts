@@ -468,8 +468,8 @@ export class ToolDispatcher {
       refs: [...refs],
       cache_hit: cacheHit,
       redactions: observation.redactions,
-      summary: summarize(tool, observation),
       // A file name can be a secret: the log keeps the name the model was shown.
+      summary: redactSecrets(summarize(tool, observation)).text,
       path: observation.path === undefined ? null : redactSecrets(observation.path).text,
     });
     return digest;
