@@ -17,7 +17,10 @@ function openAiUsage(usage: ResolvedUsage): Record<string, unknown> {
     prompt_tokens: usage.prompt,
     completion_tokens: usage.completion,
     total_tokens: usage.total,
-    prompt_tokens_details: { cached_tokens: usage.cached },
+    prompt_tokens_details: {
+      cached_tokens: usage.cached,
+      ...(usage.cacheWrite > 0 ? { cache_write_tokens: usage.cacheWrite } : {}),
+    },
     completion_tokens_details: { reasoning_tokens: usage.reasoning },
   };
 }

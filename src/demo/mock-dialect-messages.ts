@@ -20,12 +20,12 @@ const STOP_REASONS: Record<MockFinishReason, string> = {
   content_filter: 'refusal',
 };
 
-/** Anthropic's input_tokens excludes cache reads, which are reported separately. */
+/** Anthropic's input_tokens excludes cache reads and writes, which are reported separately. */
 function startUsage(usage: ResolvedUsage): Record<string, number> {
   return {
-    input_tokens: usage.prompt - usage.cached,
+    input_tokens: usage.prompt - usage.cached - usage.cacheWrite,
     cache_read_input_tokens: usage.cached,
-    cache_creation_input_tokens: 0,
+    cache_creation_input_tokens: usage.cacheWrite,
     output_tokens: 1,
   };
 }

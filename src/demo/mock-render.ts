@@ -30,6 +30,7 @@ export interface ResolvedUsage {
   readonly prompt: number;
   readonly completion: number;
   readonly cached: number;
+  readonly cacheWrite: number;
   readonly reasoning: number;
   readonly total: number;
 }
@@ -47,6 +48,7 @@ export function resolveUsage(spec: ReplySpec, ctx: RenderContext): ResolvedUsage
       prompt,
       completion,
       cached: spec.usage.cached_tokens ?? 0,
+      cacheWrite: spec.usage.cache_write_tokens ?? 0,
       reasoning: spec.usage.reasoning_tokens ?? 0,
       total: prompt + completion,
     };
@@ -58,7 +60,7 @@ export function resolveUsage(spec: ReplySpec, ctx: RenderContext): ResolvedUsage
     spec.text.length +
     spec.toolCalls.reduce((sum, call) => sum + call.name.length + call.arguments.length, 0);
   const completion = Math.max(1, reasoning + estimateTokens(visibleChars));
-  return { prompt, completion, cached: 0, reasoning, total: prompt + completion };
+  return { prompt, completion, cached: 0, cacheWrite: 0, reasoning, total: prompt + completion };
 }
 
 /** Splits on code points so a chunk boundary never cuts a surrogate pair in half. */

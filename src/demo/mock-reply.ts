@@ -6,6 +6,8 @@ export interface UsageSpec {
   readonly prompt_tokens: number;
   readonly completion_tokens: number;
   readonly cached_tokens?: number;
+  /** Tokens the provider wrote to its prompt cache (Messages: cache_creation_input_tokens). */
+  readonly cache_write_tokens?: number;
   readonly reasoning_tokens?: number;
 }
 

@@ -11,6 +11,8 @@ function entry(id: string): ModelEntry {
   return found;
 }
 
+const EPHEMERAL = { type: 'ephemeral' };
+
 describe('convertToMessagesBody', () => {
   const request: ChatRequest = {
     messages: [
@@ -55,9 +57,12 @@ describe('convertToMessagesBody', () => {
       model: 'minimax-m3',
       max_tokens: 32_000,
       stream: true,
-      system: 'rule one\n\nrule two',
+      system: [{ type: 'text', text: 'rule one\n\nrule two', cache_control: EPHEMERAL }],
       messages: [
-        { role: 'user', content: [{ type: 'text', text: 'list and read' }] },
+        {
+          role: 'user',
+          content: [{ type: 'text', text: 'list and read', cache_control: EPHEMERAL }],
+        },
         {
           role: 'assistant',
           content: [
@@ -71,7 +76,7 @@ describe('convertToMessagesBody', () => {
           content: [
             { type: 'tool_result', tool_use_id: 'functions_ls_0', content: 'a.txt' },
             { type: 'tool_result', tool_use_id: 'call_2', content: 'A' },
-            { type: 'text', text: 'thanks' },
+            { type: 'text', text: 'thanks', cache_control: EPHEMERAL },
           ],
         },
       ],
@@ -81,7 +86,11 @@ describe('convertToMessagesBody', () => {
           description: 'list',
           input_schema: { type: 'object', properties: { dir: { type: 'string' } } },
         },
-        { name: 'read', input_schema: { type: 'object', properties: {} } },
+        {
+          name: 'read',
+          input_schema: { type: 'object', properties: {} },
+          cache_control: EPHEMERAL,
+        },
       ],
       tool_choice: { type: 'any', disable_parallel_tool_use: true },
     });
@@ -112,7 +121,11 @@ describe('convertToMessagesBody', () => {
     }[];
     expect(m3[0]?.content).toEqual([
       { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'QUJD' } },
-      { type: 'image', source: { type: 'url', url: 'https://example.test/a.png' } },
+      {
+        type: 'image',
+        source: { type: 'url', url: 'https://example.test/a.png' },
+        cache_control: EPHEMERAL,
+      },
     ]);
     const m27 = convertToMessagesBody(withImages, entry('minimax-m2.7'))['messages'] as {
       content: { type: string }[];

@@ -150,7 +150,7 @@ describe('upstream client: dialects and mapping', () => {
     expect(request?.headers['authorization']).toBeUndefined();
     expect(bodyOf(harness.mock, 0)).toMatchObject({
       model: 'minimax-m3',
-      system: 'sys',
+      system: [{ type: 'text', text: 'sys', cache_control: { type: 'ephemeral' } }],
       max_tokens: 32_000,
       stream: true,
     });

@@ -101,6 +101,30 @@ function responseFormatNote(request: ChatRequest): string | undefined {
   return `Answer with a single JSON object${schema}. Output nothing else.`;
 }
 
+/**
+ * Messages caches only up to explicit breakpoints (decision 0009). A request carries at most
+ * four: the system prompt, the last tool definition, and the last block of each of the two most
+ * recent user turns. The older of those two is the breakpoint the previous request ended on, so
+ * its cache entry is read back; the newer one writes the entry the next request will read.
+ */
+const ephemeral = { type: 'ephemeral' } as const;
+const userTurnBreakpoints = 2;
+
+function markLast(blocks: Block[]): void {
+  const last = blocks.at(-1);
+  if (last !== undefined) blocks[blocks.length - 1] = { ...last, cache_control: ephemeral };
+}
+
+function markRecentUserTurns(messages: MessagesMessage[]): void {
+  let marked = 0;
+  for (let index = messages.length - 1; index >= 0 && marked < userTurnBreakpoints; index -= 1) {
+    const message = messages[index];
+    if (message?.role !== 'user') continue;
+    markLast(message.content);
+    marked += 1;
+  }
+}
+
 /** The Anthropic Messages body for a model Go serves on /messages (wire-protocol.md §5, §6.6). */
 export function convertToMessagesBody(
   request: ChatRequest,
@@ -116,10 +140,17 @@ export function convertToMessagesBody(
     if (last !== undefined && last.role === role) last.content.push(...blocks);
     else messages.push({ role, content: blocks });
   };
+  let leading = true;
   for (const message of request.messages) {
+    if (message.role !== 'system') leading = false;
     switch (message.role) {
       case 'system':
-        if (message.content.length > 0) system.push(message.content);
+        // Only the instructions that open the conversation go to `system`. One that arrives
+        // later (Codex adds developer messages mid-thread) stays where it was said: hoisting it
+        // would change the system prompt, the start of every cached prefix, for the whole thread.
+        if (message.content.length === 0) break;
+        if (leading) system.push(message.content);
+        else append('user', [{ type: 'text', text: message.content }]);
         break;
       case 'user':
         append('user', userBlocks(message.content, entry.images));
@@ -141,21 +172,26 @@ export function convertToMessagesBody(
   const note = responseFormatNote(request);
   if (note !== undefined) system.push(note);
 
+  markRecentUserTurns(messages);
+
   const body: Record<string, unknown> = {
     model: entry.id,
     max_tokens: request.max_tokens ?? Math.min(entry.maxOutputTokens, defaultMessagesMaxTokens),
     messages,
     stream: true,
   };
-  if (system.length > 0) body['system'] = system.join('\n\n');
+  if (system.length > 0)
+    body['system'] = [{ type: 'text', text: system.join('\n\n'), cache_control: ephemeral }];
   if (request.tools !== undefined && request.tools.length > 0) {
-    body['tools'] = request.tools.map((tool) => ({
+    const tools: Block[] = request.tools.map((tool) => ({
       name: tool.function.name,
       ...(tool.function.description === undefined
         ? {}
         : { description: tool.function.description }),
       input_schema: tool.function.parameters ?? { type: 'object', properties: {} },
     }));
+    markLast(tools);
+    body['tools'] = tools;
     if (request.tool_choice !== undefined)
       body['tool_choice'] = mapToolChoice(request.tool_choice, request.parallel_tool_calls);
     else if (request.parallel_tool_calls === false)
