@@ -187,7 +187,10 @@ export class StepEngine {
         chain,
         request: {
           messages: this.messages,
-          tools: forced ? [finalTool] : [...tools, finalTool],
+          // The same tool list every turn, forced or not: the tools open the prefix a provider
+          // caches, so the final turn reads the whole transcript from cache (decision 0009).
+          // tool_choice alone forces the final call; the loop refuses any other tool then.
+          tools: [...tools, finalTool],
           tool_choice: forced
             ? { type: 'function', function: { name: finalTool.function.name } }
             : 'auto',

@@ -239,4 +239,41 @@ describe('prompt-cache breakpoints on the Messages dialect', () => {
     }
     expect(admitted).toContain('cache-messages');
   });
+  it("a mission's forced final turn repeats the previous prefix: same tools and system, transcript extended", async () => {
+    bridge.mock.script(
+      reply().toolCall('read_file', { path: 'src/config.ts' }, { id: 'toolu_a' }),
+      reply().toolCall(
+        'submit_report',
+        {
+          status: 'COMPLETE',
+          summary: 'PORT is 4000.',
+          findings: [{ claim: 'PORT is 4000', evidence_refs: ['file:src/config.ts#L2-L2'] }],
+          confidence: 'HIGH',
+        },
+        { id: 'toolu_b' },
+      ),
+    );
+    const client = new OpenAI({ apiKey: BRIDGE_KEY, baseURL: bridge.baseURL, maxRetries: 0 });
+    const response = await client.responses.create({
+      model: 'mission-a3-minimax-m3',
+      input: handoff({ mission_id: 'cache-forced', tool_budget: 1 }),
+    });
+    expect(response.output_text).toMatch(/^Status: COMPLETE/);
+    const [previous, forced] = messagesBodies(bridge.mock.requests);
+    expect(messagesBodies(bridge.mock.requests)).toHaveLength(2);
+    expect(JSON.stringify(forced?.tools)).toBe(JSON.stringify(previous?.tools));
+    expect(JSON.stringify(forced?.system)).toBe(JSON.stringify(previous?.system));
+    expectStablePrefixes(previous!, forced!);
+    const last = forced?.messages.at(-1)?.content.at(-1);
+    expect(last).toMatchObject({ type: 'text', cache_control: EPHEMERAL });
+    expect(String(last?.['text'])).toMatch(/Call submit_report now/);
+    // What forcing costs on this dialect: tool_choice changes, which Anthropic-format caches
+    // count against the message blocks (tools and system still hit). See decision 0009.
+    expect(previous?.['tool_choice']).toEqual({ type: 'auto' });
+    expect(forced?.['tool_choice']).toEqual({
+      type: 'tool',
+      name: 'submit_report',
+      disable_parallel_tool_use: true,
+    });
+  });
 });

@@ -272,7 +272,15 @@ describe('adversarial model: the loop stays bounded', () => {
       type: 'function',
       function: { name: 'submit_report' },
     });
-    expect(forcedCall.tools?.map((tool) => tool.function.name)).toEqual(['submit_report']);
+    // The tool list stays the one of every turn (the cached prefix, decision 0009); the loop,
+    // not the list, keeps the other tools from running.
+    const firstCall = JSON.parse(run.upstreamBodies[0] ?? '{}') as { tools?: unknown };
+    expect(JSON.stringify(forcedCall.tools)).toBe(JSON.stringify(firstCall.tools));
+    expect(forcedCall.tools?.map((tool) => tool.function.name)).toContain('list_dir');
+    const ran = run.events
+      .filter((event) => event.type === 'tool.completed')
+      .map((event) => (event.payload as { tool: string }).tool);
+    expect(ran).toEqual(['read_file']);
   });
 
   it('contains an output flood: nothing of it reaches events, projections or the report', async () => {

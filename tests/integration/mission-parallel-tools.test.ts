@@ -190,3 +190,43 @@ describe('several tool calls in one model turn', () => {
     expect(answers[4]?.text).toContain('src/server.ts');
   });
 });
+
+describe('the forced final turn keeps the prompt-cache prefix', () => {
+  it('repeats the previous request byte for byte (tools and messages) and appends only the forcing instruction', async () => {
+    bridge.mock.script(
+      reply().toolCall('read_file', { path: 'src/config.ts' }, { id: 'call_1' }),
+      reply().toolCall('read_file', { path: 'src/server.ts' }, { id: 'call_2' }),
+      report(['file:src/config.ts#L2-L3']),
+    );
+    const { text, events } = await runMission('forced-prefix', { tool_budget: 2 });
+    expect(text).toMatch(/^Status: COMPLETE/);
+    expect(ofType(events, 'model.requested').map((p) => p['forced_final'])).toEqual([
+      false,
+      false,
+      true,
+    ]);
+    const requests = bridge.mock.requests.filter((r) => r.path.endsWith('/chat/completions'));
+    expect(requests).toHaveLength(3);
+    const previous = requests[1]?.body as Record<string, unknown> & ReturnType<typeof chatBody>;
+    const forced = requests[2]?.body as Record<string, unknown> & ReturnType<typeof chatBody>;
+
+    // The tools open the cached prefix: the same array, byte for byte, though only the report runs.
+    expect(JSON.stringify(forced.tools)).toBe(JSON.stringify(previous.tools));
+    // Then the whole earlier transcript, unchanged, followed by what the last turn added: the
+    // model's call, its result and, last, the instruction to finish.
+    const earlier = previous.messages.length;
+    expect(JSON.stringify(forced.messages.slice(0, earlier))).toBe(
+      JSON.stringify(previous.messages),
+    );
+    const added = forced.messages.slice(earlier);
+    expect(added.map((message) => message.role)).toEqual(['assistant', 'tool', 'user']);
+    expect(added[1]?.tool_call_id).toBe('call_2');
+    expect(String(added[2]?.content)).toMatch(/Call submit_report now/);
+    // Only tool_choice (not part of the cached prompt on Chat) forces the report.
+    expect(previous['tool_choice']).toBe('auto');
+    expect(forced['tool_choice']).toEqual({
+      type: 'function',
+      function: { name: 'submit_report' },
+    });
+  });
+});
