@@ -309,6 +309,14 @@ export const errorCatalogue = {
     retryable: true,
     summary: "Every mission slot of the mission's lane is busy and its queue is full or timed out.",
   },
+  run_log_unwritable: {
+    status: 507,
+    type: 'server_error',
+    failedCode: 'invalid_prompt',
+    retryable: false,
+    summary:
+      "A new run's event log could not be created or take its first line (a full disk, no permission, or .codex-oss/runs/ is not a directory); nothing ran and nothing was kept.",
+  },
   mission_not_found: {
     status: 404,
     type: 'not_found_error',

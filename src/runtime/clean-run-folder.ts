@@ -6,7 +6,7 @@ import path from 'node:path';
  * What a crash or a full disk leaves in a run folder besides the log (issue 9, Medium #5): the
  * lock's drafts (`events.lock.<pid>-<n>.tmp`, written aside and hard-linked into place), locks
  * renamed aside while a stale one was taken over (`events.lock.stale-<pid>-<ms>`), a projection
- * writer's temp file, and a log that was created but never received a line.
+ * writer's temp file, and a log that was created but never received a whole line.
  */
 const leftoverPatterns: readonly RegExp[] = [
   /^events\.lock\.(\d+)-\d+\.tmp$/,
@@ -17,7 +17,10 @@ const leftoverPatterns: readonly RegExp[] = [
 export interface FolderCleanup {
   /** Leftover files removed, relative to the run folder. */
   readonly removed: string[];
-  /** Set when an empty `events.jsonl` was removed (and the folder too, when nothing else was in it). */
+  /**
+   * Set when an `events.jsonl` without one whole line was removed (and the folder too, when
+   * nothing else was in it).
+   */
   readonly emptyLogRemoved: boolean;
 }
 
@@ -57,7 +60,7 @@ export function cleanRunFolder(runDir: string): FolderCleanup {
   const logPath = path.join(runDir, 'events.jsonl');
   const lockPath = path.join(runDir, 'events.lock');
   let emptyLogRemoved = false;
-  if (sizeOf(logPath) === 0 && !lockIsLive(lockPath, isLive)) {
+  if (neverGotALine(logPath) && !lockIsLive(lockPath, isLive)) {
     try {
       unlinkSync(logPath);
       emptyLogRemoved = true;
@@ -87,6 +90,25 @@ function lockIsLive(lockPath: string, isLive: (pid: number, file: string) => boo
   if (typeof owner.host === 'string' && owner.host !== hostname()) return true;
   return typeof owner.pid === 'number' && isLive(owner.pid, lockPath);
 }
+
+/**
+ * Empty, or only the torn start of a first line (a disk that refused the run's admission): no
+ * event ever reached the log, so there is nothing to close or keep.
+ */
+function neverGotALine(logPath: string): boolean {
+  const size = sizeOf(logPath);
+  if (size === null) return false;
+  if (size === 0) return true;
+  if (size > maxFirstLineBytes) return false;
+  try {
+    return !readFileSync(logPath).includes(0x0a);
+  } catch {
+    return false;
+  }
+}
+
+/** Larger than any admission line; a bigger file without a newline is not left to this rule. */
+const maxFirstLineBytes = 1024 * 1024;
 
 function sizeOf(file: string): number | null {
   try {

@@ -1,15 +1,18 @@
 import type { Config } from '../config/index.js';
 import { BridgeError } from '../errors/index.js';
-import { openEventLog, type MissionEvent } from '../events/index.js';
+import type { MissionEvent } from '../events/index.js';
 import {
   isMissionInputError,
   prepareMission,
   type MissionV1,
   type PreparedMission,
 } from '../mission/index.js';
+import type { Logger } from '../log/index.js';
 import type { ModelEntry, ModelRegistry } from '../models/index.js';
+import type { OpenLogFile } from './end-on-write-failure.js';
 import type { MissionIdempotency } from './mission-idempotency.js';
 import type { ExecuteMissionInput, MissionOutcome } from './mission-request.js';
+import { startRunLog } from './open-run-log.js';
 import { redactSecrets } from './redact-secrets.js';
 import { rejectionAnswer } from './render-answer.js';
 import { emptyTotals, type RunStore } from './run-store.js';
@@ -141,7 +144,12 @@ function withContinues(mission: MissionV1, id: string): MissionV1 {
 
 /** A mission that failed admission: recorded (so `runs` shows it), answered, never sent upstream. */
 export async function recordRejection(
-  deps: { readonly store: RunStore; readonly idempotency: MissionIdempotency },
+  deps: {
+    readonly store: RunStore;
+    readonly idempotency: MissionIdempotency;
+    readonly logger: Logger;
+    readonly openLogFile?: OpenLogFile | undefined;
+  },
   runId: string,
   input: ExecuteMissionInput,
   error: BridgeError,
@@ -154,15 +162,18 @@ export async function recordRejection(
   );
   // Validation messages quote the offending value, which can be whatever the user pasted.
   const message = redactSecrets(error.message).text;
-  const writer = await openEventLog({ projectRoot: store.projectRoot, runId });
   const events: MissionEvent[] = [];
-  writer.onEvent((event) => events.push(event));
-  await writer.append('mission.rejected', 'runtime', {
-    code: error.code,
-    message,
-    mission_id: missionId,
-    model_alias: input.model,
-  });
+  const writer = await startRunLog(
+    { projectRoot: store.projectRoot, runId, logger: deps.logger, openFile: deps.openLogFile },
+    (opened) => opened.onEvent((event) => events.push(event)),
+    (opened) =>
+      opened.append('mission.rejected', 'runtime', {
+        code: error.code,
+        message,
+        mission_id: missionId,
+        model_alias: input.model,
+      }),
+  );
   await writer.append('run.completed', 'runtime', {
     status: 'FAILED',
     reason: error.code,

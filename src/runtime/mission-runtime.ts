@@ -225,7 +225,12 @@ export class MissionRuntime {
     error: BridgeError,
   ): Promise<MissionOutcome> {
     return recordRejection(
-      { store: this.store, idempotency: this.idempotency },
+      {
+        store: this.store,
+        idempotency: this.idempotency,
+        logger: this.deps.logger,
+        openLogFile: this.deps.openLogFile,
+      },
       runId,
       input,
       error,

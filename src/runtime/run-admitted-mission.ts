@@ -2,10 +2,10 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/index.js';
 import {
-  openEventLog,
   RunRecordReducer,
   type EventLogWriter,
   type MissionEvent,
+  type PayloadFor,
 } from '../events/index.js';
 import type { Logger } from '../log/index.js';
 import { criticalRoots, type MissionV1 } from '../mission/index.js';
@@ -25,6 +25,7 @@ import type { LiveRun, LiveRunBus } from './live-run-bus.js';
 import type { AdmittedMission } from './mission-admission.js';
 import type { MissionReport } from './mission-report.js';
 import type { ExecuteMissionInput, MissionOutcome } from './mission-request.js';
+import { startRunLog } from './open-run-log.js';
 import { createPathScope, type PathScope } from './path-scope.js';
 import { redactSecrets } from './redact-secrets.js';
 import { crashAnswer } from './render-answer.js';
@@ -76,19 +77,31 @@ export async function runAdmittedMission(
 ): Promise<MissionOutcome> {
   const { mission, budget } = admitted.prepared;
   const log = ctx.logger.child({ runId, missionId: mission.mission_id });
-  const openFile = ctx.openLogFile;
-  const writer = await openEventLog({
-    projectRoot: ctx.store.projectRoot,
-    runId,
-    ...(openFile ? { openFile } : {}),
-  });
   const { run: live, end } = ctx.bus.open(runId);
   const fold = new RunRecordReducer();
-  writer.onEvent((event) => {
-    fold.apply(event);
-    live.publish(event);
-  });
   const startedAt = Date.now();
+  const deadlineAt = startedAt + budget.timeBudgetEffectiveSeconds * 1000;
+  let writer: EventLogWriter;
+  try {
+    // A log that cannot be opened, or take its first line, ends as run_log_unwritable.
+    writer = await startRunLog(
+      { projectRoot: ctx.store.projectRoot, runId, logger: log, openFile: ctx.openLogFile },
+      (opened) =>
+        opened.onEvent((event) => {
+          fold.apply(event);
+          live.publish(event);
+        }),
+      (opened) =>
+        opened.append(
+          'run.admitted',
+          'runtime',
+          admissionPayload(input, admitted, earlier, deadlineAt),
+        ),
+    );
+  } catch (error) {
+    end();
+    throw error;
+  }
   const open: OpenRun = {
     runId,
     input,
@@ -100,10 +113,9 @@ export async function runAdmittedMission(
     },
     fold,
     startedAt,
-    deadlineAt: startedAt + budget.timeBudgetEffectiveSeconds * 1000,
+    deadlineAt,
   };
   try {
-    await recordAdmission(open);
     ctx.store.upsert(live.events);
     const loopReport = await governMission(ctx, open);
     const report = earlier
@@ -130,11 +142,15 @@ export async function runAdmittedMission(
   }
 }
 
-function recordAdmission(open: OpenRun): Promise<void> {
-  const { input, admitted, deadlineAt } = open;
+function admissionPayload(
+  input: ExecuteMissionInput,
+  admitted: AdmittedMission,
+  earlier: EarlierRun | undefined,
+  deadlineAt: number,
+): PayloadFor<'run.admitted'> {
   const { prepared, chain } = admitted;
   const { mission, budget } = prepared;
-  return open.record('run.admitted', 'runtime', {
+  return {
     mission_id: mission.mission_id,
     tier: mission.tier,
     objective_style: mission.objective_style,
@@ -157,8 +173,8 @@ function recordAdmission(open: OpenRun): Promise<void> {
     request_id: input.requestId ?? null,
     source: prepared.source,
     warnings: prepared.warnings,
-    ...(open.earlier ? { continues: continuesPayload(open.earlier) } : {}),
-  });
+    ...(earlier ? { continues: continuesPayload(earlier) } : {}),
+  };
 }
 
 /** The governed loop of the run, with the tools, scope and ledger its mission allows. */

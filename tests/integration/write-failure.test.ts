@@ -1,9 +1,11 @@
 import {
+  chmodSync,
   existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -15,6 +17,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { reply, startMockUpstream } from '../../src/demo/index.js';
 import { auditMission, readEventLog, runsDir } from '../../src/events/index.js';
 import { createServices } from '../../src/app/index.js';
+import { runCli } from '../../src/cli/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { recoverRuns } from '../../src/runtime/recover-runs.js';
 import { openRunIndex } from '../../src/store/index.js';
@@ -24,6 +27,7 @@ import {
   startBridge,
   type BridgeHarness,
 } from '../support/bridge-harness.js';
+import { startMcp, structured, textOf } from '../support/mcp-harness.js';
 import { createFixtureProject, handoff, type FixtureProject } from '../support/mission-fixtures.js';
 
 /**
@@ -265,6 +269,188 @@ describe('a write error of the event log ends the run with a reason the client g
   }, 60_000);
 });
 
+describe('a log that cannot be opened ends as run_log_unwritable, and nothing of the run is kept', () => {
+  const runFolders = (root: string) =>
+    existsSync(runsDir(root)) && statSync(runsDir(root)).isDirectory()
+      ? readdirSync(runsDir(root))
+      : [];
+
+  async function recoveryReport(root: string) {
+    const index = openRunIndex(root);
+    try {
+      return await recoverRuns({
+        projectRoot: root,
+        index,
+        logger: createLogger('silent'),
+        isActive: () => false,
+      });
+    } finally {
+      index.close();
+    }
+  }
+
+  it('a full disk at the first line: the stream fails with the code and the errno, no model call, no folder left', async () => {
+    fixture = createFixtureProject();
+    const disk = new FailingDisk('run.admitted', 'ENOSPC', true);
+    bridge = await startBridge({ project: fixture.root, openLogFile: disk.openFile });
+    scriptMission(bridge);
+    const response = await fetch(`${bridge.baseURL}/responses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${BRIDGE_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'mission-a3-kimi',
+        input: handoff({ mission_id: 'wf-open-full' }),
+        stream: true,
+      }),
+    });
+    const events = parseSse(await response.text());
+    const failed = events.filter((event) => event['type'] === 'response.failed');
+    expect(failed).toHaveLength(1);
+    const error = (failed[0]?.['response'] as { error: { code: string; message: string } }).error;
+    // invalid_prompt: Codex shows the message instead of retrying a disk that keeps refusing.
+    expect(error.code).toBe('invalid_prompt');
+    expect(error.message).toMatch(/^run_log_unwritable: /);
+    expect(error.message).toContain('ENOSPC');
+    expect(error.message).toContain('Free disk space');
+    // The torn half of the admission line was written, then the folder was removed again.
+    expect(disk.failures).toBeGreaterThan(0);
+    expect(runFolders(fixture.root)).toEqual([]);
+    expect(bridge.mock.requests.filter((r) => r.path.endsWith('/chat/completions'))).toEqual([]);
+    const record = await fetch(`${bridge.url}/v1/missions/wf-open-full`, {
+      headers: { authorization: `Bearer ${BRIDGE_KEY}` },
+    });
+    expect(record.status).toBe(404);
+
+    // The same failure, asked without a stream: the catalogue status and code.
+    const json = await fetch(`${bridge.baseURL}/responses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${BRIDGE_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'mission-a3-kimi',
+        input: handoff({ mission_id: 'wf-open-full-2' }),
+        stream: false,
+      }),
+    });
+    expect(json.status).toBe(507);
+    const body = (await json.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('run_log_unwritable');
+    expect(body.error.message).toContain('ENOSPC');
+    expect(runFolders(fixture.root)).toEqual([]);
+    await bridge.close();
+    bridge = undefined;
+    expect(await recoveryReport(fixture.root)).toMatchObject({ closed: [], skipped: [] });
+  }, 60_000);
+
+  it('a rejected runs path (a file where the folder should be): HTTP, mission run and the MCP tool all get the code', async () => {
+    fixture = createFixtureProject();
+    mkdirSync(path.join(fixture.root, '.codex-oss'), { recursive: true });
+    writeFileSync(runsDir(fixture.root), 'not a folder\n');
+    bridge = await startBridge({ project: fixture.root });
+    scriptMission(bridge);
+    const response = await fetch(`${bridge.baseURL}/responses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${BRIDGE_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'mission-a3-kimi',
+        input: handoff({ mission_id: 'wf-open-path' }),
+        stream: false,
+      }),
+    });
+    expect(response.status).toBe(507);
+    const body = (await response.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('run_log_unwritable');
+    expect(body.error.message).toContain('ENOTDIR');
+    expect(body.error.message).toContain('plain directory');
+    // An invalid mission is recorded as a rejection, which needs the log too: same answer.
+    const rejected = await fetch(`${bridge.baseURL}/responses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${BRIDGE_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'mission-a3-kimi', input: 'no handoff here', stream: false }),
+    });
+    expect(rejected.status).toBe(507);
+    expect(((await rejected.json()) as { error: { code: string } }).error.code).toBe(
+      'run_log_unwritable',
+    );
+    expect(bridge.mock.requests.filter((r) => r.path.endsWith('/chat/completions'))).toEqual([]);
+    await bridge.close();
+    bridge = undefined;
+
+    // `codex-oss mission run`, in process as a user runs it.
+    const mock = await startMockUpstream();
+    try {
+      mock.script(...missionReplies());
+      writeFileSync(path.join(fixture.root, 'handoff.md'), handoff({ mission_id: 'wf-open-cli' }));
+      let stdout = '';
+      let stderr = '';
+      const code = await runCli(['mission', 'run', 'handoff.md', '--model', 'mission-a3-kimi'], {
+        stdout: { write: (chunk: string) => (stdout += chunk) },
+        stderr: { write: (chunk: string) => (stderr += chunk) },
+        env: {
+          UPSTREAM_BASE: mock.baseUrl,
+          OPENCODE_GO_API_KEY: 'sk-upstream-test',
+          LOG_LEVEL: 'silent',
+        },
+        cwd: fixture.root,
+      });
+      expect(code).toBe(1);
+      expect(stdout).toBe('');
+      expect(stderr).toContain(
+        'codex-oss mission run: failed: run_log_unwritable: the event log of run ',
+      );
+      expect(stderr).toContain('ENOTDIR');
+      expect(stderr).not.toContain('This is a bug');
+
+      // The MCP tool, through the real `codex-oss mcp` process.
+      const mcp = await startMcp(fixture.root, mock);
+      try {
+        const result = await mcp.client.callTool({
+          name: 'opencode',
+          arguments: { prompt: 'Where is PORT set?', context_paths: ['src'] },
+        });
+        expect(result.isError).toBe(true);
+        expect(structured(result)).toMatchObject({ error: { code: 'run_log_unwritable' } });
+        expect(textOf(result)).toMatch(/^run_log_unwritable: run_log_unwritable: .*ENOTDIR/s);
+      } finally {
+        await mcp.close();
+      }
+      expect(mock.requests.filter((r) => r.path.endsWith('/chat/completions'))).toEqual([]);
+    } finally {
+      await mock.close();
+    }
+    expect(readFileSync(runsDir(fixture.root), 'utf8')).toBe('not a folder\n');
+  }, 90_000);
+
+  it.skipIf(process.getuid?.() === 0)(
+    'a runs folder the bridge may not write (chmod 555): EACCES, and nothing is created in it',
+    async () => {
+      fixture = createFixtureProject();
+      mkdirSync(runsDir(fixture.root), { recursive: true });
+      chmodSync(runsDir(fixture.root), 0o555);
+      try {
+        bridge = await startBridge({ project: fixture.root });
+        scriptMission(bridge);
+        const response = await fetch(`${bridge.baseURL}/responses`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${BRIDGE_KEY}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            model: 'mission-a3-kimi',
+            input: handoff({ mission_id: 'wf-open-eacces' }),
+            stream: false,
+          }),
+        });
+        expect(response.status).toBe(507);
+        const body = (await response.json()) as { error: { code: string; message: string } };
+        expect(body.error.code).toBe('run_log_unwritable');
+        expect(body.error.message).toContain('EACCES');
+        expect(runFolders(fixture.root)).toEqual([]);
+      } finally {
+        chmodSync(runsDir(fixture.root), 0o755);
+      }
+    },
+    60_000,
+  );
+});
+
 describe('startup cleanup of what a crash or a full disk leaves in the run folders', () => {
   it('removes lock drafts, set-aside locks and empty logs of dead writers, keeps what a live writer owns', async () => {
     fixture = createFixtureProject();
@@ -286,6 +472,14 @@ describe('startup cleanup of what a crash or a full disk leaves in the run folde
     writeFileSync(path.join(empty, 'events.jsonl'), '');
     writeFileSync(
       path.join(empty, 'events.lock'),
+      JSON.stringify({ pid: deadPid, host: hostname() }),
+    );
+    // 2b. A log whose first line the disk tore (no newline), with its dead lock.
+    const torn = path.join(runs, 'run_torn');
+    mkdirSync(torn);
+    writeFileSync(path.join(torn, 'events.jsonl'), '{"schema":"ocb.event.v1","run_id":"run_to');
+    writeFileSync(
+      path.join(torn, 'events.lock'),
       JSON.stringify({ pid: deadPid, host: hostname() }),
     );
     // 3. A live writer's files (this process, made now): left alone.
@@ -313,6 +507,8 @@ describe('startup cleanup of what a crash or a full disk leaves in the run folde
           `run_drafts/events.lock.${process.pid}-1.tmp`,
           'run_empty/events.jsonl',
           'run_empty/events.lock',
+          'run_torn/events.jsonl',
+          'run_torn/events.lock',
         ].sort(),
       );
     } finally {
@@ -320,6 +516,7 @@ describe('startup cleanup of what a crash or a full disk leaves in the run folde
     }
     expect(readdirSync(drafts)).toEqual([]);
     expect(existsSync(empty)).toBe(false);
+    expect(existsSync(torn)).toBe(false);
     expect(readdirSync(live).sort()).toEqual(
       ['events.jsonl', 'events.lock', `events.lock.${process.pid}-0.tmp`].sort(),
     );

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { BridgeError } from '../../errors/index.js';
 import {
   buildMissionTemplate,
   compileMission,
@@ -203,14 +204,25 @@ async function runMission(args: string[], io: CliIO): Promise<number> {
     io.stderr.write(
       `Running the mission on ${values.model} against ${config.UPSTREAM_BASE} (project ${config.CODEX_OSS_PROJECT})\n`,
     );
-    const outcome = await runtime.execute({
-      userTexts: [text],
-      model: values.model,
-      missionAlias: decision.lane === 'managed' ? decision.mission : undefined,
-      signal: controller.signal,
-      onCommentary: (line) => io.stderr.write(`  · ${line.message}\n`),
-      ...(values.continue === undefined ? {} : { continues: values.continue }),
-    });
+    let outcome: Awaited<ReturnType<typeof runtime.execute>>;
+    try {
+      outcome = await runtime.execute({
+        userTexts: [text],
+        model: values.model,
+        missionAlias: decision.lane === 'managed' ? decision.mission : undefined,
+        signal: controller.signal,
+        onCommentary: (line) => io.stderr.write(`  · ${line.message}\n`),
+        ...(values.continue === undefined ? {} : { continues: values.continue }),
+      });
+    } catch (error) {
+      // A catalogue error (run_log_unwritable…) says what to fix; it is not a crash of the CLI.
+      if (!(error instanceof BridgeError)) throw error;
+      const text = error.message.startsWith(`${error.code}:`)
+        ? error.message
+        : `${error.code}: ${error.message}`;
+      io.stderr.write(`codex-oss mission run: failed: ${text}\n`);
+      return exitByStatus['FAILED'] ?? 1;
+    }
     if (values.json) {
       io.stdout.write(
         `${JSON.stringify({ run_id: outcome.runId, mission_id: outcome.missionId, status: outcome.status, report: outcome.report, final_text: outcome.finalText }, null, 2)}\n`,
