@@ -163,9 +163,17 @@ export async function carryEvidence(
   let carried = 0;
   let unchanged = 0;
   const changed: string[] = [];
+  const gone: string[] = [];
   for (const read of earlier.reads) {
     const outcome = await dispatcher.run(read.tool, read.args, 'runtime', { carried: true });
     if (outcome.kind === 'denied' || outcome.critical) continue;
+    // A read that succeeded then and fails now (the file is gone) is no evidence: it is said
+    // to have changed, and its error stays out of the brief.
+    if (outcome.ok === false) {
+      changed.push(`${describeRead(read)} (now fails)`);
+      gone.push(describeRead(read));
+      continue;
+    }
     carried += 1;
     const same = outcome.digest === read.digest;
     if (same) unchanged += 1;
@@ -178,6 +186,11 @@ export async function carryEvidence(
     `This mission continues mission ${earlier.missionId} (run ${earlier.runId}, ${earlier.status}). Its answer, as its client got it:`,
     earlier.finalText || '(the earlier run recorded no answer)',
     `Refs in that answer belong to the earlier run. Its evidence was re-read by the runtime for this run (${carried} of ${earlier.reads.length} reads, ${unchanged} unchanged); cite the refs issued here, and read only what the follow-up needs beyond it.`,
+    ...(gone.length > 0
+      ? [
+          `These earlier reads fail now, so the earlier answer may be out of date where it relied on them: ${gone.join(', ')}.`,
+        ]
+      : []),
   ];
   return { brief: [header.join('\n\n'), ...parts], carried, unchanged, changed };
 }
@@ -213,6 +226,9 @@ function carriedReads(events: readonly MissionEvent[]): CarriedRead[] {
     const tool = String(event.payload['tool']);
     const args = event.payload['args'];
     if (!carriedTools.has(tool) || args === null || typeof args !== 'object') continue;
+    // A read that failed (a missing file) backed nothing in the earlier answer; the runtime's
+    // summary of a failed call is `<tool> failed: <code>.` (tool-dispatcher.ts).
+    if (String(event.payload['summary']).startsWith(`${tool} failed:`)) continue;
     // A redacted argument would re-run as a different call; such a read is not carried.
     const key = `${tool}:${canonicalJson(args)}`;
     if (key.includes('[REDACTED') || seen.has(key)) continue;

@@ -28,6 +28,8 @@ export interface ToolOutcome {
   readonly exhausted?: string;
   /** sha256 hex of the observation (as in `tool.completed`), when the tool ran or was cached. */
   readonly digest?: string;
+  /** Whether the tool itself succeeded (a missing file is recorded, but is no evidence). */
+  readonly ok?: boolean;
 }
 
 export interface RunOptions {
@@ -287,6 +289,7 @@ export class ToolDispatcher {
           kind: 'cache_hit',
           critical: false,
           digest,
+          ok: cached.ok,
           ...this.exhaustedField(),
         });
       }
@@ -409,6 +412,7 @@ export class ToolDispatcher {
       kind: 'executed',
       critical: false,
       digest,
+      ok: observation.ok,
       ...this.exhaustedField(),
     };
   }

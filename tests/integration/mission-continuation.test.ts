@@ -156,6 +156,58 @@ describe('continuation over HTTP', () => {
     }
   });
 
+  it('carries only reads that succeeded: a failed one is not re-run, one that fails now stays out of the brief', async () => {
+    const temp = `src/temp-${++counter}.ts`;
+    const tempFile = path.join(fixture.root, temp);
+    writeFileSync(tempFile, 'export const TEMP_MARKER = 17;\n');
+    const first = nextId('failed-reads');
+    bridge.mock.reset();
+    bridge.mock.script(
+      reply()
+        .toolCall('read_file', { path: 'src/config.ts' })
+        .toolCall('read_file', { path: 'src/missing.ts' })
+        .toolCall('read_file', { path: temp }),
+      reportPort(),
+    );
+    const scope = { allowed_paths: ['src/config.ts', 'src/missing.ts', temp] };
+    expect((await send(mission(first, scope))).split('\n')[0]).toBe('Status: COMPLETE');
+    const firstEvents = await runEvents(fixture.root, String((await detail(first))['run_id']));
+    const summaries = firstEvents
+      .filter((event) => event.type === 'tool.completed')
+      .map((event) => String(event.payload['summary']));
+    expect(summaries[1]).toMatch(/^read_file failed: /);
+    rmSync(tempFile);
+
+    bridge.mock.reset();
+    bridge.mock.script(reportPort('PORT is still 4000'));
+    const followId = nextId('follow-failed');
+    const text = await send(mission(followId, { ...scope, continues: first }));
+    expect(text.split('\n')[0]).toBe('Status: COMPLETE');
+    const brief = requestText(0);
+    expect(brief).toContain('export const PORT = 4000;');
+    // The read that failed then was not re-run, and is nowhere in the brief.
+    expect(brief).not.toContain('read_file src/missing.ts');
+    expect(brief).not.toMatch(/not_found|does not exist|no such file/i);
+    // The one that fails now is named as no longer readable, without its error as evidence.
+    expect(brief).toContain(`These earlier reads fail now`);
+    expect(brief).toContain(`read_file ${temp}`);
+    expect(brief).not.toContain(`Carried from the earlier run (read_file ${temp}`);
+    expect(brief).toContain('(1 of 2 reads, 1 unchanged)');
+    const events = await runEvents(fixture.root, String((await detail(followId))['run_id']));
+    expect(
+      events
+        .filter((event) => event.type === 'tool.requested')
+        .map((event) => [event.source, event.payload['args']]),
+    ).toEqual([
+      ['runtime', { path: 'src/config.ts' }],
+      ['runtime', { path: temp }],
+    ]);
+    const said = events
+      .filter((event) => event.type === 'commentary.emitted')
+      .map((event) => String(event.payload['message']));
+    expect(said.some((line) => line.includes(`changed: read_file ${temp} (now fails)`))).toBe(true);
+  });
+
   it('keeps its own budgets: carried reads do not spend the tool budget', async () => {
     const first = await earlierRun();
     bridge.mock.reset();
