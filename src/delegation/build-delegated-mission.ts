@@ -7,6 +7,7 @@ import {
   type MissionV1,
 } from '../mission/index.js';
 import type { MissionAlias, ModelRegistry } from '../models/index.js';
+import type { EarlierRun } from '../runtime/index.js';
 import type { DelegationRequest } from './delegation-request.js';
 import { missionAliasFor } from './mission-alias.js';
 import {
@@ -28,6 +29,8 @@ export interface DelegatedMission {
   readonly broadScope: boolean;
   /** One line for the answer: what the scope was and why. */
   readonly scopeNote: string;
+  /** The verified earlier run this mission continues, when the caller loaded it already. */
+  readonly continuation?: EarlierRun;
 }
 
 export interface DelegationContext {
@@ -42,6 +45,8 @@ export interface DelegationContext {
   readonly earlierScope?: {
     readonly allowedRoots: readonly string[];
     readonly allowedPaths: readonly string[];
+    /** The earlier run as the runtime verified it, passed on so admission need not re-read it. */
+    readonly run?: EarlierRun;
   };
 }
 
@@ -169,6 +174,7 @@ export function buildDelegatedMission(
             mustInspect: fileEntries.filter((entry) => !entry.isDirectory).map((e) => e.entry),
           }),
   });
+  const loaded = context.earlierScope?.run;
   return {
     mission,
     modelAlias: name,
@@ -177,6 +183,9 @@ export function buildDelegatedMission(
     workspace,
     broadScope,
     scopeNote,
+    ...(loaded !== undefined && loaded.missionId === mission.continues
+      ? { continuation: loaded }
+      : {}),
   };
 }
 

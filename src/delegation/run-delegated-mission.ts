@@ -1,12 +1,19 @@
 import { renderHandoff, type MissionV1 } from '../mission/index.js';
 import type { MissionAlias } from '../models/index.js';
-import type { CommentaryLine, MissionOutcome, MissionRuntime } from '../runtime/index.js';
+import type {
+  CommentaryLine,
+  EarlierRun,
+  MissionOutcome,
+  MissionRuntime,
+} from '../runtime/index.js';
 
 /** What the runtime needs to run a delegated (or caller-written) mission. */
 export interface RunnableMission {
   readonly mission: MissionV1;
   readonly modelAlias: string;
   readonly missionAlias: MissionAlias;
+  /** The earlier run, already loaded and verified (MissionRuntime.continuationScope). */
+  readonly continuation?: EarlierRun;
 }
 
 /**
@@ -29,6 +36,7 @@ export function runDelegatedMission(
     missionAlias: runnable.missionAlias,
     signal: options.signal,
     requestId: options.requestId,
+    ...(runnable.continuation ? { continuation: runnable.continuation } : {}),
     ...(options.onCommentary ? { onCommentary: options.onCommentary } : {}),
   });
 }

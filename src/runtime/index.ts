@@ -13,5 +13,6 @@ export {
   type MissionRuntimeDeps,
 } from './mission-runtime.js';
 export type { MissionReport } from './mission-report.js';
+export type { EarlierRun } from './mission-continuation.js';
 export type { CommentaryLine } from './commentary-channel.js';
 export type { ImplementationKit } from './implementation-ports.js';

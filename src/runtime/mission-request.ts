@@ -1,6 +1,7 @@
 import type { RunRecord } from '../events/index.js';
 import type { MissionAlias } from '../models/index.js';
 import type { CommentaryLine } from './commentary-channel.js';
+import type { EarlierRun } from './mission-continuation.js';
 import type { MissionReport } from './mission-report.js';
 
 /** One request to run a mission, as the daemon, `mission run` and the MCP server make it. */
@@ -20,6 +21,11 @@ export interface ExecuteMissionInput {
    * whatever the handoff says (PRODUCT.md §6.3).
    */
   readonly continues?: string | undefined;
+  /**
+   * The earlier run as `MissionRuntime.continuationScope` already read and verified it, so
+   * admission does not read its log a second time. Used only for the run `continues` names.
+   */
+  readonly continuation?: EarlierRun | undefined;
 }
 
 /** The answer to one request: the run it ran (or reused) and its final text. */

@@ -96,7 +96,7 @@ export class MissionRuntime {
       let earlier: EarlierRun | undefined;
       try {
         assertWithinPlanWindows(prepared.mission, this.deps.spend, this.deps.config);
-        earlier = await this.earlierRun(prepared.mission);
+        earlier = await this.earlierRun(prepared.mission, input.continuation);
       } catch (error) {
         if (error instanceof BridgeError) return this.reject(runId, claimed, error);
         throw error;
@@ -191,9 +191,13 @@ export class MissionRuntime {
    * The read scope of an earlier run, for entry points that build a continuation from a plain
    * prompt (MCP, `delegate`) and must stay inside it. Throws what a continuation would get.
    */
-  async continuationScope(
-    missionId: string,
-  ): Promise<{ allowedRoots: string[]; allowedPaths: string[]; tier: string }> {
+  async continuationScope(missionId: string): Promise<{
+    allowedRoots: string[];
+    allowedPaths: string[];
+    tier: string;
+    /** The verified earlier run; hand it back as `continuation` so it is not read again. */
+    run: EarlierRun;
+  }> {
     const earlier = await loadEarlierRun(this.projectRoot, this.store.runIndex(), {
       mission_id: '',
       continues: missionId,
@@ -202,13 +206,26 @@ export class MissionRuntime {
       allowedRoots: [...earlier.scope.allowedRoots],
       allowedPaths: [...earlier.scope.allowedPaths],
       tier: earlier.tier,
+      run: earlier,
     };
   }
 
-  /** The run a continuation names, verified and within scope (PRODUCT.md §6.3); else throws. */
-  private async earlierRun(mission: MissionV1): Promise<EarlierRun | undefined> {
+  /**
+   * The run a continuation names, verified and within scope (PRODUCT.md §6.3); else throws. A
+   * run loaded by `continuationScope` for this same mission is used as it was verified then:
+   * a finished run's log only grows by nothing, and `run.admitted.continues` pins its head hash.
+   */
+  private async earlierRun(
+    mission: MissionV1,
+    loaded: EarlierRun | undefined,
+  ): Promise<EarlierRun | undefined> {
     if (!mission.continues) return undefined;
-    const earlier = await loadEarlierRun(this.projectRoot, this.store.runIndex(), mission);
+    const earlier =
+      loaded !== undefined &&
+      loaded.missionId === mission.continues &&
+      mission.continues !== mission.mission_id
+        ? loaded
+        : await loadEarlierRun(this.projectRoot, this.store.runIndex(), mission);
     assertWithinEarlierScope(earlier, mission);
     return earlier;
   }
