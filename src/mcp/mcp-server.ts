@@ -57,7 +57,13 @@ function toolError(error: unknown): CallToolResult {
   const text = isMissionInputError(error) ? error.problems.join('\n') : failure.message;
   return {
     isError: true,
-    content: [{ type: 'text', text: `${failure.code}: ${text}` }],
+    // A mission's problems already start with their code.
+    content: [
+      {
+        type: 'text',
+        text: text.startsWith(`${failure.code}: `) ? text : `${failure.code}: ${text}`,
+      },
+    ],
     structuredContent: { error: { code: failure.code, message: text } },
   };
 }

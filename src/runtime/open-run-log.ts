@@ -91,7 +91,7 @@ function runLogUnwritable(runId: string, runDir: string, error: unknown): Bridge
   return new BridgeError(
     'run_log_unwritable',
     redactSecrets(
-      `run_log_unwritable: the event log of run ${runId} could not be created at ${runDir} (${cause}: ${detail}). Nothing ran and nothing was kept. ${fix}`,
+      `The event log of run ${runId} could not be created at ${runDir} (${cause}: ${detail}). Nothing ran and nothing was kept. ${fix}`,
     ).text,
     { cause: error },
   );
