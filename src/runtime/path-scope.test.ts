@@ -185,6 +185,41 @@ describe('createPathScope().resolve', () => {
     ).toBe('critical_path_denied');
   });
 
+  it('a symlink into or out of a critical root is critical on either end, and needs the grant on both', () => {
+    symlinkSync(path.join(root, 'src/auth/login.ts'), path.join(root, 'src/link-auth.ts'));
+    symlinkSync(path.join(root, 'src/a.ts'), path.join(root, 'src/auth/link-plain.ts'));
+    symlinkSync(path.join(root, 'src/auth/login.ts'), path.join(root, 'top-auth.ts'));
+    const permitted = { criticalReadAllowed: true, criticalReason: 'audit the login flow' };
+    // A plain name that lands in the critical root is critical: refused without permission,
+    // and marked critical when permitted.
+    expect(codeOf('src/link-auth.ts')).toBe('critical_path_denied');
+    expect(scope(permitted).resolve('src/link-auth.ts')).toMatchObject({
+      ok: true,
+      relative: 'src/link-auth.ts',
+      critical: true,
+    });
+    // A critical name that lands on a plain file is critical too.
+    expect(codeOf('src/auth/link-plain.ts')).toBe('critical_path_denied');
+    expect(scope(permitted).resolve('src/auth/link-plain.ts')).toMatchObject({
+      ok: true,
+      critical: true,
+    });
+    // The link's own name is granted only through `.`: a broad grant on one end is not enough,
+    // even though its target has a narrow one.
+    const oneEndBroad = { ...permitted, allowedRoots: ['.', 'src/auth/'] };
+    expect(codeOf('top-auth.ts', oneEndBroad)).toBe('critical_path_denied');
+    expect(codeOf('src/auth/login.ts', oneEndBroad)).toBe('ok');
+    expect(codeOf('top-auth.ts', { ...oneEndBroad, allowedPaths: ['top-auth.ts'] })).toBe('ok');
+    // The other way round: a narrowly granted link whose target is granted only through `.`.
+    write('config/login.ts');
+    symlinkSync(path.join(root, 'config/login.ts'), path.join(root, 'src/link-config.ts'));
+    const targetBroad = { ...permitted, allowedRoots: ['.', 'src/'], criticalRoots: ['config/'] };
+    expect(codeOf('src/link-config.ts', targetBroad)).toBe('critical_path_denied');
+    expect(
+      codeOf('src/link-config.ts', { ...targetBroad, allowedPaths: ['config/login.ts'] }),
+    ).toBe('ok');
+  });
+
   it('treats `.` as the whole project only when given explicitly', () => {
     expect(codeOf('.')).toBe('path_not_allowed');
     expect(codeOf('srcfoo/x.ts', { allowedRoots: ['.'] })).toBe('ok');
