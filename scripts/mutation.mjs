@@ -52,20 +52,37 @@ const modules = {
     // minutes: mutants of the group-commit loop and its timer time out (20 s each), so the flush
     // loop is left for a run of its own.
     mutate: ['src/events/event-log-writer.ts:102-349', 'src/events/event-log-writer.ts:509-577'],
-    tests: ['tests/integration/events-log.test.ts', 'src/events/event-log-writer.test.ts'],
+    tests: [
+      'tests/integration/events-log.test.ts',
+      'src/events/event-log-writer.test.ts',
+      'src/events/event-log-writer-open.test.ts',
+    ],
   },
   'reduce-run-record': {
     mutate: 'src/events/reduce-run-record.ts',
     tests: ['tests/integration/events-record.test.ts', 'src/events/reduce-run-record.test.ts'],
   },
-  // Configured, not yet measured: both test files drive real git in temp dirs, so expect these
-  // to be the slowest entries; narrow them to checkPatch/addFlags and promote/applySection first.
+  // Both test files drive real git in temp dirs, so these are narrowed to the decisions: which
+  // files count as dependency manifests and tests, checkPatch itself and the flags it adds. The
+  // name tables and the test-definition regex are left out: they are built when the module
+  // loads, before the runner switches a mutant on, so their mutants could only survive.
   'check-patch': {
-    mutate: 'src/implementation/check-patch.ts',
+    mutate: [
+      'src/implementation/check-patch.ts:119-127',
+      'src/implementation/check-patch.ts:138-140',
+      'src/implementation/check-patch.ts:146-449',
+    ],
     tests: ['tests/integration/implementation-patch.test.ts'],
   },
+  // promote() and its plan (status gate, diff against the recorded files, forward and revert
+  // plans, the inverse), then the two-phase apply and its rollback; file helpers left out.
   promote: {
-    mutate: ['src/implementation/promote.ts', 'src/implementation/promote-mission.ts'],
+    mutate: [
+      'src/implementation/promote.ts:154-240',
+      'src/implementation/promote.ts:291-360',
+      'src/implementation/promote.ts:381-519',
+      'src/implementation/promote.ts:538-610',
+    ],
     tests: ['tests/integration/implementation-promote.test.ts'],
   },
 };
