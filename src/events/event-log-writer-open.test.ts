@@ -1,8 +1,10 @@
 import { hostname } from 'node:os';
+import type { FileHandle } from 'node:fs/promises';
 import {
   copyFile,
   mkdir,
   mkdtemp,
+  open,
   readFile,
   readdir,
   rm,
@@ -13,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { samplePayloads } from '../../tests/support/event-payloads.js';
+import { eventPayloadSchemas } from './event-types.js';
 import {
   EventLogError,
   openEventLog,
@@ -67,6 +70,53 @@ async function writeLog(runId: string, count: number): Promise<string> {
   return writer.logPath;
 }
 
+/**
+ * The real log file, with its datasync held while `hold()` is in force (or made to fail): lets a
+ * test see what the writer does while a sync is slow, or after one failed.
+ */
+class HeldSync {
+  #gate: Promise<void> | null = null;
+  #release: (() => void) | null = null;
+  failWith: Error | null = null;
+
+  hold(): void {
+    this.#gate = new Promise((resolve) => (this.#release = resolve));
+  }
+
+  release(): void {
+    this.#release?.();
+    this.#gate = null;
+  }
+
+  readonly openFile = async (path: string, flags: 'a' | 'ax'): Promise<FileHandle> => {
+    const real = await open(path, flags);
+    return new Proxy(real, {
+      get: (target, property, receiver) => {
+        if (property === 'datasync') {
+          return async () => {
+            if (this.#gate !== null) await this.#gate;
+            if (this.failWith !== null) throw this.failWith;
+            await target.datasync();
+          };
+        }
+        const value: unknown = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      },
+    });
+  };
+}
+
+/** Whether `promise` has settled once everything already queued has run. */
+async function settledNow(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await new Promise((resolve) => setImmediate(resolve));
+  return settled;
+}
+
 describe('openEventLog: refusals', () => {
   it('refuses group-commit limits that could never flush, before touching the disk', async () => {
     for (const groupCommit of [
@@ -104,6 +154,20 @@ describe('openEventLog: refusals', () => {
     await writer.append('run.admitted', 'runtime', samplePayloads['run.admitted']!);
     await writer.close();
     expect((await readEventLog(writer.logPath)).events).toHaveLength(1);
+  });
+
+  it('an error opening the file other than "exists" is passed on as it is, and releases the run', async () => {
+    const failure = Object.assign(new Error('the disk went away'), { code: 'EIO' });
+    await expect(
+      openEventLog({
+        projectRoot: root,
+        runId: 'run-eio',
+        openFile: () => Promise.reject(failure),
+      }),
+    ).rejects.toBe(failure);
+    expect(await readdir(runPaths(root, 'run-eio').runDir)).toEqual([]);
+    const writer = await openEventLog({ projectRoot: root, runId: 'run-eio' });
+    await writer.close();
   });
 
   it('a refused open leaves neither its lock nor its registration behind', async () => {
@@ -261,6 +325,14 @@ describe('append: what it refuses, and what it says', () => {
         writer.append('tool.requested', 'runtime', { call: 1, tool: 't', args: { n: 1n } }),
       ),
     ).toMatch(/^invalid_event: payload of tool\.requested is not JSON: /);
+    // A nested field is named by its path, with zod's own words for what is wrong.
+    const badRefs = { ...samplePayloads['tool.completed']!, refs: [3] };
+    const zodSays = eventPayloadSchemas['tool.completed'].safeParse(badRefs).error?.issues[0];
+    expect(zodSays?.path).toEqual(['refs', 0]);
+    expect(await refusal(writer.append('tool.completed', 'tool', badRefs as never))).toBe(
+      `invalid_event: payload of tool.completed does not match its schema: refs.0: ${zodSays?.message ?? ''}`,
+    );
+
     expect(writer.head()).toBeNull();
     await writer.close();
     expect(await readFile(writer.logPath, 'utf8')).toBe('');
@@ -319,11 +391,75 @@ describe('append: what it refuses, and what it says', () => {
   });
 });
 
+describe('append: backpressure and a failed sync', () => {
+  it('below four times maxEvents (at least 256), appends never wait for the disk', async () => {
+    const writer = await openEventLog({
+      projectRoot: root,
+      runId: 'run-room',
+      groupCommit: { maxEvents: 1000, maxDelayMs: 60_000 },
+    });
+    await writer.append('run.admitted', 'runtime', samplePayloads['run.admitted']!);
+    for (let i = 1; i <= 300; i++) await writer.append('commentary.emitted', 'runtime', note(i));
+    // Nothing reached the count or the delay limit: only the first event is on disk.
+    expect((await readEventLog(writer.logPath)).events).toHaveLength(1);
+    await writer.close();
+    expect((await readEventLog(writer.logPath)).events).toHaveLength(301);
+  });
+
+  it('while a sync is slow, the 256th buffered event waits for it (backpressure)', async () => {
+    const held = new HeldSync();
+    const writer = await openEventLog({
+      projectRoot: root,
+      runId: 'run-backpressure',
+      openFile: held.openFile,
+      groupCommit: { maxEvents: 1, maxDelayMs: 60_000 },
+    });
+    await writer.append('run.admitted', 'runtime', samplePayloads['run.admitted']!);
+    held.hold();
+    // The first note starts a sync that does not finish; the next ones are buffered behind it.
+    await writer.append('commentary.emitted', 'runtime', note(1));
+    for (let i = 2; i <= 256; i++) {
+      const buffered = writer.append('commentary.emitted', 'runtime', note(i));
+      expect(await settledNow(buffered)).toBe(true);
+    }
+    // 255 buffered: the next one is the 256th, and waits.
+    const waiting = writer.append('commentary.emitted', 'runtime', note(257));
+    expect(await settledNow(waiting)).toBe(false);
+    held.release();
+    await expect(waiting).resolves.toMatchObject({ seq: 257 });
+    await writer.close();
+    expect((await readEventLog(writer.logPath)).events).toHaveLength(258);
+  });
+
+  it('after a failed sync the writer refuses every later event', async () => {
+    const held = new HeldSync();
+    const writer = await openEventLog({
+      projectRoot: root,
+      runId: 'run-failed',
+      openFile: held.openFile,
+    });
+    held.failWith = new Error('no space left');
+    await expect(
+      writer.append('run.admitted', 'runtime', samplePayloads['run.admitted']!),
+    ).rejects.toMatchObject({
+      code: 'writer_failed',
+      message: 'writing the event log of run run-failed failed: no space left',
+    });
+    await expect(writer.append('commentary.emitted', 'runtime', note(1))).rejects.toMatchObject({
+      code: 'writer_failed',
+      message: 'the event log of run run-failed failed',
+    });
+    await expect(writer.close()).rejects.toMatchObject({ code: 'writer_failed' });
+  });
+});
+
 describe('the run lock', () => {
   it('is held while the writer is open, names its owner, and goes on close', async () => {
     const { lockPath, runDir } = runPaths(root, 'run-lock');
     const writer = await openEventLog({ projectRoot: root, runId: 'run-lock' });
-    const owner = JSON.parse(await readFile(lockPath, 'utf8')) as Record<string, unknown>;
+    const body = await readFile(lockPath, 'utf8');
+    expect(body.endsWith('}\n')).toBe(true);
+    const owner = JSON.parse(body) as Record<string, unknown>;
     expect(owner).toMatchObject({ pid: process.pid, host: hostname() });
     expect(Date.parse(String(owner['acquired_at']))).not.toBeNaN();
     // Only the lock and the log: the draft the lock was linked from is gone.
@@ -347,13 +483,17 @@ describe('the run lock', () => {
     expect(await readFile(lockPath, 'utf8')).toBe(body);
   });
 
-  it('takes over a lock whose body cannot be read, or that names a pid of this process', async () => {
+  it('takes over a lock whose body cannot be read or names no owner, or that names a pid of this process', async () => {
     await writeLog('run-stale', 1);
     const { lockPath, runDir } = runPaths(root, 'run-stale');
     for (const body of [
       '',
       '{not json',
       JSON.stringify({ pid: 'one', host: hostname() }),
+      // An owner needs both a pid and a host: a live pid without a host, or a host without a
+      // pid, names nobody (such a body is not one acquireLock writes).
+      JSON.stringify({ pid: process.ppid }),
+      JSON.stringify({ pid: 'one', host: `${hostname()}-elsewhere` }),
       JSON.stringify({ pid: process.pid, host: hostname() }),
     ]) {
       await writeFile(lockPath, body);
