@@ -62,15 +62,20 @@ const modules = {
     mutate: 'src/events/reduce-run-record.ts',
     tests: ['tests/integration/events-record.test.ts', 'src/events/reduce-run-record.test.ts'],
   },
-  // Both test files drive real git in temp dirs, so these are narrowed to the decisions: which
-  // files count as dependency manifests and tests, checkPatch itself and the flags it adds. The
-  // name tables and the test-definition regex are left out: they are built when the module
-  // loads, before the runner switches a mutant on, so their mutants could only survive.
+  // Both test files drive real git in temp dirs (about 7 s a mutant on the shared machine), so
+  // these are narrowed to the decisions: which files are dependency manifests; in checkPatch,
+  // no-op, scope, escapes, critical paths and their flag, deletions, and the verdict; the
+  // dependency and test-removal flags. The whole of checkPatch and its helpers is 444 mutants
+  // (about an hour). The name tables and the test-definition regex are left out: they are built
+  // when the module loads, before the runner switches a mutant on, so their mutants could only
+  // survive.
   'check-patch': {
     mutate: [
       'src/implementation/check-patch.ts:119-127',
-      'src/implementation/check-patch.ts:138-140',
-      'src/implementation/check-patch.ts:146-449',
+      'src/implementation/check-patch.ts:173-259',
+      'src/implementation/check-patch.ts:291-300',
+      'src/implementation/check-patch.ts:334-366',
+      'src/implementation/check-patch.ts:395-423',
     ],
     tests: ['tests/integration/implementation-patch.test.ts'],
   },

@@ -4,6 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   buildPatch,
   checkPatch,
+  isDependencyManifest,
+  isTestFile,
   runGitApply,
   StagedWorkspace,
   type FileChange,
@@ -624,5 +626,219 @@ describe('fit to the runtime ports', () => {
       criticalRoots,
     });
     expect(verdict.status).toBe('VALID');
+  });
+});
+
+describe('what each check tells the model', () => {
+  it('a passing patch: every check names what it found', async () => {
+    const { project } = setup();
+    const patch = buildPatch([
+      change(
+        'src/app.ts',
+        baseFiles['src/app.ts'],
+        baseFiles['src/app.ts'].replace('a + b', 'b + a'),
+      ),
+    ]);
+    const verdict = await checkPatch({ patch, mission, baseRoot: project, criticalRoots });
+    expect(verdict.checks.map((check) => [check.name, check.ok, check.detail])).toEqual([
+      ['unified_diff_parse', true, '1 file section(s)'],
+      ['patch_noop', true, '2 changed line(s)'],
+      ['path_escape', true, 'every path stays inside the project'],
+      ['paths_allowed', true, 'every path is owned: src/app.ts'],
+      ['critical_paths_touched', true, 'no critical path touched'],
+      ['max_files_ok', true, '1 file(s) changed, limit 10'],
+      ['max_patch_size_ok', true, `${patch.bytes} bytes, limit 20000`],
+      ['binary_changes', true, 'no binary change'],
+      ['mode_changes', true, 'no mode change, rename or link'],
+      ['deletions_allowed', true, 'no file deleted'],
+      ['secret_scan_ok', true, 'no secret in added lines'],
+      ['base_sha_match', true, 'every base file matches its recorded sha256'],
+      ['applies_cleanly', true, 'git apply --check accepts the diff against the base'],
+    ]);
+    expect(verdict).toMatchObject({ status: 'VALID', flags: [], reasons: [], repairable: false });
+  });
+
+  it('a failing patch: each failed check says what it found and how to fix it, in check order', async () => {
+    const { project } = setup();
+    const patch = buildPatch([
+      change('docs/guide.md', baseFiles['docs/guide.md'], '# Guide, edited\n'),
+      change('src/auth/session.ts', baseFiles['src/auth/session.ts'], 'export const ttl = 30;\n'),
+      change('src/old.ts', baseFiles['src/old.ts'], null),
+      change('src/config.ts', null, "export const aws = 'AKIAIOSFODNN7EXAMPLE';\n"),
+      change('.env', null, 'A=1\n'),
+      change('.git/config', null, 'x\n'),
+      change('node_modules/x.js', null, 'x\n'),
+      change('secrets/a.txt', null, 'x\n'),
+      change('other/b.ts', null, 'x\n'),
+    ]);
+    // The base moved under one of the files since the edits were staged.
+    const moved = copyTree(dirs, project, 'impl-every-failure');
+    writeFileSync(path.join(moved, 'src/old.ts'), 'moved on\n');
+    const verdict = await checkPatch({
+      patch,
+      mission: { ...mission, allow_deletions: false, max_files_changed: 1, max_patch_bytes: 10 },
+      baseRoot: moved,
+      criticalRoots,
+    });
+    expect(verdict.status).toBe('INVALID');
+    expect(verdict.repairable).toBe(false);
+    const [applies, ...others] = [...verdict.reasons].reverse();
+    expect(others.reverse()).toEqual([
+      // Five paths are named, then how many more.
+      'paths_allowed: paths outside the owned paths or on the deny list: .env (path_denied), .git/config (path_denied), docs/guide.md (path_not_owned), node_modules/x.js (path_denied), other/b.ts (path_not_owned) and 1 more. Change only owned files (src/, tests/, package.json, assets/); undo the edits to the others.',
+      'critical_paths_touched: critical paths touched without critical_path_write_allowed and a reason: src/auth/session.ts. Undo the edits under critical roots; this mission may not change them.',
+      'max_files_ok: 9 file(s) changed, limit 1. Change at most 1 file(s); undo the edits that are not needed.',
+      `max_patch_size_ok: ${patch.bytes} bytes, limit 10. Make a smaller change: edit the lines that need it instead of rewriting files.`,
+      'deletions_allowed: deletions are not allowed: src/old.ts. This mission may not delete files; restore them.',
+      'secret_scan_ok: added lines hold secret material: src/config.ts (aws_access_key). Remove the credential; read it from the environment or configuration at run time instead.',
+      'base_sha_match: the base changed under: src/old.ts. The base moved since the edits were staged; the run must start again from the new base.',
+    ]);
+    // git's own words, first line only, then the fix.
+    expect(applies).toMatch(
+      /^applies_cleanly: git apply --check refused it: error: [^\n;]+\. Edit the current text of the files \(read them again\) so the change applies to the base\.$/,
+    );
+  });
+
+  it('five refused paths are all named; a sixth is counted', async () => {
+    const { project } = setup();
+    const five = ['other/a.ts', 'other/b.ts', 'other/c.ts', 'other/d.ts', 'other/e.ts'];
+    const detail = async (files: readonly string[]) =>
+      (
+        await checkPatch({
+          patch: buildPatch(files.map((file) => change(file, null, 'x\n'))),
+          mission,
+          baseRoot: project,
+          criticalRoots,
+        })
+      ).checks.find((check) => check.name === 'paths_allowed')?.detail;
+    expect(await detail(five)).toBe(
+      `paths outside the owned paths or on the deny list: ${five.map((file) => `${file} (path_not_owned)`).join(', ')}`,
+    );
+    expect(await detail([...five, 'other/f.ts'])).toMatch(
+      /other\/e\.ts \(path_not_owned\) and 1 more$/,
+    );
+  });
+
+  it('a permitted critical change escalates, and its flag carries the reason', async () => {
+    const { project } = setup();
+    const patch = buildPatch([
+      change('src/auth/session.ts', baseFiles['src/auth/session.ts'], 'export const ttl = 30;\n'),
+    ]);
+    const verdict = await checkPatch({
+      patch,
+      mission: {
+        ...mission,
+        critical_path_write_allowed: true,
+        critical_path_reason: 'shorter sessions',
+      },
+      baseRoot: project,
+      criticalRoots,
+    });
+    expect(verdict.checks.find((check) => check.name === 'critical_paths_touched')).toEqual({
+      name: 'critical_paths_touched',
+      ok: true,
+      detail: 'critical paths touched with permission (escalated for review): src/auth/session.ts',
+    });
+    expect(verdict).toMatchObject({ status: 'ESCALATE', reasons: [], repairable: false });
+    expect(verdict.flags).toEqual([
+      {
+        code: 'critical_path_write',
+        path: 'src/auth/session.ts',
+        detail: 'critical path changed (reason: shorter sessions)',
+      },
+    ]);
+  });
+
+  it('binary and mode changes are named; flags say what changed', async () => {
+    const { project } = setup();
+    const binary = buildPatch([
+      change('assets/logo.bin', baseFiles['assets/logo.bin'], Buffer.from([0x00, 0x02, 0xff])),
+    ]);
+    const binaryVerdict = await checkPatch({
+      patch: binary,
+      mission,
+      baseRoot: project,
+      criticalRoots,
+    });
+    expect(binaryVerdict.checks.find((check) => check.name === 'binary_changes')?.detail).toBe(
+      'binary changes: assets/logo.bin',
+    );
+    expect(binaryVerdict.reasons).toContain(
+      'binary_changes: binary changes: assets/logo.bin. Only text files can be changed; undo the binary ones.',
+    );
+    const mode = 'diff --git a/src/app.ts b/src/app.ts\nold mode 100644\nnew mode 100755\n';
+    const modeVerdict = await checkPatch({
+      patch: { diff: mode },
+      mission,
+      baseRoot: project,
+      criticalRoots,
+    });
+    expect(modeVerdict.reasons).toContain(
+      'mode_changes: mode changes, renames or links: src/app.ts. Leave file modes alone and create plain files only.',
+    );
+
+    const flagged = buildPatch([
+      change('package.json', baseFiles['package.json'], null),
+      change('src/requirements-dev.txt', null, 'left-pad==1\n'),
+      change(
+        'tests/app.test.ts',
+        baseFiles['tests/app.test.ts'],
+        "import { it } from 'vitest';\n\nit('adds', () => {});\n",
+      ),
+      change('src/long.ts', baseFiles['src/long.ts'], 'export const all = [];\n'),
+    ]);
+    const verdict = await checkPatch({ patch: flagged, mission, baseRoot: project, criticalRoots });
+    expect(
+      [...verdict.flags].sort((a, b) => `${a.path}${a.code}`.localeCompare(`${b.path}${b.code}`)),
+    ).toEqual([
+      {
+        code: 'dependency_change',
+        path: 'package.json',
+        detail: 'dependency manifest or lockfile deleted',
+      },
+      {
+        code: 'full_file_rewrite',
+        path: 'src/long.ts',
+        detail: "10 of the file's lines removed or replaced",
+      },
+      {
+        code: 'dependency_change',
+        path: 'src/requirements-dev.txt',
+        detail: 'dependency manifest or lockfile added',
+      },
+      {
+        code: 'test_removal',
+        path: 'tests/app.test.ts',
+        detail: "removed test definition(s): it('subtracts', () => {});",
+      },
+    ]);
+  });
+
+  it('which files are dependency manifests and which are tests', () => {
+    for (const file of [
+      'package.json',
+      'sub/Cargo.toml',
+      'requirements.txt',
+      'requirements-dev.in',
+      'constraints.txt',
+      'constraints-prod.txt',
+      'src/App.csproj',
+      'lib.fsproj',
+      'old.vbproj',
+    ])
+      expect([file, isDependencyManifest(file)]).toEqual([file, true]);
+    for (const file of [
+      'package.json.bak',
+      'my-package.json',
+      'requirements.md',
+      'requirements.txt.orig',
+      'dev-requirements.txt',
+      'constraints.in',
+      'app.csproj.user',
+    ])
+      expect([file, isDependencyManifest(file)]).toEqual([file, false]);
+    expect(isTestFile('src/util.test.ts')).toBe(true);
+    expect(isTestFile('tests/helpers.ts')).toBe(true);
+    expect(isTestFile('src/util.ts')).toBe(false);
   });
 });
