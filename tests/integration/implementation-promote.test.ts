@@ -10,6 +10,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -460,3 +461,88 @@ describe('promotion log', () => {
     expect((await verifyPromotionLog(main)).ok).toBe(true);
   });
 });
+
+describe('what a refused promotion or revert says', () => {
+  it('names the promotion on record, the mission without one, and the files a diff and its list disagree on', async () => {
+    const { main, patch } = await staged();
+    const none = refusal(await promote(request(main, patch, { revert: true })));
+    expect(none).toEqual({
+      code: 'promotion_not_found',
+      message: 'Mission m-1 has no promotion to revert.',
+      files: [],
+    });
+    expect((await promote(request(main, patch))).applied).toBe(true);
+    const again = refusal(await promote(request(main, patch, { runId: 'run-9' })));
+    expect(again).toEqual({
+      code: 'promotion_already_applied',
+      message:
+        'Mission m-1 is already promoted (run run-1, log entry 1); revert it first to promote again.',
+      files: [],
+    });
+    // Another mission's promotion is not this one's.
+    const other = refusal(await promote(request(main, patch, { missionId: 'm-2', revert: true })));
+    expect(other.code).toBe('promotion_not_found');
+
+    const [first, ...rest] = patch.files;
+    const unlisted = refusal(
+      await promote(request(main, patch, { missionId: 'm-3', files: rest, dryRun: true })),
+    );
+    expect(unlisted).toEqual({
+      code: 'promotion_patch_mismatch',
+      message: `The diff and the recorded file list disagree (${first?.path ?? ''} not recorded).`,
+      files: [first?.path],
+    });
+    const extra = { ...first!, path: 'src/never.ts' };
+    const notInDiff = refusal(
+      await promote(
+        request(main, patch, { missionId: 'm-3', files: [...patch.files, extra], dryRun: true }),
+      ),
+    );
+    expect(notInDiff.message).toBe(
+      'The diff and the recorded file list disagree (src/never.ts not in the diff).',
+    );
+    expect(notInDiff.files).toEqual(['src/never.ts']);
+  });
+
+  it('a revert needs the very diff that was promoted, and says which entry it checked', async () => {
+    const { main, patch } = await staged();
+    expect((await promote(request(main, patch))).applied).toBe(true);
+    const promoted = userTree(main);
+    const other = buildPatch([
+      {
+        path: 'src/keep.ts',
+        change: 'modify',
+        base: Buffer.from(baseFiles['src/keep.ts']),
+        current: Buffer.from('export const keep = 2;\n'),
+        base_sha256: sha256Of(baseFiles['src/keep.ts']),
+        new_sha256: sha256Of('export const keep = 2;\n'),
+      },
+    ]);
+    const refused = refusal(
+      await promote(request(main, patch, { revert: true, diff: other.diff, files: other.files })),
+    );
+    expect(refused).toEqual({
+      code: 'promotion_patch_mismatch',
+      message:
+        "The diff given is not the one promoted for mission m-1 (log entry 1); pass the run's patch.diff.",
+      files: [],
+    });
+    expect(userTree(main)).toEqual(promoted);
+  });
+
+  it('a section that is not a plain text change of the recorded kind is refused by name', async () => {
+    const { main, patch } = await staged();
+    const relabelled = patch.files.map((file) =>
+      file.path === 'src/app.ts' ? { ...file, change: 'add' as const } : file,
+    );
+    expect(refusal(await promote(request(main, patch, { files: relabelled })))).toEqual({
+      code: 'promotion_patch_mismatch',
+      message: 'The diff section for src/app.ts is not a plain text add.',
+      files: ['src/app.ts'],
+    });
+  });
+});
+
+function sha256Of(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
