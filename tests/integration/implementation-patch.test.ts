@@ -841,4 +841,48 @@ describe('what each check tells the model', () => {
     expect(isTestFile('tests/helpers.ts')).toBe(true);
     expect(isTestFile('src/util.ts')).toBe(false);
   });
+
+  it('no-ops, escapes, a blank critical reason and allowed deletions are each named', async () => {
+    const { project } = setup();
+    const run = async (diff: string, overrides: Partial<PatchCheckMission> = {}) =>
+      checkPatch({
+        patch: { diff },
+        mission: { ...mission, ...overrides },
+        baseRoot: project,
+        criticalRoots,
+      });
+    // A section that changes no line (and no mode, content or name) is no change at all.
+    const headerOnly = await run('diff --git a/src/app.ts b/src/app.ts\n');
+    expect(headerOnly.reasons).toContain(
+      'patch_noop: the patch changes nothing. Make the edits the objective asks for before submitting.',
+    );
+    expect(headerOnly.checks.find((check) => check.name === 'applies_cleanly')?.detail).toBe(
+      'not run: the structural checks above failed',
+    );
+    const escape = await run(
+      'diff --git a/src/../../etc/passwd b/src/../../etc/passwd\n--- a/src/../../etc/passwd\n+++ b/src/../../etc/passwd\n@@ -1 +1 @@\n-x\n+y\n',
+    );
+    expect(escape.reasons[0]).toBe(
+      'path_escape: paths leave the project: src/../../etc/passwd. Name files relative to the project root, without `..` or absolute paths.',
+    );
+    const critical = buildPatch([
+      change('src/auth/session.ts', baseFiles['src/auth/session.ts'], 'export const ttl = 30;\n'),
+    ]).diff;
+    const blank = await run(critical, {
+      critical_path_write_allowed: true,
+      critical_path_reason: '   ',
+    });
+    expect(failedChecks(blank)).toEqual(['critical_paths_touched']);
+    expect(blank.flags).toEqual([]);
+    const deletion = await run(
+      buildPatch([change('src/old.ts', baseFiles['src/old.ts'], null)]).diff,
+    );
+    expect(deletion.checks.find((check) => check.name === 'deletions_allowed')).toEqual({
+      name: 'deletions_allowed',
+      ok: true,
+      detail: 'deletions allowed: src/old.ts',
+    });
+    expect(isDependencyManifest('dev-constraints.txt')).toBe(false);
+    expect(isDependencyManifest('constraints.txt.bak')).toBe(false);
+  });
 });
