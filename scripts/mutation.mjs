@@ -40,7 +40,7 @@ const modules = {
     // The budgets: budgetRemaining and exhaustion(), then prepare/execute/commit (the counters
     // and reservations each call moves) and the refusals (deny). runBatch is left to the tests
     // of parallel calls. Measured (README) on the file before parallel calls, as lines 112-286.
-    mutate: ['src/runtime/tool-dispatcher.ts:126-156', 'src/runtime/tool-dispatcher.ts:226-452'],
+    mutate: ['src/runtime/tool-dispatcher.ts:128-158', 'src/runtime/tool-dispatcher.ts:228-455'],
     tests: [
       'src/runtime/tool-dispatcher-budgets.test.ts',
       'tests/integration/tools-special-files.test.ts',
