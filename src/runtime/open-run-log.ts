@@ -45,8 +45,10 @@ export async function startRunLog(
     if (writer !== undefined && !isWriteFailure(error)) throw error;
     // The folder is this run's alone (a fresh id); one that was there before is not ours.
     if (!existed) discard(runDir, input.logger);
-    input.logger.error({ err: error, runId: input.runId }, 'the run log could not be opened');
-    throw runLogUnwritable(input.runId, runDir, error);
+    const failure = runLogUnwritable(input.runId, runDir, error);
+    // The caller answers with the whole reason; a stack adds nothing a user can act on.
+    input.logger.warn({ runId: input.runId, code: failure.code }, failure.message);
+    throw failure;
   }
 }
 
@@ -58,6 +60,9 @@ function discard(runDir: string, logger: Logger): void {
   try {
     rmSync(runDir, { recursive: true, force: true });
   } catch (error) {
+    // A runs path that is not a folder never let the run folder be made: nothing to remove.
+    const code = (error as { code?: unknown }).code;
+    if (code === 'ENOTDIR' || code === 'ENOENT') return;
     // Startup recovery removes a log that never received a whole line (clean-run-folder.ts).
     logger.warn({ err: error, runDir }, 'the folder of a run that never started stays');
   }
@@ -79,7 +84,9 @@ function runLogUnwritable(runId: string, runDir: string, error: unknown): Bridge
   const cause =
     errno?.code ??
     (error instanceof EventLogError ? error.code : error instanceof Error ? error.name : 'error');
-  const detail = errno?.message ?? (error instanceof Error ? error.message : String(error));
+  const message = errno?.message ?? (error instanceof Error ? error.message : String(error));
+  // Node's messages start with the code already ("ENOTDIR: not a directory, mkdir '…'").
+  const detail = message.startsWith(`${cause}: `) ? message.slice(cause.length + 2) : message;
   const fix =
     errno !== undefined && pathCodes.has(errno.code)
       ? 'Make .codex-oss/runs/ a plain directory in the project (not a file or a symlink loop), then send the mission again.'
