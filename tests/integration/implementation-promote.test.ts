@@ -452,9 +452,16 @@ describe('promotion log', () => {
 
     writeFileSync(file, tampered.join('\n') + '\n');
     const before = userTree(main);
-    const blocked = refusal(await promote(request(main, patch, { revert: true })));
+    const touched: string[] = [];
+    const blocked = refusal(
+      await promoteWithHooks(request(main, patch, { revert: true }), {
+        beforeRename: (target) => touched.push(target),
+      }),
+    );
     expect(blocked.code).toBe('promotion_log_corrupt');
     expect(blocked.message).toContain('line 2');
+    // Refused before any file is touched, not written and then undone when the append refuses.
+    expect(touched).toEqual([]);
     expect(userTree(main)).toEqual(before);
 
     writeFileSync(file, original);
