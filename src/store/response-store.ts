@@ -268,7 +268,7 @@ class SqliteResponseStore implements ResponseStore {
   }
 
   close(): void {
-    if (this.#db.open) this.#write.flush();
+    if (this.#db.open) this.#write.close();
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
     if (this.#db.open) this.#db.close();

@@ -114,7 +114,7 @@ export function openSpendLedger(
     },
     close: () => {
       if (!db.open) return;
-      writes.flush();
+      writes.close();
       db.close();
     },
   };

@@ -19,6 +19,7 @@ export interface WriteBehindOptions<T> {
 
 export class WriteBehind<T> {
   #pending: T[] = [];
+  #closed = false;
   /** Cancels the scheduled flush; set while one is scheduled. */
   #cancel: (() => void) | undefined;
   readonly #options: WriteBehindOptions<T>;
@@ -32,8 +33,20 @@ export class WriteBehind<T> {
   }
 
   add(row: T): void {
+    if (this.#closed) {
+      this.#options.onError(new Error('written after the store was closed'), 1);
+      return;
+    }
     this.#pending.push(row);
     if (this.#cancel === undefined) this.#schedule(this.#options.delayMs);
+  }
+
+  /** Writes what is pending one last time; later rows are refused, and nothing is retried. */
+  close(): void {
+    this.flush();
+    this.#closed = true;
+    this.#cancel?.();
+    this.#cancel = undefined;
   }
 
   /** Takes a row back before it is written (its response was deleted). */

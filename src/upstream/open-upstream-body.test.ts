@@ -63,6 +63,18 @@ describe('openUpstreamBody', () => {
     expect(await answer.next()).toBeUndefined();
   });
 
+  it('skips an interim 1xx (103 Early Hints from a proxy) and answers with the real status', async () => {
+    const url = await serve((response) => {
+      response.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+      response.writeHead(429, { 'retry-after': '3', 'content-type': 'application/json' });
+      response.end('{"error":"busy"}');
+    });
+    const answer = await open(url);
+    expect(answer.statusCode).toBe(429);
+    expect(answer.headers['retry-after']).toBe('3');
+    expect(await readAll(() => answer.next())).toBe('{"error":"busy"}');
+  });
+
   it('holds a large body until it is read (pausing the upstream), losing nothing', async () => {
     const piece = 'x'.repeat(64 * 1024);
     const url = await serve((response) => {

@@ -90,6 +90,8 @@ export function openUpstreamBody(request: UpstreamRequest): Promise<UpstreamBody
         if (signal.aborted) requestController.abort(asError(signal.reason));
       },
       onResponseStart: (_controller, statusCode, headers) => {
+        // 1xx (103 Early Hints from a proxy) is interim: the real status follows.
+        if (statusCode < 200) return;
         started = true;
         resolveStart({
           ...body,

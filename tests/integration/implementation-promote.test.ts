@@ -455,7 +455,9 @@ describe('promotion log', () => {
     const touched: string[] = [];
     const blocked = refusal(
       await promoteWithHooks(request(main, patch, { revert: true }), {
-        beforeRename: (target) => touched.push(target),
+        beforeRename: (target) => {
+          touched.push(target);
+        },
       }),
     );
     expect(blocked.code).toBe('promotion_log_corrupt');

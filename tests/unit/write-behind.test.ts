@@ -160,6 +160,31 @@ describe('WriteBehind', () => {
     expect(done).toEqual([1, 2, 3, 4]);
   });
 
+  it('after close() a row is refused with an error, and a failed last write is not retried', async () => {
+    const errors: { message: string; dropped: number }[] = [];
+    let writes = 0;
+    const queue = new WriteBehind<number>({
+      write: () => {
+        writes += 1;
+        throw new Error('database closed');
+      },
+      delayMs: 0,
+      maxPending: 10,
+      onError: (error, dropped) => errors.push({ message: (error as Error).message, dropped }),
+    });
+    queue.add(1);
+    queue.close();
+    expect(writes).toBe(1);
+    queue.add(2);
+    expect(errors).toEqual([
+      { message: 'database closed', dropped: 0 },
+      { message: 'written after the store was closed', dropped: 1 },
+    ]);
+    // No retry timer: a second later nothing has tried again.
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(writes).toBe(1);
+  });
+
   it('with no delay, writes at the end of the turn, all rows of the turn together', async () => {
     const written: string[][] = [];
     const queue = new WriteBehind<string>({

@@ -56,7 +56,17 @@ export async function runRawLane(input: RawLaneInput, deps: AppDeps): Promise<vo
     }),
   );
   const openNow = (): void => open(upstream.waitedMs());
-  const grace = writer ? setTimeout(openNow, openGraceMs) : undefined;
+  // From a timer a throw would be uncaught: it is logged, and the stream opens (or fails) later
+  // on the awaited path.
+  const grace = writer
+    ? setTimeout(() => {
+        try {
+          openNow();
+        } catch (error) {
+          httpRequest.log.warn({ err: error }, 'opening the stream after the grace failed');
+        }
+      }, openGraceMs)
+    : undefined;
   try {
     const outcome = await streamToEmitter(
       upstream.parts,
