@@ -91,6 +91,15 @@ const missionReplies = () => [
 ];
 const scriptMission = (bridge: BridgeHarness) => bridge.mock.script(...missionReplies());
 
+/** One mission request to the daemon, as a client sends it. */
+function postMission(bridge: BridgeHarness, input: string, stream: boolean): Promise<Response> {
+  return fetch(`${bridge.baseURL}/responses`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${BRIDGE_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'mission-a3-kimi', input, stream }),
+  });
+}
+
 async function missionRecord(bridge: BridgeHarness, id: string): Promise<Record<string, unknown>> {
   const response = await fetch(`${bridge.url}/v1/missions/${id}`, {
     headers: { authorization: `Bearer ${BRIDGE_KEY}` },
@@ -114,15 +123,7 @@ describe('a write error of the event log ends the run with a reason the client g
     const disk = new FailingDisk('tool.completed', 'EIO', false);
     bridge = await startBridge({ project: fixture.root, openLogFile: disk.openFile });
     scriptMission(bridge);
-    const response = await fetch(`${bridge.baseURL}/responses`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${BRIDGE_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        model: 'mission-a3-kimi',
-        input: handoff({ mission_id: 'wf-eio' }),
-        stream: false,
-      }),
-    });
+    const response = await postMission(bridge, handoff({ mission_id: 'wf-eio' }), false);
     expect(disk.failures).toBe(1);
     // The mission ended on the runtime's terms: a completed response carrying the FAILED answer.
     expect(response.status).toBe(200);
@@ -166,15 +167,7 @@ describe('a write error of the event log ends the run with a reason the client g
     const disk = new FailingDisk('tool.completed', 'ENOSPC', true);
     bridge = await startBridge({ project: fixture.root, openLogFile: disk.openFile });
     scriptMission(bridge);
-    const response = await fetch(`${bridge.baseURL}/responses`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${BRIDGE_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        model: 'mission-a3-kimi',
-        input: handoff({ mission_id: 'wf-full' }),
-        stream: true,
-      }),
-    });
+    const response = await postMission(bridge, handoff({ mission_id: 'wf-full' }), true);
     const events = parseSse(await response.text());
     const terminal = events.filter((event) =>
       ['response.completed', 'response.failed', 'response.incomplete'].includes(
@@ -293,15 +286,7 @@ describe('a log that cannot be opened ends as run_log_unwritable, and nothing of
     const disk = new FailingDisk('run.admitted', 'ENOSPC', true);
     bridge = await startBridge({ project: fixture.root, openLogFile: disk.openFile });
     scriptMission(bridge);
-    const response = await fetch(`${bridge.baseURL}/responses`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${BRIDGE_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        model: 'mission-a3-kimi',
-        input: handoff({ mission_id: 'wf-open-full' }),
-        stream: true,
-      }),
-    });
+    const response = await postMission(bridge, handoff({ mission_id: 'wf-open-full' }), true);
     const events = parseSse(await response.text());
     const failed = events.filter((event) => event['type'] === 'response.failed');
     expect(failed).toHaveLength(1);
@@ -321,15 +306,7 @@ describe('a log that cannot be opened ends as run_log_unwritable, and nothing of
     expect(record.status).toBe(404);
 
     // The same failure, asked without a stream: the catalogue status and code.
-    const json = await fetch(`${bridge.baseURL}/responses`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${BRIDGE_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        model: 'mission-a3-kimi',
-        input: handoff({ mission_id: 'wf-open-full-2' }),
-        stream: false,
-      }),
-    });
+    const json = await postMission(bridge, handoff({ mission_id: 'wf-open-full-2' }), false);
     expect(json.status).toBe(507);
     const body = (await json.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('run_log_unwritable');
@@ -346,26 +323,14 @@ describe('a log that cannot be opened ends as run_log_unwritable, and nothing of
     writeFileSync(runsDir(fixture.root), 'not a folder\n');
     bridge = await startBridge({ project: fixture.root });
     scriptMission(bridge);
-    const response = await fetch(`${bridge.baseURL}/responses`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${BRIDGE_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        model: 'mission-a3-kimi',
-        input: handoff({ mission_id: 'wf-open-path' }),
-        stream: false,
-      }),
-    });
+    const response = await postMission(bridge, handoff({ mission_id: 'wf-open-path' }), false);
     expect(response.status).toBe(507);
     const body = (await response.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('run_log_unwritable');
     expect(body.error.message).toContain('ENOTDIR');
     expect(body.error.message).toContain('plain directory');
     // An invalid mission is recorded as a rejection, which needs the log too: same answer.
-    const rejected = await fetch(`${bridge.baseURL}/responses`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${BRIDGE_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'mission-a3-kimi', input: 'no handoff here', stream: false }),
-    });
+    const rejected = await postMission(bridge, 'no handoff here', false);
     expect(rejected.status).toBe(507);
     expect(((await rejected.json()) as { error: { code: string } }).error.code).toBe(
       'run_log_unwritable',
