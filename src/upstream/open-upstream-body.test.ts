@@ -121,6 +121,24 @@ describe('openUpstreamBody', () => {
     await expect(read).rejects.toThrow('client went away');
   });
 
+  it('an abort while the request still waits for a connection rejects at once', async () => {
+    const url = await serve((response) => {
+      // Holds its one connection open: the second request queues behind it.
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.write('data: {}\n\n');
+    });
+    const dispatcher = new Agent({ connections: 1 });
+    agents.push(dispatcher);
+    const call = (signal: AbortSignal) =>
+      openUpstreamBody({ url, headers: {}, body: '{}', dispatcher, signal });
+    const first = await call(new AbortController().signal);
+    const queued = new AbortController();
+    const second = call(queued.signal);
+    queued.abort(new Error('deadline while queued'));
+    await expect(second).rejects.toThrow('deadline while queued');
+    first.destroy();
+  });
+
   it('destroy() drops an unread body and closes its connection', async () => {
     let closed = false;
     const url = await serve((response) => {
