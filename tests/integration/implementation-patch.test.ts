@@ -865,6 +865,26 @@ describe('what each check tells the model', () => {
     expect(escape.reasons[0]).toBe(
       'path_escape: paths leave the project: src/../../etc/passwd. Name files relative to the project root, without `..` or absolute paths.',
     );
+    // An absolute path is an escape too, not merely a path outside the owned ones.
+    const absolute = await run(
+      'diff --git a//etc/passwd b//etc/passwd\n--- a//etc/passwd\n+++ b//etc/passwd\n@@ -1 +1 @@\n-x\n+y\n',
+    );
+    expect(absolute.reasons[0]).toBe(
+      'path_escape: paths leave the project: /etc/passwd. Name files relative to the project root, without `..` or absolute paths.',
+    );
+    expect(failedChecks(absolute)).not.toContain('paths_allowed');
+    // One readable section beside one that is not: git apply is not asked about a diff that
+    // does not parse.
+    const good = buildPatch([
+      change('src/app.ts', baseFiles['src/app.ts'], 'export const app = 2;\n'),
+    ]).diff;
+    const broken = await run(
+      `${good}diff --git a/src/b.ts b/src/b.ts\n--- a/src/b.ts\n+++ b/src/b.ts\n@@ -1,3 +1 @@\n-x\n`,
+    );
+    expect(failedChecks(broken)).toContain('unified_diff_parse');
+    expect(broken.checks.find((check) => check.name === 'applies_cleanly')?.detail).toBe(
+      'not run: the structural checks above failed',
+    );
     const critical = buildPatch([
       change('src/auth/session.ts', baseFiles['src/auth/session.ts'], 'export const ttl = 30;\n'),
     ]).diff;
