@@ -21,6 +21,7 @@ import { sha256Bytes } from './file-content.js';
 import { parseGitDiff, type DiffSection } from './parse-git-diff.js';
 import {
   appendPromotionEntry,
+  promotionLogPath,
   verifyPromotionLog,
   withPromotionLock,
   type PromotionEntry,
@@ -270,7 +271,12 @@ async function recordOrUndo(
   } catch (error) {
     // Unrecorded means undone: a promotion the log does not show must not stay applied.
     await applyPlan(invert(plan), {});
-    throw error;
+    if (isBridgeError(error)) throw error;
+    throw new BridgeError(
+      'promotion_apply_failed',
+      `Could not record the ${action} in ${promotionLogPath(projectRoot)} (${error instanceof Error ? error.message : String(error)}); every file was put back as it was.`,
+      { cause: error },
+    );
   }
 }
 

@@ -555,3 +555,343 @@ describe('what a refused promotion or revert says', () => {
 function sha256Of(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
+
+/** A patch of hand-made changes against `baseFiles` (paths outside it are added). */
+function patchOf(changes: Record<string, string | null>): BuiltPatch {
+  return buildPatch(
+    Object.entries(changes).map(([file, text]) => {
+      const base = (baseFiles as Record<string, string>)[file] ?? null;
+      return {
+        path: file,
+        change:
+          base === null
+            ? ('add' as const)
+            : text === null
+              ? ('delete' as const)
+              : ('modify' as const),
+        base: base === null ? null : Buffer.from(base),
+        current: text === null ? null : Buffer.from(text),
+        base_sha256: base === null ? null : sha256Of(base),
+        new_sha256: text === null ? null : sha256Of(text),
+      };
+    }),
+  );
+}
+
+describe('what promote checks, word for word', () => {
+  it('an invalid request is refused with the field and the reason, keeping its action and dry-run flag', async () => {
+    const { main, patch } = await staged();
+    const before = userTree(main);
+    const badTier = await promote(
+      request(main, patch, { tier: 'A7' as 'A5', revert: true, dryRun: true }),
+    );
+    expect(badTier).toMatchObject({ applied: false, dry_run: true, action: 'revert', files: [] });
+    expect(refusal(badTier).code).toBe('promotion_refused');
+    expect(refusal(badTier).message).toMatch(/^Invalid promotion request: tier: .*A5.*A6/);
+    expect(refusal(badTier).files).toEqual([]);
+
+    const badId = refusal(await promote(request(main, patch, { runId: 'run/../x' })));
+    expect(badId.message).toBe('Invalid promotion request: runId: not a safe run id');
+    const badFile = patch.files.map((f, i) => (i === 1 ? { ...f, change: 'rename' as 'add' } : f));
+    const nested = await promote(request(main, patch, { files: badFile }));
+    expect(nested).toMatchObject({ dry_run: false, action: 'promote' });
+    expect(refusal(nested).message).toMatch(/^Invalid promotion request: files\.1\.change: \S/);
+    expect(userTree(main)).toEqual(before);
+  });
+
+  it('a project root that is a file, or given relative, is named by its absolute path', async () => {
+    const { main, patch } = await staged();
+    const file = path.join(main, 'README.md');
+    expect(refusal(await promote(request(file, patch)))).toEqual({
+      code: 'promotion_refused',
+      message: `The project root ${file} is not a directory.`,
+      files: [],
+    });
+    const relative = path.relative(process.cwd(), path.join(main, 'nowhere'));
+    expect(refusal(await promote(request(relative, patch))).message).toBe(
+      `The project root ${path.join(main, 'nowhere')} is not a directory.`,
+    );
+    // A relative root that exists promotes into the directory it resolves to.
+    const applied = await promote(request(path.relative(process.cwd(), main), patch));
+    expect(applied.refused).toBeUndefined();
+    expect(readFileSync(path.join(main, 'lib/deep/new.ts'), 'utf8')).toBe(
+      'export const fresh = 1;\n',
+    );
+  });
+
+  it('a dry run answers the whole plan, in path order, for a promotion and for its revert', async () => {
+    const { main, patch } = await staged();
+    const reversed = [...patch.files].reverse();
+    const plan = [
+      { path: 'lib/deep/new.ts', action: 'add' },
+      { path: 'scripts/run.sh', action: 'modify' },
+      { path: 'src/app.ts', action: 'modify' },
+      { path: 'src/crlf file.ts', action: 'modify' },
+      { path: 'src/naïve.ts', action: 'modify' },
+      { path: 'src/old.ts', action: 'delete' },
+    ];
+    expect(await promote(request(main, patch, { files: reversed, dryRun: true }))).toEqual({
+      applied: false,
+      dry_run: true,
+      action: 'promote',
+      files: plan,
+    });
+    expect((await promote(request(main, patch))).applied).toBe(true);
+    const promoted = userTree(main);
+    expect(await promote(request(main, patch, { revert: true, dryRun: true }))).toEqual({
+      applied: false,
+      dry_run: true,
+      action: 'revert',
+      files: plan.map((file) => ({
+        path: file.path,
+        action: file.action === 'add' ? 'delete' : file.action === 'delete' ? 'add' : 'modify',
+      })),
+    });
+    expect(userTree(main)).toEqual(promoted);
+    const reverted = await promote(request(main, patch, { revert: true }));
+    expect(reverted.log_entry?.files.map((f) => [f.path, f.change])).toEqual([
+      ['lib/deep/new.ts', 'delete'],
+      ['scripts/run.sh', 'modify'],
+      ['src/app.ts', 'modify'],
+      ['src/crlf file.ts', 'modify'],
+      ['src/naïve.ts', 'modify'],
+      ['src/old.ts', 'add'],
+    ]);
+  });
+
+  it('names every drifted target with its reason, in path order, and every file the diff does not reproduce', async () => {
+    const { main, patch } = await staged();
+    unlinkSync(path.join(main, 'src/app.ts'));
+    writeFileSync(path.join(main, 'scripts/run.sh'), 'user edit\n');
+    mkdirSync(path.join(main, 'lib/deep'), { recursive: true });
+    writeFileSync(path.join(main, 'lib/deep/new.ts'), 'here already\n');
+    const before = userTree(main);
+    const drifted = refusal(
+      await promote(request(main, patch, { files: [...patch.files].reverse() })),
+    );
+    expect(drifted).toEqual({
+      code: 'promotion_target_changed',
+      message:
+        "Files changed since the run's base, so nothing was promoted: lib/deep/new.ts (exists already), scripts/run.sh (changed since the base), src/app.ts (missing). Commit or stash those edits and run the mission again.",
+      files: ['lib/deep/new.ts', 'scripts/run.sh', 'src/app.ts'],
+    });
+    expect(userTree(main)).toEqual(before);
+
+    const fresh = await staged();
+    const wrong = fresh.patch.files.map((f) =>
+      f.path === 'src/app.ts' || f.path === 'lib/deep/new.ts'
+        ? { ...f, new_sha256: 'e'.repeat(64) }
+        : f,
+    );
+    expect(refusal(await promote(request(fresh.main, fresh.patch, { files: wrong })))).toEqual({
+      code: 'promotion_patch_mismatch',
+      message:
+        'The diff does not turn the base into the recorded result for: lib/deep/new.ts, src/app.ts.',
+      files: ['lib/deep/new.ts', 'src/app.ts'],
+    });
+    // A hunk whose context is not in the base does not apply at all.
+    const stale = fresh.patch.diff.replace('-  return a + b;', '-  return a * b;');
+    expect(stale).not.toBe(fresh.patch.diff);
+    const notApplied = refusal(await promote(request(fresh.main, fresh.patch, { diff: stale })));
+    expect(notApplied.code).toBe('promotion_patch_mismatch');
+    expect(notApplied.files).toEqual(['src/app.ts']);
+  });
+
+  it('a delete must remove every line, and drift wins over a mismatch', async () => {
+    const twoLines = 'export const old = true;\nexport const still = 1;\n';
+    const main = gitProject(dirs, { ...baseFiles, 'src/old.ts': twoLines });
+    const partial = patchOf({ 'src/old.ts': null }).diff.replace(
+      /@@ -1 \+0,0 @@/,
+      '@@ -1,1 +0,0 @@',
+    );
+    const files = [
+      {
+        path: 'src/old.ts',
+        change: 'delete' as const,
+        base_sha256: sha256Of(twoLines),
+        new_sha256: null,
+      },
+    ];
+    const base = {
+      projectRoot: main,
+      missionId: 'm-1',
+      runId: 'run-1',
+      tier: 'A5' as const,
+      status: 'VERIFIED',
+    };
+    const kept = refusal(await promote({ ...base, diff: partial, files }));
+    expect(kept.code).toBe('promotion_patch_mismatch');
+    expect(kept.files).toEqual(['src/old.ts']);
+    expect(readFileSync(path.join(main, 'src/old.ts'), 'utf8')).toBe(twoLines);
+
+    const { main: other, patch } = await staged();
+    writeFileSync(path.join(other, 'src/keep.ts'), 'unrelated\n');
+    writeFileSync(path.join(other, 'src/app.ts'), 'drifted\n');
+    const wrong = patch.files.map((f) =>
+      f.path === 'src/naïve.ts' ? { ...f, new_sha256: 'e'.repeat(64) } : f,
+    );
+    expect(refusal(await promote(request(other, patch, { files: wrong }))).code).toBe(
+      'promotion_target_changed',
+    );
+  });
+
+  it('an unreadable diff, duplicate sections and an empty diff are refused before any target is read', async () => {
+    const { main, patch } = await staged();
+    const garbled = refusal(
+      await promote(request(main, patch, { diff: `garbage\n${patch.diff}` })),
+    );
+    expect(garbled).toEqual({
+      code: 'promotion_patch_mismatch',
+      message: "The diff cannot be read: line 1: text before the first 'diff --git' header",
+      files: [],
+    });
+    const doubled = `${patch.diff}${sectionsOnly(patch.diff, 'src/app.ts')}`;
+    expect(refusal(await promote(request(main, patch, { diff: doubled })))).toEqual({
+      code: 'promotion_patch_mismatch',
+      message: 'The diff and the recorded file list disagree (duplicate or empty sections).',
+      files: [],
+    });
+    expect(refusal(await promote(request(main, patch, { diff: '', files: [] })))).toEqual({
+      code: 'promotion_patch_mismatch',
+      message: 'The diff and the recorded file list disagree (duplicate or empty sections).',
+      files: [],
+    });
+    const both = refusal(
+      await promote(
+        request(main, patch, {
+          diff: sectionsWithout(patch.diff, 'src/app.ts'),
+          files: patch.files.filter((f) => f.path !== 'src/old.ts'),
+        }),
+      ),
+    );
+    expect(both.message).toBe(
+      'The diff and the recorded file list disagree (src/old.ts not recorded; src/app.ts not in the diff).',
+    );
+    expect(both.files).toEqual(['src/old.ts', 'src/app.ts']);
+  });
+
+  it('a binary, mode-change or rename section is refused by name even when its kind matches', async () => {
+    const { main, patch } = await staged();
+    const keep = patchOf({ 'src/keep.ts': 'export const keep = 2;\n' });
+    const header = 'diff --git a/src/keep.ts b/src/keep.ts\n';
+    const variants = {
+      binary: `${header}index 1111111..2222222 100644\nBinary files a/src/keep.ts and b/src/keep.ts differ\n`,
+      mode: `${header}old mode 100644\nnew mode 100755\n`,
+      rename: `diff --git a/src/keep.ts b/src/kept.ts\nsimilarity index 100%\nrename from src/keep.ts\nrename to src/kept.ts\n`,
+    };
+    for (const [name, section] of Object.entries(variants)) {
+      expect(
+        refusal(await promote(request(main, patch, { diff: section, files: keep.files }))),
+        name,
+      ).toEqual({
+        code: 'promotion_patch_mismatch',
+        message: 'The diff section for src/keep.ts is not a plain text modify.',
+        files: ['src/keep.ts'],
+      });
+    }
+    // The same file as a plain text modify passes those checks.
+    expect(
+      (await promote(request(main, patch, { diff: keep.diff, files: keep.files }))).applied,
+    ).toBe(true);
+    expect(readFileSync(path.join(main, 'src/keep.ts'), 'utf8')).toBe('export const keep = 2;\n');
+  });
+});
+
+describe('the apply and its undo', () => {
+  it('a promotion the log cannot record is undone: added files go, deleted ones come back, modes kept', async () => {
+    const { main, patch } = await staged();
+    const before = userTree(main);
+    const log = promotionLogPath(main);
+    const result = await promoteWithHooks(request(main, patch), {
+      beforeRename: (_target, index) => {
+        // Once the checks have passed, the log's path becomes a directory: the append fails.
+        if (index === 0) mkdirSync(log, { recursive: true });
+      },
+    });
+    expect(refusal(result)).toEqual({
+      code: 'promotion_apply_failed',
+      message: expect.stringMatching(
+        new RegExp(
+          `^Could not record the promote in ${log.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(.*EISDIR.*\\); every file was put back as it was\\.$`,
+        ),
+      ) as string,
+      files: [],
+    });
+    const after = userTree(main);
+    expect(new Map([...after].filter(([, v]) => v !== 'dir'))).toEqual(
+      new Map([...before].filter(([, v]) => v !== 'dir')),
+    );
+    expect(statSync(path.join(main, 'scripts/run.sh')).mode & 0o777).toBe(0o755);
+    expect(leftovers(main)).toEqual([]);
+
+    // The same for a revert: the promoted files stay as promoted.
+    rmSync(log, { recursive: true });
+    expect((await promote(request(main, patch))).applied).toBe(true);
+    const promoted = userTree(main);
+    const original = readFileSync(log);
+    const revert = await promoteWithHooks(request(main, patch, { revert: true }), {
+      beforeRename: (_target, index) => {
+        if (index === 0) {
+          rmSync(log);
+          mkdirSync(log);
+        }
+      },
+    });
+    expect(refusal(revert).message).toMatch(/^Could not record the revert in .*EISDIR/);
+    expect(userTree(main)).toEqual(promoted);
+    rmSync(log, { recursive: true });
+    writeFileSync(log, original);
+    expect((await promote(request(main, patch, { revert: true }))).applied).toBe(true);
+  });
+
+  it('a failed rename puts back a deleted file, removes the directories it made, and says which file failed', async () => {
+    const main = gitProject(dirs, { ...baseFiles, 'lib/other.ts': 'other\n' });
+    const patch = patchOf({
+      'src/old.ts': null,
+      'src/zz/deep/new.ts': 'new\n',
+      'lib/fresh/a.ts': 'a\n',
+    });
+    expect(patch.files.map((f) => f.path)).toEqual([
+      'lib/fresh/a.ts',
+      'src/old.ts',
+      'src/zz/deep/new.ts',
+    ]);
+    const before = userTree(main);
+    const result = await promoteWithHooks(request(main, patch), {
+      beforeRename: (_target, index) => {
+        if (index === 2) throw new Error('disk said no');
+      },
+    });
+    expect(refusal(result)).toEqual({
+      code: 'promotion_apply_failed',
+      message: 'Could not write src/zz/deep/new.ts (disk said no); every file was left as it was.',
+      files: [],
+    });
+    // src/old.ts was deleted and lib/fresh/a.ts renamed in before the failure: both undone, and
+    // the directories made for the added files are gone, while lib (which was there) stays.
+    expect(userTree(main)).toEqual(before);
+    expect(existsSync(path.join(main, 'src/zz'))).toBe(false);
+    expect(existsSync(path.join(main, 'lib/fresh'))).toBe(false);
+    expect(readFileSync(path.join(main, 'lib/other.ts'), 'utf8')).toBe('other\n');
+    expect(leftovers(main)).toEqual([]);
+    expect((await verifyPromotionLog(main)).entries).toEqual([]);
+  });
+
+  it('a directory made for an added file stays when something else moved into it meanwhile', async () => {
+    const main = gitProject(dirs, baseFiles);
+    const patch = patchOf({ 'lib/fresh/a.ts': 'a\n', 'src/keep.ts': 'export const keep = 3;\n' });
+    const result = await promoteWithHooks(request(main, patch), {
+      beforeRename: (_target, index) => {
+        if (index === 1) {
+          writeFileSync(path.join(main, 'lib/fresh/user.ts'), 'written meanwhile\n');
+          throw new Error('late failure');
+        }
+      },
+    });
+    expect(refusal(result).code).toBe('promotion_apply_failed');
+    expect(existsSync(path.join(main, 'lib/fresh/a.ts'))).toBe(false);
+    expect(readFileSync(path.join(main, 'lib/fresh/user.ts'), 'utf8')).toBe('written meanwhile\n');
+    expect(readFileSync(path.join(main, 'src/keep.ts'), 'utf8')).toBe(baseFiles['src/keep.ts']);
+    expect(leftovers(main)).toEqual([]);
+  });
+});
