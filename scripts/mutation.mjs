@@ -80,13 +80,14 @@ const modules = {
     tests: ['tests/integration/implementation-patch.test.ts'],
   },
   // promote() and its plan (status gate, diff against the recorded files, forward and revert
-  // plans, the inverse), then the two-phase apply and its rollback; file helpers left out.
+  // plans, the record-or-undo step, the inverse), then the two-phase apply and its rollback;
+  // file helpers left out.
   promote: {
     mutate: [
-      'src/implementation/promote.ts:154-240',
-      'src/implementation/promote.ts:291-360',
-      'src/implementation/promote.ts:381-519',
-      'src/implementation/promote.ts:538-610',
+      'src/implementation/promote.ts:154-296',
+      'src/implementation/promote.ts:297-366',
+      'src/implementation/promote.ts:387-525',
+      'src/implementation/promote.ts:544-616',
     ],
     tests: ['tests/integration/implementation-promote.test.ts'],
   },
