@@ -38,12 +38,23 @@ import { isErrno, WritePolicy } from './write-path.js';
 
 const sha = z.string().regex(/^[0-9a-f]{64}$/);
 
-const patchFileSchema = z.object({
-  path: z.string().min(1),
-  change: z.enum(['add', 'modify', 'delete']),
-  base_sha256: sha.nullable(),
-  new_sha256: sha.nullable(),
-});
+// A file's hashes must fit its change (an added file has no base, a deleted one no result), so
+// the plan can compare the target with `base_sha256` and the result with `new_sha256` as given.
+const patchFileSchema = z
+  .object({
+    path: z.string().min(1),
+    change: z.enum(['add', 'modify', 'delete']),
+    base_sha256: sha.nullable(),
+    new_sha256: sha.nullable(),
+  })
+  .refine((file) => (file.base_sha256 === null) === (file.change === 'add'), {
+    message: 'base_sha256 must be null for an added file, and only then',
+    path: ['base_sha256'],
+  })
+  .refine((file) => (file.new_sha256 === null) === (file.change === 'delete'), {
+    message: 'new_sha256 must be null for a deleted file, and only then',
+    path: ['new_sha256'],
+  });
 
 export const promoteRequestSchema = z.object({
   projectRoot: z.string().min(1),
@@ -99,8 +110,11 @@ export interface PromoteResult {
   readonly log_entry?: PromotionEntry;
 }
 
-/** Test seam: runs before each rename into place (a test swaps a target to make one fail). */
+/** Test seams: a test swaps a target, or throws, to make one step of the apply fail. */
 export interface PromoteHooks {
+  /** Runs before each file's new content and backup are prepared beside it. */
+  readonly beforePrepare?: (target: string, index: number) => Promise<void> | void;
+  /** Runs before each rename into place. */
   readonly beforeRename?: (target: string, index: number) => Promise<void> | void;
 }
 
@@ -401,8 +415,7 @@ async function planForward(
     const absolute = await target(policy, projectRoot, file.path);
     const current = await readCurrent(absolute);
     const currentSha = current === null ? null : sha256Bytes(current.bytes);
-    const expected = file.change === 'add' ? null : file.base_sha256;
-    if (currentSha !== expected) {
+    if (currentSha !== file.base_sha256) {
       changed.push(
         `${file.path} (${file.change === 'add' ? 'exists already' : current === null ? 'missing' : 'changed since the base'})`,
       );
@@ -552,10 +565,11 @@ async function applyPlan(plan: readonly PlannedFile[], hooks: PromoteHooks): Pro
       { cause: error },
     );
   try {
-    for (const file of plan) {
+    for (const [index, file] of plan.entries()) {
       let temp: string | null = null;
       let backup: string | null = null;
       try {
+        await hooks.beforePrepare?.(file.absolute, index);
         if (file.content !== null) {
           const made = await mkdir(path.dirname(file.absolute), { recursive: true });
           if (made !== undefined) createdDirs.push(made);

@@ -26,6 +26,7 @@ import {
   type PromoteResult,
 } from '../../src/implementation/index.js';
 import { promote as promoteWithHooks } from '../../src/implementation/promote.js';
+import { appendPromotionEntry } from '../../src/implementation/promotion-log.js';
 import { criticalRoots } from '../../src/mission/index.js';
 import { copyTree, gitProject, hashTree, TempDirs } from '../support/implementation-fixtures.js';
 
@@ -542,7 +543,7 @@ describe('what a refused promotion or revert says', () => {
   it('a section that is not a plain text change of the recorded kind is refused by name', async () => {
     const { main, patch } = await staged();
     const relabelled = patch.files.map((file) =>
-      file.path === 'src/app.ts' ? { ...file, change: 'add' as const } : file,
+      file.path === 'src/app.ts' ? { ...file, change: 'add' as const, base_sha256: null } : file,
     );
     expect(refusal(await promote(request(main, patch, { files: relabelled })))).toEqual({
       code: 'promotion_patch_mismatch',
@@ -893,5 +894,193 @@ describe('the apply and its undo', () => {
     expect(readFileSync(path.join(main, 'lib/fresh/user.ts'), 'utf8')).toBe('written meanwhile\n');
     expect(readFileSync(path.join(main, 'src/keep.ts'), 'utf8')).toBe(baseFiles['src/keep.ts']);
     expect(leftovers(main)).toEqual([]);
+  });
+});
+
+describe('what a revert and the status gate check', () => {
+  it('a revert needs neither flag nor a promotable status: it only undoes what is on record', async () => {
+    const { main, patch } = await staged();
+    const before = userTree(main);
+    const flagged = { tier: 'A6' as const, status: 'APPLIED_UNVERIFIED' };
+    const promoted = await promote(
+      request(main, patch, { ...flagged, acceptUnverified: true, confirmCritical: true }),
+    );
+    expect(promoted).toMatchObject({ applied: true, dry_run: false, action: 'promote' });
+    const reverted = await promote(request(main, patch, { ...flagged, revert: true }));
+    expect(reverted.refused).toBeUndefined();
+    expect(reverted).toMatchObject({ applied: true, dry_run: false, action: 'revert' });
+    expect(new Map([...userTree(main)].filter(([, v]) => v !== 'dir'))).toEqual(
+      new Map([...before].filter(([, v]) => v !== 'dir')),
+    );
+    expect(refusal(await promote(request(main, patch, { status: 'FAILED' })))).toEqual({
+      code: 'promotion_refused',
+      message:
+        'Only VERIFIED runs (or APPLIED_UNVERIFIED ones with --accept-unverified) can be promoted; this run is FAILED.',
+      files: [],
+    });
+  });
+
+  it('hashes that do not fit the change are an invalid request', async () => {
+    const { main, patch } = await staged();
+    const index = patch.files.findIndex((f) => f.change === 'add');
+    const withBase = patch.files.map((f, i) =>
+      i === index ? { ...f, base_sha256: 'a'.repeat(64) } : f,
+    );
+    expect(refusal(await promote(request(main, patch, { files: withBase }))).message).toBe(
+      `Invalid promotion request: files.${index}.base_sha256: base_sha256 must be null for an added file, and only then`,
+    );
+    const modify = patch.files.findIndex((f) => f.change === 'modify');
+    const noResult = patch.files.map((f, i) => (i === modify ? { ...f, new_sha256: null } : f));
+    expect(refusal(await promote(request(main, patch, { files: noResult }))).message).toBe(
+      `Invalid promotion request: files.${modify}.new_sha256: new_sha256 must be null for a deleted file, and only then`,
+    );
+    expect(readFileSync(path.join(main, 'src/app.ts'), 'utf8')).toBe(baseFiles['src/app.ts']);
+  });
+
+  it('names what changed since the promotion, and a damaged log by its first three faults', async () => {
+    const { main, patch } = await staged();
+    expect((await promote(request(main, patch))).applied).toBe(true);
+    writeFileSync(path.join(main, 'src/keep.ts'), 'not in the patch\n');
+    writeFileSync(path.join(main, 'src/naïve.ts'), 'edited after\n');
+    writeFileSync(path.join(main, 'scripts/run.sh'), 'edited after\n');
+    expect(refusal(await promote(request(main, patch, { revert: true })))).toEqual({
+      code: 'promotion_target_changed',
+      message:
+        'Files changed since the promotion, so nothing was reverted: scripts/run.sh, src/naïve.ts. Revert those by hand (the promotion log has their hashes).',
+      files: ['scripts/run.sh', 'src/naïve.ts'],
+    });
+
+    const log = promotionLogPath(main);
+    writeFileSync(log, 'not json\n{"also": "wrong"}\n[]\n{}\n');
+    const faults = (await verifyPromotionLog(main)).errors;
+    expect(faults.length).toBeGreaterThan(3);
+    expect(refusal(await promote(request(main, patch, { revert: true })))).toEqual({
+      code: 'promotion_log_corrupt',
+      message: `The promotion log is damaged: ${faults.slice(0, 3).join(', ')}`,
+      files: [],
+    });
+  });
+
+  it('a log entry the diff does not reproduce is refused on revert, by file', async () => {
+    const main = gitProject(dirs, baseFiles);
+    const keep = patchOf({ 'src/keep.ts': 'export const keep = 2;\n' });
+    const keepSha = (text: string) => sha256Of(text);
+    // Entries written by something other than promote (the chain links; the content lies).
+    const forge = async (
+      missionId: string,
+      files: {
+        path: string;
+        change: 'add' | 'modify' | 'delete';
+        before_sha256: string | null;
+        after_sha256: string | null;
+      }[],
+    ) =>
+      appendPromotionEntry(
+        main,
+        {
+          action: 'promote',
+          mission_id: missionId,
+          run_id: 'run-f',
+          tier: 'A5',
+          status: 'VERIFIED',
+          files,
+          patch_sha256: sha256Of(keep.diff),
+        },
+        await verifyPromotionLog(main),
+      );
+    const revert = async (missionId: string) =>
+      refusal(
+        await promote({
+          projectRoot: main,
+          missionId,
+          runId: 'run-f',
+          tier: 'A5',
+          status: 'VERIFIED',
+          diff: keep.diff,
+          files: keep.files,
+          revert: true,
+        }),
+      );
+    const mismatch = (file: string) => ({
+      code: 'promotion_patch_mismatch',
+      message: `Reversing the diff does not restore the recorded content of: ${file}.`,
+      files: [file],
+    });
+    const base = baseFiles['src/keep.ts'];
+    // The diff's result is not what is there: reversing it does not apply.
+    await forge('m-noapply', [
+      {
+        path: 'src/keep.ts',
+        change: 'modify',
+        before_sha256: keepSha(base),
+        after_sha256: keepSha(base),
+      },
+    ]);
+    expect(await revert('m-noapply')).toEqual(mismatch('src/keep.ts'));
+    // A file on record that the diff does not hold.
+    await forge('m-ghost', [
+      {
+        path: 'src/ghost.ts',
+        change: 'modify',
+        before_sha256: keepSha('x'),
+        after_sha256: keepSha('y'),
+      },
+    ]);
+    expect(await revert('m-ghost')).toEqual(mismatch('src/ghost.ts'));
+
+    writeFileSync(path.join(main, 'src/keep.ts'), 'export const keep = 2;\n');
+    const after = keepSha('export const keep = 2;\n');
+    // Reversing applies, but gives other bytes than the recorded base.
+    await forge('m-base', [
+      { path: 'src/keep.ts', change: 'modify', before_sha256: 'a'.repeat(64), after_sha256: after },
+    ]);
+    expect(await revert('m-base')).toEqual(mismatch('src/keep.ts'));
+    // Recorded as added, but reversing leaves text behind, so deleting it would lose that text.
+    await forge('m-add', [
+      { path: 'src/keep.ts', change: 'add', before_sha256: null, after_sha256: after },
+    ]);
+    expect(await revert('m-add')).toEqual(mismatch('src/keep.ts'));
+    expect(readFileSync(path.join(main, 'src/keep.ts'), 'utf8')).toBe('export const keep = 2;\n');
+    // And the honest entry reverts.
+    await forge('m-true', [
+      { path: 'src/keep.ts', change: 'modify', before_sha256: keepSha(base), after_sha256: after },
+    ]);
+    const undone = await promote({
+      projectRoot: main,
+      missionId: 'm-true',
+      runId: 'run-f',
+      tier: 'A5',
+      status: 'VERIFIED',
+      diff: keep.diff,
+      files: keep.files,
+      revert: true,
+    });
+    expect(undone.refused).toBeUndefined();
+    expect(readFileSync(path.join(main, 'src/keep.ts'), 'utf8')).toBe(base);
+  });
+
+  it('a failure while preparing removes every temp file, backup and directory made, and renames nothing', async () => {
+    const { main, patch } = await staged();
+    const before = userTree(main);
+    const renamed: string[] = [];
+    const result = await promoteWithHooks(request(main, patch), {
+      beforePrepare: (_target, index) => {
+        if (index === 2) throw new Error('no space left');
+      },
+      beforeRename: (target) => {
+        renamed.push(target);
+      },
+    });
+    expect(refusal(result)).toEqual({
+      code: 'promotion_apply_failed',
+      message: 'Could not write src/app.ts (no space left); every file was left as it was.',
+      files: [],
+    });
+    expect(renamed).toEqual([]);
+    // lib/deep was made for the added file's temp copy, and scripts/run.sh got a backup link.
+    expect(userTree(main)).toEqual(before);
+    expect(existsSync(path.join(main, 'lib'))).toBe(false);
+    expect(leftovers(main)).toEqual([]);
+    expect((await verifyPromotionLog(main)).entries).toEqual([]);
   });
 });
