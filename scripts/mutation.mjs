@@ -79,15 +79,16 @@ const modules = {
     ],
     tests: ['tests/integration/implementation-patch.test.ts'],
   },
-  // promote() and its plan (status gate, diff against the recorded files, forward and revert
-  // plans, the record-or-undo step, the inverse), then the two-phase apply and its rollback;
-  // file helpers left out.
+  // The file schema's hash rules, promote() and its plan (status gate, diff against the recorded
+  // files, forward and revert plans, the record-or-undo step, the inverse), then the two-phase
+  // apply and its rollback; file helpers left out. Line ranges: re-check them after an edit.
   promote: {
     mutate: [
-      'src/implementation/promote.ts:154-296',
-      'src/implementation/promote.ts:297-366',
-      'src/implementation/promote.ts:387-525',
-      'src/implementation/promote.ts:544-616',
+      'src/implementation/promote.ts:43-57',
+      'src/implementation/promote.ts:169-309',
+      'src/implementation/promote.ts:311-380',
+      'src/implementation/promote.ts:401-538',
+      'src/implementation/promote.ts:557-630',
     ],
     tests: ['tests/integration/implementation-promote.test.ts'],
   },
