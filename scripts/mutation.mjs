@@ -92,6 +92,12 @@ const modules = {
     ],
     tests: ['tests/integration/implementation-promote.test.ts'],
   },
+  // From a run id or mission id to promote(): the run's log must verify, be an A5 or A6 run that
+  // has finished and proposed a patch; the patch, tier and status come from that log.
+  'promote-mission': {
+    mutate: ['src/implementation/promote-mission.ts:26-85'],
+    tests: ['tests/integration/implementation-promote-mission.test.ts'],
+  },
 };
 
 const requested = process.argv.slice(2);
