@@ -413,6 +413,14 @@ export const errorCatalogue = {
     summary:
       'Writing the promoted files failed part-way; every file already written was restored, so nothing changed.',
   },
+  promotion_unrecorded: {
+    status: 500,
+    type: 'server_error',
+    failedCode: 'server_error',
+    retryable: false,
+    summary:
+      'The files were written but the promotion log could not record it, and undoing the write failed too; the named files are as the patch left them.',
+  },
   promotion_locked: {
     status: 409,
     type: 'mission_error',

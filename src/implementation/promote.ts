@@ -166,6 +166,12 @@ function fmt(files: readonly string[]): string {
   return files.join(', ');
 }
 
+/** The system error behind a failure (an apply failure's own message says "left as it was"). */
+function reason(error: unknown): string {
+  const inner = error instanceof BridgeError && error.cause instanceof Error ? error.cause : error;
+  return inner instanceof Error ? inner.message : String(inner);
+}
+
 export async function promote(
   request: PromoteRequest,
   hooks: PromoteHooks = {},
@@ -205,7 +211,7 @@ export async function promote(
       const files = plan.map((file) => ({ path: file.path, action: file.action }));
       if (dryRun) return { applied: false, dry_run: true, action, files };
       await applyPlan(plan, hooks);
-      const entry = await recordOrUndo(action, projectRoot, req, chain, { plan, patchSha });
+      const entry = await recordOrUndo(action, projectRoot, req, chain, { plan, patchSha }, hooks);
       return { applied: true, dry_run: false, action, files, log_entry: entry };
     });
   } catch (error) {
@@ -261,6 +267,7 @@ async function recordOrUndo(
   req: ParsedRequest,
   chain: PromotionLogVerification,
   applied: { plan: readonly PlannedFile[]; patchSha: string },
+  hooks: PromoteHooks,
 ): Promise<PromotionEntry> {
   const { plan } = applied;
   try {
@@ -284,11 +291,20 @@ async function recordOrUndo(
     );
   } catch (error) {
     // Unrecorded means undone: a promotion the log does not show must not stay applied.
-    await applyPlan(invert(plan), {});
+    const log = promotionLogPath(projectRoot);
+    try {
+      await applyPlan(invert(plan), hooks);
+    } catch (undoError) {
+      throw new BridgeError(
+        'promotion_unrecorded',
+        `The ${action} wrote its files but could not be recorded in ${log} (${reason(error)}), and undoing it failed (${reason(undoError)}): ${fmt(plan.map((file) => file.path))} are as the ${action} left them.`,
+        { cause: error },
+      );
+    }
     if (isBridgeError(error)) throw error;
     throw new BridgeError(
       'promotion_apply_failed',
-      `Could not record the ${action} in ${promotionLogPath(projectRoot)} (${error instanceof Error ? error.message : String(error)}); every file was put back as it was.`,
+      `Could not record the ${action} in ${log} (${reason(error)}); every file was put back as it was.`,
       { cause: error },
     );
   }
@@ -561,7 +577,7 @@ async function applyPlan(plan: readonly PlannedFile[], hooks: PromoteHooks): Pro
   const failure = (file: string, error: unknown): BridgeError =>
     new BridgeError(
       'promotion_apply_failed',
-      `Could not write ${file} (${error instanceof Error ? error.message : String(error)}); every file was left as it was.`,
+      `Could not write ${file} (${reason(error)}); every file was left as it was.`,
       { cause: error },
     );
   try {

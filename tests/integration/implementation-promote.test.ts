@@ -831,11 +831,11 @@ describe('the apply and its undo', () => {
     const promoted = userTree(main);
     const original = readFileSync(log);
     const revert = await promoteWithHooks(request(main, patch, { revert: true }), {
-      beforeRename: (_target, index) => {
-        if (index === 0) {
-          rmSync(log);
-          mkdirSync(log);
-        }
+      beforeRename: () => {
+        // The first rename of the revert (the undo's renames come after and leave it alone).
+        if (!existsSync(log) || statSync(log).isDirectory()) return;
+        rmSync(log);
+        mkdirSync(log);
       },
     });
     expect(refusal(revert).message).toMatch(/^Could not record the revert in .*EISDIR/);
@@ -843,6 +843,32 @@ describe('the apply and its undo', () => {
     rmSync(log, { recursive: true });
     writeFileSync(log, original);
     expect((await promote(request(main, patch, { revert: true }))).applied).toBe(true);
+  });
+
+  it('a promotion neither recorded nor undone says so, and names the files left as promoted', async () => {
+    const { main, patch } = await staged();
+    const log = promotionLogPath(main);
+    let renames = 0;
+    const result = await promoteWithHooks(request(main, patch), {
+      beforeRename: () => {
+        renames += 1;
+        if (renames === 1) mkdirSync(log, { recursive: true });
+        // The undo's first rename (after the promotion's six) fails too.
+        if (renames === patch.files.length + 1) throw new Error('read-only file system');
+      },
+    });
+    expect(refusal(result)).toEqual({
+      code: 'promotion_unrecorded',
+      message: expect.stringMatching(
+        /^The promote wrote its files but could not be recorded in .*promotions\.jsonl \(EISDIR[^)]*\), and undoing it failed \(read-only file system\): lib\/deep\/new\.ts, scripts\/run\.sh, src\/app\.ts, src\/crlf file\.ts, src\/naïve\.ts, src\/old\.ts are as the promote left them\.$/,
+      ) as string,
+      files: [],
+    });
+    // True to its word: the files are as promoted, with no temp or backup left beside them.
+    for (const file of patch.files) {
+      expect(userTree(main).get(file.path)?.split(':')[1] ?? null, file.path).toBe(file.new_sha256);
+    }
+    expect(leftovers(main)).toEqual([]);
   });
 
   it('a failed rename puts back a deleted file, removes the directories it made, and says which file failed', async () => {
