@@ -85,10 +85,10 @@ const modules = {
   promote: {
     mutate: [
       'src/implementation/promote.ts:43-57',
-      'src/implementation/promote.ts:169-309',
-      'src/implementation/promote.ts:311-380',
-      'src/implementation/promote.ts:401-538',
-      'src/implementation/promote.ts:557-630',
+      'src/implementation/promote.ts:169-325',
+      'src/implementation/promote.ts:327-396',
+      'src/implementation/promote.ts:417-554',
+      'src/implementation/promote.ts:573-646',
     ],
     tests: ['tests/integration/implementation-promote.test.ts'],
   },
