@@ -411,7 +411,7 @@ export const errorCatalogue = {
     failedCode: 'server_error',
     retryable: false,
     summary:
-      'Writing the promoted files failed part-way; every file already written was restored, so nothing changed.',
+      'Writing the promoted files, or recording them in the promotion log, failed; every file already written was restored, so nothing changed.',
   },
   promotion_unrecorded: {
     status: 500,

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { applyPatch, parsePatch, reversePatch } from 'diff';
 import { z } from 'zod';
 import { BridgeError, isBridgeError, type ErrorCode } from '../errors/index.js';
-import { isSafeId, sha256Hex } from '../events/index.js';
+import { isSafeId, missionDir, sha256Hex } from '../events/index.js';
 import { sha256Bytes } from './file-content.js';
 import { parseGitDiff, type DiffSection } from './parse-git-diff.js';
 import {
@@ -116,6 +116,8 @@ export interface PromoteHooks {
   readonly beforePrepare?: (target: string, index: number) => Promise<void> | void;
   /** Runs before each rename into place. */
   readonly beforeRename?: (target: string, index: number) => Promise<void> | void;
+  /** Opens the promotion log for its append (a test makes its write or fsync fail). */
+  readonly openLogFile?: typeof open;
 }
 
 class Refusal extends BridgeError {
@@ -210,8 +212,15 @@ export async function promote(
       const plan = await planFor(action, projectRoot, req, chain, patchSha);
       const files = plan.map((file) => ({ path: file.path, action: file.action }));
       if (dryRun) return { applied: false, dry_run: true, action, files };
-      await applyPlan(plan, hooks);
-      const entry = await recordOrUndo(action, projectRoot, req, chain, { plan, patchSha }, hooks);
+      const createdDirs = await applyPlan(plan, hooks);
+      const entry = await recordOrUndo(
+        action,
+        projectRoot,
+        req,
+        chain,
+        { plan, patchSha, createdDirs },
+        hooks,
+      );
       return { applied: true, dry_run: false, action, files, log_entry: entry };
     });
   } catch (error) {
@@ -266,7 +275,7 @@ async function recordOrUndo(
   projectRoot: string,
   req: ParsedRequest,
   chain: PromotionLogVerification,
-  applied: { plan: readonly PlannedFile[]; patchSha: string },
+  applied: { plan: readonly PlannedFile[]; patchSha: string; createdDirs: readonly string[] },
   hooks: PromoteHooks,
 ): Promise<PromotionEntry> {
   const { plan } = applied;
@@ -288,6 +297,8 @@ async function recordOrUndo(
         patch_sha256: applied.patchSha,
       },
       chain,
+      new Date(),
+      hooks.openLogFile,
     );
   } catch (error) {
     // Unrecorded means undone: a promotion the log does not show must not stay applied.
@@ -295,12 +306,13 @@ async function recordOrUndo(
     try {
       await applyPlan(invert(plan), hooks);
     } catch (undoError) {
-      throw new BridgeError(
-        'promotion_unrecorded',
-        `The ${action} wrote its files but could not be recorded in ${log} (${reason(error)}), and undoing it failed (${reason(undoError)}): ${fmt(plan.map((file) => file.path))} are as the ${action} left them.`,
-        { cause: error },
-      );
+      throw await unrecorded(action, projectRoot, req.missionId, plan, {
+        log,
+        error,
+        undoError,
+      });
     }
+    for (const dir of [...applied.createdDirs].reverse()) await removeEmptyTree(dir);
     if (isBridgeError(error)) throw error;
     throw new BridgeError(
       'promotion_apply_failed',
@@ -308,6 +320,45 @@ async function recordOrUndo(
       { cause: error },
     );
   }
+}
+
+/**
+ * The worst case: written, not recorded, not undone. Each file is hashed again, so the message
+ * says what is true now, not what the plan meant; the files left changed are the refusal's files.
+ */
+async function unrecorded(
+  action: 'promote' | 'revert',
+  projectRoot: string,
+  missionId: string,
+  plan: readonly PlannedFile[],
+  failures: { log: string; error: unknown; undoError: unknown },
+): Promise<Refusal> {
+  const written: string[] = [];
+  const restored: string[] = [];
+  const neither: string[] = [];
+  for (const file of plan) {
+    const current = await readCurrent(file.absolute).catch(() => undefined);
+    const sha =
+      current === undefined ? undefined : current === null ? null : sha256Bytes(current.bytes);
+    if (sha === file.resultSha) written.push(file.path);
+    else if (sha === file.expectedSha) restored.push(file.path);
+    else neither.push(file.path);
+  }
+  const diff = path.relative(
+    projectRoot,
+    path.join(missionDir(projectRoot, missionId), 'patch.diff'),
+  );
+  const state = [
+    written.length > 0 ? `as the ${action} wrote them: ${fmt(written)}` : '',
+    restored.length > 0 ? `back as before: ${fmt(restored)}` : '',
+    neither.length > 0 ? `neither (check by hand): ${fmt(neither)}` : '',
+  ].filter((part) => part !== '');
+  const refusal = new Refusal(
+    'promotion_unrecorded',
+    `The ${action} wrote its files but could not be recorded in ${failures.log} (${reason(failures.error)}), and undoing it failed (${reason(failures.undoError)}). Now ${state.join('; ')}. Until they are put back the promotion log does not match them: fix the disk, then \`git apply ${action === 'promote' ? '-R ' : ''}--include=<file> ${diff}\` for each file the ${action} wrote, and ${action} again.`,
+    [...written, ...neither],
+  );
+  return refusal;
 }
 
 function refused(action: 'promote' | 'revert', dryRun: boolean, error: BridgeError): PromoteResult {
@@ -570,7 +621,8 @@ interface Step {
  * its bytes stay reachable. Commit: renames only. Any failure restores each renamed target from
  * its backup (or removes an added one), in reverse order, and removes what was prepared.
  */
-async function applyPlan(plan: readonly PlannedFile[], hooks: PromoteHooks): Promise<void> {
+/** Returns the directories it made (so an undo can remove them again). */
+async function applyPlan(plan: readonly PlannedFile[], hooks: PromoteHooks): Promise<string[]> {
   const tag = `promote-${process.pid}-${randomBytes(4).toString('hex')}`;
   const steps: Step[] = [];
   const createdDirs: string[] = [];
@@ -628,6 +680,7 @@ async function applyPlan(plan: readonly PlannedFile[], hooks: PromoteHooks): Pro
   for (const step of steps)
     if (step.backup !== null) await unlink(step.backup).catch(() => undefined);
   for (const dir of new Set(plan.map((file) => path.dirname(file.absolute)))) await syncDir(dir);
+  return createdDirs;
 }
 
 async function rollback(steps: readonly Step[], createdDirs: readonly string[]): Promise<void> {

@@ -128,6 +128,7 @@ export async function appendPromotionEntry(
   draft: PromotionEntryDraft,
   chain: PromotionLogVerification,
   now: Date = new Date(),
+  openFile: typeof open = open,
 ): Promise<PromotionEntry> {
   if (!chain.ok) {
     throw new BridgeError(
@@ -146,13 +147,26 @@ export async function appendPromotionEntry(
   const entry: PromotionEntry = { ...body, hash: hashEntry(body) };
   const file = promotionLogPath(projectRoot);
   await mkdir(path.dirname(file), { recursive: true });
-  const handle = await open(file, 'a', 0o644);
+  const handle = await openFile(file, 'a', 0o644);
+  let size: number | null = null;
   try {
+    size = (await handle.stat()).size;
     await handle.write(canonicalJson(entry) + '\n');
     await handle.sync();
-  } finally {
-    await handle.close();
+  } catch (error) {
+    // A line that may have landed (a failed fsync, a short write) is cut off again: the caller
+    // undoes the promotion, and the log must not show one that is not applied, nor a torn line
+    // that would block every later promotion.
+    if (size !== null)
+      await handle
+        .truncate(size)
+        .then(() => handle.sync())
+        .catch(() => undefined);
+    await handle.close().catch(() => undefined);
+    throw error;
   }
+  // The line is on disk: a failing close cannot take it back, so it does not fail the append.
+  await handle.close().catch(() => undefined);
   if (chain.entries.length === 0) await syncDir(path.dirname(file));
   return entry;
 }

@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -799,8 +800,9 @@ describe('what promote checks, word for word', () => {
 });
 
 describe('the apply and its undo', () => {
-  it('a promotion the log cannot record is undone: added files go, deleted ones come back, modes kept', async () => {
+  it('a promotion the log cannot record is undone: added files and their directories go, deleted ones come back, modes kept', async () => {
     const { main, patch } = await staged();
+    chmodSync(path.join(main, 'src/old.ts'), 0o600);
     const before = userTree(main);
     const log = promotionLogPath(main);
     const result = await promoteWithHooks(request(main, patch), {
@@ -818,11 +820,10 @@ describe('the apply and its undo', () => {
       ) as string,
       files: [],
     });
-    const after = userTree(main);
-    expect(new Map([...after].filter(([, v]) => v !== 'dir'))).toEqual(
-      new Map([...before].filter(([, v]) => v !== 'dir')),
-    );
+    // lib/deep, made for the added file, is gone again as well.
+    expect(userTree(main)).toEqual(before);
     expect(statSync(path.join(main, 'scripts/run.sh')).mode & 0o777).toBe(0o755);
+    expect(statSync(path.join(main, 'src/old.ts')).mode & 0o777).toBe(0o600);
     expect(leftovers(main)).toEqual([]);
 
     // The same for a revert: the promoted files stay as promoted.
@@ -840,35 +841,112 @@ describe('the apply and its undo', () => {
     });
     expect(refusal(revert).message).toMatch(/^Could not record the revert in .*EISDIR/);
     expect(userTree(main)).toEqual(promoted);
+    expect(leftovers(main)).toEqual([]);
     rmSync(log, { recursive: true });
     writeFileSync(log, original);
     expect((await promote(request(main, patch, { revert: true }))).applied).toBe(true);
   });
 
-  it('a promotion neither recorded nor undone says so, and names the files left as promoted', async () => {
+  it('a log line whose fsync fails is cut off again, and the promotion undone: the log and the files agree', async () => {
     const { main, patch } = await staged();
+    const before = userTree(main);
     const log = promotionLogPath(main);
-    let renames = 0;
-    const result = await promoteWithHooks(request(main, patch), {
-      beforeRename: () => {
-        renames += 1;
-        if (renames === 1) mkdirSync(log, { recursive: true });
-        // The undo's first rename (after the promotion's six) fails too.
-        if (renames === patch.files.length + 1) throw new Error('read-only file system');
-      },
-    });
+    const failingSync: typeof open = async (...args: Parameters<typeof open>) => {
+      const handle = await open(...args);
+      handle.sync = () =>
+        Promise.reject(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+      return handle;
+    };
+    const result = await promoteWithHooks(request(main, patch), { openLogFile: failingSync });
     expect(refusal(result)).toEqual({
-      code: 'promotion_unrecorded',
-      message: expect.stringMatching(
-        /^The promote wrote its files but could not be recorded in .*promotions\.jsonl \(EISDIR[^)]*\), and undoing it failed \(read-only file system\): lib\/deep\/new\.ts, scripts\/run\.sh, src\/app\.ts, src\/crlf file\.ts, src\/naïve\.ts, src\/old\.ts are as the promote left them\.$/,
-      ) as string,
+      code: 'promotion_apply_failed',
+      message: `Could not record the promote in ${log} (EIO: i/o error, fsync); every file was put back as it was.`,
       files: [],
     });
-    // True to its word: the files are as promoted, with no temp or backup left beside them.
-    for (const file of patch.files) {
-      expect(userTree(main).get(file.path)?.split(':')[1] ?? null, file.path).toBe(file.new_sha256);
+    expect(userTree(main)).toEqual(before);
+    // The line had been written before its fsync failed; it is gone, so the log shows nothing.
+    expect(readFileSync(log, 'utf8')).toBe('');
+    expect(await verifyPromotionLog(main)).toMatchObject({ ok: true, entries: [] });
+    const again = await promote(request(main, patch));
+    expect(again.log_entry?.seq).toBe(1);
+  });
+
+  it('a promotion neither recorded nor undone says so, file by file, as the files really are', async () => {
+    const written = [
+      'lib/deep/new.ts',
+      'scripts/run.sh',
+      'src/app.ts',
+      'src/crlf file.ts',
+      'src/naïve.ts',
+      'src/old.ts',
+    ];
+    const tail = (action: string) =>
+      `Until they are put back the promotion log does not match them: fix the disk, then \`git apply -R --include=<file> ${path.join('.codex-oss', 'missions', 'm-1', 'patch.diff')}\` for each file the ${action} wrote, and ${action} again.`;
+
+    // The undo fails at its first rename: nothing of it happened.
+    {
+      const { main, patch } = await staged();
+      const log = promotionLogPath(main);
+      let renames = 0;
+      const result = await promoteWithHooks(request(main, patch), {
+        beforeRename: () => {
+          renames += 1;
+          if (renames === 1) mkdirSync(log, { recursive: true });
+          if (renames === patch.files.length + 1) throw new Error('read-only file system');
+        },
+      });
+      const refused = refusal(result);
+      expect(refused.code).toBe('promotion_unrecorded');
+      expect(refused.message).toMatch(
+        /^The promote wrote its files but could not be recorded in .*promotions\.jsonl \(EISDIR[^)]*\), and undoing it failed \(read-only file system\)\. /,
+      );
+      expect(refused.message).toContain(
+        `Now as the promote wrote them: ${written.join(', ')}. ${tail('promote')}`,
+      );
+      expect(refused.files).toEqual(written);
+      for (const file of patch.files) {
+        expect(userTree(main).get(file.path)?.split(':')[1] ?? null, file.path).toBe(
+          file.new_sha256,
+        );
+      }
+      expect(leftovers(main)).toEqual([]);
     }
-    expect(leftovers(main)).toEqual([]);
+
+    // The undo fails at its third rename, and its own rollback cannot restore the first two
+    // (their backups are gone): those two are back at their base, the rest as promoted.
+    {
+      const { main, patch } = await staged();
+      const before = userTree(main);
+      const log = promotionLogPath(main);
+      let renames = 0;
+      const result = await promoteWithHooks(request(main, patch), {
+        beforeRename: () => {
+          renames += 1;
+          if (renames === 1) mkdirSync(log, { recursive: true });
+          if (renames === patch.files.length + 3) {
+            for (const file of leftovers(main).filter((name) => name.endsWith('-old'))) {
+              unlinkSync(path.join(main, file));
+            }
+            throw new Error('read-only file system');
+          }
+        },
+      });
+      const refused = refusal(result);
+      expect(refused.code).toBe('promotion_unrecorded');
+      expect(refused.message).toContain(
+        `Now as the promote wrote them: src/app.ts, src/crlf file.ts, src/naïve.ts, src/old.ts; back as before: lib/deep/new.ts, scripts/run.sh. ${tail('promote')}`,
+      );
+      expect(refused.files).toEqual([
+        'src/app.ts',
+        'src/crlf file.ts',
+        'src/naïve.ts',
+        'src/old.ts',
+      ]);
+      const after = userTree(main);
+      expect(after.get('scripts/run.sh')).toBe(before.get('scripts/run.sh'));
+      expect(after.has('lib/deep/new.ts')).toBe(false);
+      expect(after.has('src/old.ts')).toBe(false);
+    }
   });
 
   it('a failed rename puts back a deleted file, removes the directories it made, and says which file failed', async () => {
@@ -960,6 +1038,35 @@ describe('what a revert and the status gate check', () => {
     expect(refusal(await promote(request(main, patch, { files: noResult }))).message).toBe(
       `Invalid promotion request: files.${modify}.new_sha256: new_sha256 must be null for a deleted file, and only then`,
     );
+    const cases: [string, Partial<PromoteRequest['files'][number]>, string][] = [
+      [
+        'modify',
+        { base_sha256: null },
+        'base_sha256: base_sha256 must be null for an added file, and only then',
+      ],
+      [
+        'delete',
+        { base_sha256: null },
+        'base_sha256: base_sha256 must be null for an added file, and only then',
+      ],
+      [
+        'delete',
+        { new_sha256: 'b'.repeat(64) },
+        'new_sha256: new_sha256 must be null for a deleted file, and only then',
+      ],
+      [
+        'add',
+        { new_sha256: null },
+        'new_sha256: new_sha256 must be null for a deleted file, and only then',
+      ],
+    ];
+    for (const [change, override, message] of cases) {
+      const at = patch.files.findIndex((f) => f.change === change);
+      const files = patch.files.map((f, i) => (i === at ? { ...f, ...override } : f));
+      expect(refusal(await promote(request(main, patch, { files }))).message, change).toBe(
+        `Invalid promotion request: files.${at}.${message}`,
+      );
+    }
     expect(readFileSync(path.join(main, 'src/app.ts'), 'utf8')).toBe(baseFiles['src/app.ts']);
   });
 

@@ -56,8 +56,10 @@ audit-mission checks. Exit codes: 0 applied (or would apply), 1 refused, 2 usage
       });
       if (values.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       if (result.refused) {
+        // Only this one leaves files changed: "refused" would tell the user nothing happened.
+        const label = result.refused.code === 'promotion_unrecorded' ? 'Not recorded' : 'Refused';
         if (!values.json)
-          io.stderr.write(`Refused (${result.refused.code}): ${result.refused.message}\n`);
+          io.stderr.write(`${label} (${result.refused.code}): ${result.refused.message}\n`);
         return 1;
       }
       if (!values.json) {
