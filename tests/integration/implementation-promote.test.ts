@@ -739,6 +739,17 @@ describe('what promote checks, word for word', () => {
 
   it('an unreadable diff, duplicate sections and an empty diff are refused before any target is read', async () => {
     const { main, patch } = await staged();
+    // Four sections whose hunks disagree with their headers: the first three are named.
+    const miscounted = ['a', 'b', 'c', 'd']
+      .map(
+        (name) =>
+          `diff --git a/src/${name}.ts b/src/${name}.ts\n--- a/src/${name}.ts\n+++ b/src/${name}.ts\n@@ -1,2 +1,2 @@\n-x\n`,
+      )
+      .join('');
+    const counted = refusal(await promote(request(main, patch, { diff: miscounted })));
+    expect(counted.message).toBe(
+      "The diff cannot be read: line 6: a hunk of 'src/a.ts' does not match its header counts, line 11: a hunk of 'src/b.ts' does not match its header counts, line 16: a hunk of 'src/c.ts' does not match its header counts",
+    );
     const garbled = refusal(
       await promote(request(main, patch, { diff: `garbage\n${patch.diff}` })),
     );
@@ -947,6 +958,29 @@ describe('the apply and its undo', () => {
       expect(after.has('lib/deep/new.ts')).toBe(false);
       expect(after.has('src/old.ts')).toBe(false);
     }
+  });
+
+  it('a step that fails after its temp file was written removes that temp file too', async () => {
+    const { main, patch } = await staged();
+    const result = await promoteWithHooks(request(main, patch), {
+      beforePrepare: (target, index) => {
+        // src/app.ts becomes a directory: its new content is written beside it, then its backup
+        // (a hard link, else a copy) cannot be made.
+        if (index === 2) {
+          unlinkSync(target);
+          mkdirSync(target);
+        }
+      },
+    });
+    expect(refusal(result)).toMatchObject({ code: 'promotion_apply_failed', files: [] });
+    expect(refusal(result).message).toMatch(
+      /^Could not write src\/app\.ts \(.+\); every file was left as it was\.$/,
+    );
+    expect(leftovers(main)).toEqual([]);
+    expect(readFileSync(path.join(main, 'scripts/run.sh'), 'utf8')).toBe(
+      baseFiles['scripts/run.sh'],
+    );
+    expect(existsSync(path.join(main, 'lib'))).toBe(false);
   });
 
   it('a failed rename puts back a deleted file, removes the directories it made, and says which file failed', async () => {
