@@ -80,15 +80,16 @@ const modules = {
     tests: ['tests/integration/implementation-patch.test.ts'],
   },
   // The file schema's hash rules, promote() and its plan (status gate, diff against the recorded
-  // files, forward and revert plans, the record-or-undo step, the inverse), then the two-phase
-  // apply and its rollback; file helpers left out. Line ranges: re-check them after an edit.
+  // files, forward and revert plans, the record-or-undo step and its worst case, the inverse),
+  // then the two-phase apply and its rollback; file helpers left out. Line ranges: re-check them
+  // after an edit.
   promote: {
     mutate: [
       'src/implementation/promote.ts:43-57',
-      'src/implementation/promote.ts:169-325',
-      'src/implementation/promote.ts:327-396',
-      'src/implementation/promote.ts:417-554',
-      'src/implementation/promote.ts:573-646',
+      'src/implementation/promote.ts:172-376',
+      'src/implementation/promote.ts:378-447',
+      'src/implementation/promote.ts:468-605',
+      'src/implementation/promote.ts:625-699',
     ],
     tests: ['tests/integration/implementation-promote.test.ts'],
   },
