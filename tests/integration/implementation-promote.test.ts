@@ -938,6 +938,8 @@ describe('the apply and its undo', () => {
             for (const file of leftovers(main).filter((name) => name.endsWith('-old'))) {
               unlinkSync(path.join(main, file));
             }
+            // And someone else writes one of the files meanwhile.
+            writeFileSync(path.join(main, 'src/crlf file.ts'), 'a third version\n');
             throw new Error('read-only file system');
           }
         },
@@ -945,18 +947,45 @@ describe('the apply and its undo', () => {
       const refused = refusal(result);
       expect(refused.code).toBe('promotion_unrecorded');
       expect(refused.message).toContain(
-        `Now as the promote wrote them: src/app.ts, src/crlf file.ts, src/naïve.ts, src/old.ts; back as before: lib/deep/new.ts, scripts/run.sh. ${tail('promote')}`,
+        `Now as the promote wrote them: src/app.ts, src/naïve.ts, src/old.ts; back as before: lib/deep/new.ts, scripts/run.sh; neither (check by hand): src/crlf file.ts. ${tail('promote')}`,
       );
       expect(refused.files).toEqual([
         'src/app.ts',
-        'src/crlf file.ts',
         'src/naïve.ts',
         'src/old.ts',
+        'src/crlf file.ts',
       ]);
       const after = userTree(main);
       expect(after.get('scripts/run.sh')).toBe(before.get('scripts/run.sh'));
       expect(after.has('lib/deep/new.ts')).toBe(false);
       expect(after.has('src/old.ts')).toBe(false);
+    }
+
+    // A revert that is neither recorded nor undone: its files are put back with a forward apply.
+    {
+      const { main, patch } = await staged();
+      expect((await promote(request(main, patch))).applied).toBe(true);
+      const log = promotionLogPath(main);
+      const original = readFileSync(log);
+      let renames = 0;
+      const result = await promoteWithHooks(request(main, patch, { revert: true }), {
+        beforeRename: () => {
+          renames += 1;
+          if (renames === 1) {
+            rmSync(log);
+            mkdirSync(log);
+          }
+          if (renames === patch.files.length + 1) throw new Error('read-only file system');
+        },
+      });
+      const refused = refusal(result);
+      expect(refused.code).toBe('promotion_unrecorded');
+      expect(refused.message).toContain(
+        `Now as the revert wrote them: ${written.join(', ')}. Until they are put back the promotion log does not match them: fix the disk, then \`git apply --include=<file> ${path.join('.codex-oss', 'missions', 'm-1', 'patch.diff')}\` for each file the revert wrote, and revert again.`,
+      );
+      expect(refused.message).toMatch(/^The revert wrote its files but could not be recorded/);
+      rmSync(log, { recursive: true });
+      writeFileSync(log, original);
     }
   });
 
