@@ -79,17 +79,18 @@ const modules = {
     ],
     tests: ['tests/integration/implementation-patch.test.ts'],
   },
-  // The file schema's hash rules, promote() and its plan (status gate, diff against the recorded
-  // files, forward and revert plans, the record-or-undo step and its worst case, the inverse),
-  // then the two-phase apply and its rollback; file helpers left out. Line ranges: re-check them
-  // after an edit.
+  // The file schema's hash rules, the read of a target (a swapped-in special file), promote() and
+  // its plan (status gate, diff against the recorded files, forward and revert plans, the
+  // record-or-undo step and its worst case, the inverse), then the two-phase apply and its
+  // rollback; the other file helpers left out. Line ranges: re-check them after an edit.
   promote: {
     mutate: [
       'src/implementation/promote.ts:43-57',
-      'src/implementation/promote.ts:172-376',
-      'src/implementation/promote.ts:378-447',
-      'src/implementation/promote.ts:468-605',
-      'src/implementation/promote.ts:625-699',
+      'src/implementation/promote.ts:159-184',
+      'src/implementation/promote.ts:191-396',
+      'src/implementation/promote.ts:398-467',
+      'src/implementation/promote.ts:488-629',
+      'src/implementation/promote.ts:649-723',
     ],
     tests: ['tests/integration/implementation-promote.test.ts'],
   },

@@ -112,6 +112,8 @@ export interface PromoteResult {
 
 /** Test seams: a test swaps a target, or throws, to make one step of the apply fail. */
 export interface PromoteHooks {
+  /** Runs after a target passed the write policy, before it is read. */
+  readonly beforeRead?: (target: string) => Promise<void> | void;
   /** Runs before each file's new content and backup are prepared beside it. */
   readonly beforePrepare?: (target: string, index: number) => Promise<void> | void;
   /** Runs before each rename into place. */
@@ -148,16 +150,33 @@ interface PlannedFile {
   readonly mode: number | null;
 }
 
-async function readCurrent(absolute: string): Promise<{ bytes: Buffer; mode: number } | null> {
+/**
+ * What is at a target now. The write policy has already refused special files and symlinks, but
+ * another process can swap one in after that check: O_NOFOLLOW and O_NONBLOCK keep the open from
+ * following a link or blocking on a FIFO (with the project's promotion lock held), and only a
+ * regular file is read.
+ */
+async function readCurrent(
+  absolute: string,
+  file: string,
+): Promise<{ bytes: Buffer; mode: number } | null> {
+  const swapped = (what: string): Refusal =>
+    new Refusal(
+      'promotion_refused',
+      `${file} became ${what} during the promotion, so nothing was written; look at what replaced it, then promote again.`,
+      [file],
+    );
   let handle;
   try {
-    handle = await open(absolute, constants.O_RDONLY | constants.O_NOFOLLOW);
+    handle = await open(absolute, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return null;
+    if (isErrno(error, 'ELOOP')) throw swapped('a symbolic link');
     throw error;
   }
   try {
     const stats = await handle.stat();
+    if (!stats.isFile()) throw swapped(stats.isDirectory() ? 'a directory' : 'a special file');
     return { bytes: await handle.readFile(), mode: stats.mode & 0o7777 };
   } finally {
     await handle.close();
@@ -209,7 +228,7 @@ export async function promote(
         );
       }
       const patchSha = sha256Hex(req.diff);
-      const plan = await planFor(action, projectRoot, req, chain, patchSha);
+      const plan = await planFor(action, projectRoot, req, chain, patchSha, hooks);
       const files = plan.map((file) => ({ path: file.path, action: file.action }));
       if (dryRun) return { applied: false, dry_run: true, action, files };
       const createdDirs = await applyPlan(plan, hooks);
@@ -241,6 +260,7 @@ async function planFor(
   req: ParsedRequest,
   chain: PromotionLogVerification,
   patchSha: string,
+  hooks: PromoteHooks,
 ): Promise<PlannedFile[]> {
   const mine = chain.entries.filter((entry) => entry.mission_id === req.missionId);
   const last = mine[mine.length - 1];
@@ -252,7 +272,7 @@ async function planFor(
         `Mission ${req.missionId} is already promoted (run ${last.run_id}, log entry ${last.seq}); revert it first to promote again.`,
       );
     }
-    return planForward(projectRoot, sections, req.files);
+    return planForward(projectRoot, sections, req.files, hooks);
   }
   if (last?.action !== 'promote') {
     throw new Refusal(
@@ -266,7 +286,7 @@ async function planFor(
       `The diff given is not the one promoted for mission ${req.missionId} (log entry ${last.seq}); pass the run's patch.diff.`,
     );
   }
-  return planRevert(projectRoot, sections, last);
+  return planRevert(projectRoot, sections, last, hooks);
 }
 
 /** Records the applied plan in the promotion log; if it cannot be recorded, it is undone. */
@@ -337,7 +357,7 @@ async function unrecorded(
   const restored: string[] = [];
   const neither: string[] = [];
   for (const file of plan) {
-    const current = await readCurrent(file.absolute).catch(() => undefined);
+    const current = await readCurrent(file.absolute, file.path).catch(() => undefined);
     const sha =
       current === undefined ? undefined : current === null ? null : sha256Bytes(current.bytes);
     if (sha === file.resultSha) written.push(file.path);
@@ -469,6 +489,7 @@ async function planForward(
   projectRoot: string,
   sections: Map<string, DiffSection>,
   files: readonly z.infer<typeof patchFileSchema>[],
+  hooks: PromoteHooks,
 ): Promise<PlannedFile[]> {
   const policy = new WritePolicy({
     ownedPaths: ['./'],
@@ -480,7 +501,8 @@ async function planForward(
   const mismatched: string[] = [];
   for (const file of [...files].sort((a, b) => (a.path < b.path ? -1 : 1))) {
     const absolute = await target(policy, projectRoot, file.path);
-    const current = await readCurrent(absolute);
+    await hooks.beforeRead?.(absolute);
+    const current = await readCurrent(absolute, file.path);
     const currentSha = current === null ? null : sha256Bytes(current.bytes);
     if (currentSha !== file.base_sha256) {
       changed.push(
@@ -532,6 +554,7 @@ async function planRevert(
   projectRoot: string,
   sections: Map<string, DiffSection>,
   entry: PromotionEntry,
+  hooks: PromoteHooks,
 ): Promise<PlannedFile[]> {
   const policy = new WritePolicy({
     ownedPaths: ['./'],
@@ -548,7 +571,8 @@ async function planRevert(
       continue;
     }
     const absolute = await target(policy, projectRoot, file.path);
-    const current = await readCurrent(absolute);
+    await hooks.beforeRead?.(absolute);
+    const current = await readCurrent(absolute, file.path);
     const currentSha = current === null ? null : sha256Bytes(current.bytes);
     if (currentSha !== file.after_sha256) {
       changed.push(file.path);

@@ -9,7 +9,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -1010,6 +1010,34 @@ describe('the apply and its undo', () => {
       baseFiles['scripts/run.sh'],
     );
     expect(existsSync(path.join(main, 'lib'))).toBe(false);
+  });
+
+  it('a target swapped for a FIFO, a symlink or a directory after its check is refused, without blocking', async () => {
+    const swaps: [string, (target: string) => void, string][] = [
+      ['a special file', (target) => execFileSync('mkfifo', [target]), 'FIFO'],
+      ['a symbolic link', (target) => symlinkSync('/etc/hostname', target), 'symlink'],
+      ['a directory', (target) => mkdirSync(target), 'directory'],
+    ];
+    for (const [what, swap, name] of swaps) {
+      const { main, patch } = await staged();
+      const result = await promoteWithHooks(request(main, patch), {
+        beforeRead: (target) => {
+          if (!target.endsWith(path.join('src', 'app.ts'))) return;
+          unlinkSync(target);
+          swap(target);
+        },
+      });
+      expect(refusal(result), name).toEqual({
+        code: 'promotion_refused',
+        message: `src/app.ts became ${what} during the promotion, so nothing was written; look at what replaced it, then promote again.`,
+        files: ['src/app.ts'],
+      });
+      // The lock was let go: the next promotion of the project gets as far as its own checks.
+      expect(refusal(await promote(request(main, patch))).code, name).toBe('promotion_refused');
+      expect(readFileSync(path.join(main, 'scripts/run.sh'), 'utf8')).toBe(
+        baseFiles['scripts/run.sh'],
+      );
+    }
   });
 
   it('a failed rename puts back a deleted file, removes the directories it made, and says which file failed', async () => {
