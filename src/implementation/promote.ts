@@ -644,8 +644,8 @@ interface Step {
  * file that will be replaced or deleted gets a hard link (a copy where links fail) beside it, so
  * its bytes stay reachable. Commit: renames only. Any failure restores each renamed target from
  * its backup (or removes an added one), in reverse order, and removes what was prepared.
+ * Returns the directories it made, so an undo can remove them again.
  */
-/** Returns the directories it made (so an undo can remove them again). */
 async function applyPlan(plan: readonly PlannedFile[], hooks: PromoteHooks): Promise<string[]> {
   const tag = `promote-${process.pid}-${randomBytes(4).toString('hex')}`;
   const steps: Step[] = [];

@@ -153,6 +153,8 @@ export async function appendPromotionEntry(
     size = (await handle.stat()).size;
     await handle.write(canonicalJson(entry) + '\n');
     await handle.sync();
+    // The first line also makes the file: its directory entry must be durable too.
+    if (chain.entries.length === 0) await syncDir(path.dirname(file), openFile);
   } catch (error) {
     // A line that may have landed (a failed fsync, a short write) is cut off again: the caller
     // undoes the promotion, and the log must not show one that is not applied, nor a torn line
@@ -167,12 +169,11 @@ export async function appendPromotionEntry(
   }
   // The line is on disk: a failing close cannot take it back, so it does not fail the append.
   await handle.close().catch(() => undefined);
-  if (chain.entries.length === 0) await syncDir(path.dirname(file));
   return entry;
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+async function syncDir(dir: string, openFile: typeof open = open): Promise<void> {
+  const handle = await openFile(dir, 'r');
   try {
     await handle.sync();
   } finally {

@@ -880,6 +880,25 @@ describe('the apply and its undo', () => {
     expect(await verifyPromotionLog(main)).toMatchObject({ ok: true, entries: [] });
     const again = await promote(request(main, patch));
     expect(again.log_entry?.seq).toBe(1);
+
+    // The first line also needs its directory fsynced; if that fails, the line goes too.
+    const fresh = await staged();
+    const freshLog = promotionLogPath(fresh.main);
+    const freshBefore = userTree(fresh.main);
+    const failingDirSync: typeof open = async (...args: Parameters<typeof open>) => {
+      const handle = await open(...args);
+      if (args[0] === path.dirname(freshLog)) {
+        handle.sync = () =>
+          Promise.reject(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+      }
+      return handle;
+    };
+    const dirFailed = await promoteWithHooks(request(fresh.main, fresh.patch), {
+      openLogFile: failingDirSync,
+    });
+    expect(refusal(dirFailed).code).toBe('promotion_apply_failed');
+    expect(userTree(fresh.main)).toEqual(freshBefore);
+    expect(readFileSync(freshLog, 'utf8')).toBe('');
   });
 
   it('a promotion neither recorded nor undone says so, file by file, as the files really are', async () => {
