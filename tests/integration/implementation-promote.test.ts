@@ -44,6 +44,16 @@ const baseFiles = {
   'src/naïve.ts': 'unicode\n',
 };
 
+/** What promoting `staged()`'s patch does, file by file, in path order. */
+const stagedPlan = [
+  { path: 'lib/deep/new.ts', action: 'add' },
+  { path: 'scripts/run.sh', action: 'modify' },
+  { path: 'src/app.ts', action: 'modify' },
+  { path: 'src/crlf file.ts', action: 'modify' },
+  { path: 'src/naïve.ts', action: 'modify' },
+  { path: 'src/old.ts', action: 'delete' },
+];
+
 /** Main workspace (a git project), and a VERIFIED-style patch staged in an isolated copy of it. */
 async function staged(): Promise<{ main: string; root: string; patch: BuiltPatch }> {
   const main = gitProject(dirs, baseFiles);
@@ -107,14 +117,7 @@ describe('promote', () => {
     const result = await promote(request(main, patch));
     expect(result.refused).toBeUndefined();
     expect(result.applied).toBe(true);
-    expect(result.files).toEqual([
-      { path: 'lib/deep/new.ts', action: 'add' },
-      { path: 'scripts/run.sh', action: 'modify' },
-      { path: 'src/app.ts', action: 'modify' },
-      { path: 'src/crlf file.ts', action: 'modify' },
-      { path: 'src/naïve.ts', action: 'modify' },
-      { path: 'src/old.ts', action: 'delete' },
-    ]);
+    expect(result.files).toEqual(stagedPlan);
     const after = userTree(main);
     expect(after).toEqual(userTree(root));
     const changed = [...new Set([...before.keys(), ...after.keys()])]
@@ -624,14 +627,7 @@ describe('what promote checks, word for word', () => {
   it('a dry run answers the whole plan, in path order, for a promotion and for its revert', async () => {
     const { main, patch } = await staged();
     const reversed = [...patch.files].reverse();
-    const plan = [
-      { path: 'lib/deep/new.ts', action: 'add' },
-      { path: 'scripts/run.sh', action: 'modify' },
-      { path: 'src/app.ts', action: 'modify' },
-      { path: 'src/crlf file.ts', action: 'modify' },
-      { path: 'src/naïve.ts', action: 'modify' },
-      { path: 'src/old.ts', action: 'delete' },
-    ];
+    const plan = stagedPlan;
     expect(await promote(request(main, patch, { files: reversed, dryRun: true }))).toEqual({
       applied: false,
       dry_run: true,
@@ -902,14 +898,7 @@ describe('the apply and its undo', () => {
   });
 
   it('a promotion neither recorded nor undone says so, file by file, as the files really are', async () => {
-    const written = [
-      'lib/deep/new.ts',
-      'scripts/run.sh',
-      'src/app.ts',
-      'src/crlf file.ts',
-      'src/naïve.ts',
-      'src/old.ts',
-    ];
+    const written = stagedPlan.map((file) => file.path);
     const tail = (action: string) =>
       `Until they are put back the promotion log does not match them: fix the disk, then \`git apply -R --include=<file> ${path.join('.codex-oss', 'missions', 'm-1', 'patch.diff')}\` for each file the ${action} wrote, and ${action} again.`;
 
