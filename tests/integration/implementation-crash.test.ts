@@ -112,7 +112,12 @@ describe('a daemon killed during verification', () => {
       () => existsSync(log) && readFileSync(log, 'utf8').includes('"verification.started"'),
       30_000,
     );
-    await waitFor('the verification command to run', () => processesWith(token).length > 0);
+    // The command itself, not only the sandbox that starts it: bwrap ties itself to the daemon
+    // (--die-with-parent) a moment after it starts, and a kill inside that moment (a loaded
+    // machine makes it long) orphans the sandbox and the command for their whole 120 s.
+    await waitFor('the verification command to run', () =>
+      processesWith(token).some((pid) => commandName(pid) === path.basename(process.execPath)),
+    );
     const worktrees = path.join(project, '.codex-oss', 'worktrees');
     expect(readdirSync(worktrees)).toEqual([runId]);
 
@@ -147,3 +152,12 @@ describe('a daemon killed during verification', () => {
     await second.exited;
   }, 120_000);
 });
+
+/** A process's command name (`/proc/<pid>/comm`), or null once it is gone. */
+function commandName(pid: number): string | null {
+  try {
+    return readFileSync(`/proc/${String(pid)}/comm`, 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
