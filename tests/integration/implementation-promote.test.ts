@@ -26,7 +26,10 @@ import {
   type PromoteRequest,
   type PromoteResult,
 } from '../../src/implementation/index.js';
-import { promote as promoteWithHooks } from '../../src/implementation/promote.js';
+import {
+  promote as promoteWithHooks,
+  type PromoteHooks,
+} from '../../src/implementation/promote.js';
 import { appendPromotionEntry } from '../../src/implementation/promotion-log.js';
 import { criticalRoots } from '../../src/mission/index.js';
 import { copyTree, gitProject, hashTree, TempDirs } from '../support/implementation-fixtures.js';
@@ -104,6 +107,33 @@ function refusal(result: PromoteResult): { code: string; message: string; files:
   expect(result.applied).toBe(false);
   if (result.refused === undefined) throw new Error('expected a refusal');
   return result.refused;
+}
+
+/**
+ * Seams for the worst case: at the first rename the promotion log's path becomes a directory (so
+ * the append after the renames fails), and the `failAt`-th rename in all, which falls in the
+ * undo, throws after `meanwhile` ran.
+ */
+function failAppendThenUndo(
+  main: string,
+  failAt: number,
+  meanwhile: () => void = () => undefined,
+): PromoteHooks {
+  const log = promotionLogPath(main);
+  let renames = 0;
+  return {
+    beforeRename: () => {
+      renames += 1;
+      if (renames === 1) {
+        rmSync(log, { force: true });
+        mkdirSync(log, { recursive: true });
+      }
+      if (renames === failAt) {
+        meanwhile();
+        throw new Error('read-only file system');
+      }
+    },
+  };
 }
 
 function leftovers(root: string): string[] {
@@ -905,15 +935,10 @@ describe('the apply and its undo', () => {
     // The undo fails at its first rename: nothing of it happened.
     {
       const { main, patch } = await staged();
-      const log = promotionLogPath(main);
-      let renames = 0;
-      const result = await promoteWithHooks(request(main, patch), {
-        beforeRename: () => {
-          renames += 1;
-          if (renames === 1) mkdirSync(log, { recursive: true });
-          if (renames === patch.files.length + 1) throw new Error('read-only file system');
-        },
-      });
+      const result = await promoteWithHooks(
+        request(main, patch),
+        failAppendThenUndo(main, patch.files.length + 1),
+      );
       const refused = refusal(result);
       expect(refused.code).toBe('promotion_unrecorded');
       expect(refused.message).toMatch(
@@ -936,22 +961,16 @@ describe('the apply and its undo', () => {
     {
       const { main, patch } = await staged();
       const before = userTree(main);
-      const log = promotionLogPath(main);
-      let renames = 0;
-      const result = await promoteWithHooks(request(main, patch), {
-        beforeRename: () => {
-          renames += 1;
-          if (renames === 1) mkdirSync(log, { recursive: true });
-          if (renames === patch.files.length + 3) {
-            for (const file of leftovers(main).filter((name) => name.endsWith('-old'))) {
-              unlinkSync(path.join(main, file));
-            }
-            // And someone else writes one of the files meanwhile.
-            writeFileSync(path.join(main, 'src/crlf file.ts'), 'a third version\n');
-            throw new Error('read-only file system');
+      const result = await promoteWithHooks(
+        request(main, patch),
+        failAppendThenUndo(main, patch.files.length + 3, () => {
+          for (const file of leftovers(main).filter((name) => name.endsWith('-old'))) {
+            unlinkSync(path.join(main, file));
           }
-        },
-      });
+          // And someone else writes one of the files meanwhile.
+          writeFileSync(path.join(main, 'src/crlf file.ts'), 'a third version\n');
+        }),
+      );
       const refused = refusal(result);
       expect(refused.code).toBe('promotion_unrecorded');
       expect(refused.message).toContain(
@@ -975,17 +994,10 @@ describe('the apply and its undo', () => {
       expect((await promote(request(main, patch))).applied).toBe(true);
       const log = promotionLogPath(main);
       const original = readFileSync(log);
-      let renames = 0;
-      const result = await promoteWithHooks(request(main, patch, { revert: true }), {
-        beforeRename: () => {
-          renames += 1;
-          if (renames === 1) {
-            rmSync(log);
-            mkdirSync(log);
-          }
-          if (renames === patch.files.length + 1) throw new Error('read-only file system');
-        },
-      });
+      const result = await promoteWithHooks(
+        request(main, patch, { revert: true }),
+        failAppendThenUndo(main, patch.files.length + 1),
+      );
       const refused = refusal(result);
       expect(refused.code).toBe('promotion_unrecorded');
       expect(refused.message).toContain(
